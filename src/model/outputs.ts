@@ -1,0 +1,116 @@
+/**
+ * Records the trace stage emits (DESIGN.md, "Trace stage" and "Detectors"). Each one
+ * carries a deterministic id and the pipeline version that produced it, so a replayed or
+ * retried output is recognisable downstream.
+ */
+import type { CanonicalSpan } from './span.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type ConfidenceTier = 'high' | 'likely' | 'possible' | 'low';
+
+export const severityRank: Readonly<Record<Severity, number>> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+
+export function confidenceTier(confidence: number): ConfidenceTier {
+  if (confidence >= 0.8) return 'high';
+  if (confidence >= 0.6) return 'likely';
+  if (confidence >= 0.4) return 'possible';
+  return 'low';
+}
+
+/** Why a window closed. */
+export type CloseReason = 'inactivity' | 'analyze' | 'session_end' | 'root_settled' | 'size_cap';
+
+export interface Evidence {
+  readonly description: string;
+  readonly spanIds: readonly string[];
+  /** Detector-specific facts, as JSON text (kept opaque for the schema). */
+  readonly dataJson: string;
+}
+
+export interface Detection {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly traceId: string;
+  readonly revision: number;
+  readonly pipelineVersion: string;
+  readonly detectorId: string;
+  readonly detectorVersion: number;
+  readonly detectionType: string;
+  readonly title: string;
+  readonly description: string;
+  readonly confidence: number;
+  readonly confidenceTier: ConfidenceTier;
+  readonly severity: Severity;
+  readonly evidence: readonly Evidence[];
+  readonly affectedSpanIds: readonly string[];
+  /** The agent the failure is attributed to, when one can be named. */
+  readonly agent: string | null;
+  readonly suggestedFix: string;
+  readonly live: boolean;
+  readonly primary: boolean;
+  readonly detectedAtMs: number;
+}
+
+export interface TraceMetrics {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly traceId: string;
+  readonly revision: number;
+  readonly pipelineVersion: string;
+  readonly serviceName: string;
+  readonly startTimeUnixNano: bigint;
+  readonly durationMs: number;
+  readonly spanCount: number;
+  readonly errorCount: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly llmCallCount: number;
+  readonly toolCallCount: number;
+  readonly agents: readonly string[];
+  readonly models: readonly string[];
+}
+
+/** The assembled trace of one revision, as tracefold.traces.v1 carries it. */
+export interface TraceRecord {
+  readonly tenantId: string;
+  readonly traceId: string;
+  readonly revision: number;
+  readonly pipelineVersion: string;
+  readonly closeReason: CloseReason;
+  /** The marker's request id when an analyze or session end closed the window. */
+  readonly closeRequestId: string;
+  readonly closedAtMs: number;
+  readonly serviceName: string;
+  readonly rootName: string;
+  readonly startTimeUnixNano: bigint;
+  readonly endTimeUnixNano: bigint;
+  readonly hasError: boolean;
+  /** SHA-256 over the canonical spans, in span id order. */
+  readonly digest: string;
+  readonly spans: readonly CanonicalSpan[];
+}
+
+export type FeedbackType = 'true_positive' | 'false_positive';
+
+export interface FeedbackRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly detectionId: string;
+  readonly traceId: string;
+  readonly feedbackType: FeedbackType;
+  readonly comment: string;
+  readonly createdAtMs: number;
+}
+
+/** Events of tracefold.tenants.v1 (compacted): every API instance learns keys from the log. */
+export type TenantEvent =
+  | { readonly type: 'tenant_created'; readonly tenantId: string; readonly name: string; readonly atMs: number }
+  | {
+      readonly type: 'api_key_created';
+      readonly tenantId: string;
+      readonly keyId: string;
+      /** SHA-256 of the key's secret part, hex. */
+      readonly secretHash: string;
+      readonly atMs: number;
+    }
+  | { readonly type: 'api_key_revoked'; readonly tenantId: string; readonly keyId: string; readonly atMs: number };
