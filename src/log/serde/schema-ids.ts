@@ -1,0 +1,90 @@
+/**
+ * Schema ids for the Confluent wire format. Without a schema registry, ids are derived
+ * from each schema's canonical form, so every process (and every replay) agrees on them
+ * without coordination. A registry client implements the same interface.
+ */
+import { fileURLToPath } from 'node:url';
+import type avro from 'avsc';
+import { SerdeError } from './errors.js';
+import { loadAllSchemas, SCHEMA_DIR } from './schemas.js';
+
+export interface SchemaIds {
+  /** The id under which values written with `schema` are framed, registering it if needed. */
+  idFor(subject: string, schema: avro.Type): Promise<number>;
+  /** The writer schema of a framed value; rejects when the id is unknown. */
+  typeFor(id: number): Promise<avro.Type>;
+}
+
+/**
+ * First four bytes of the SHA-256 of the schema's Parsing Canonical Form, as a positive
+ * 31-bit integer (Confluent ids are signed 32-bit). Docs, defaults and field order
+ * attributes do not change it; any change to names, types or field order does.
+ */
+export function localSchemaId(type: avro.Type): number {
+  return type.fingerprint('sha256').readUInt32BE(0) & 0x7fffffff;
+}
+
+function describe(type: avro.Type): string {
+  return type.name ?? type.typeName;
+}
+
+/**
+ * Fingerprint-derived ids. Knows every schema of its directory (default: schemas/, read on
+ * the first unknown id) plus any schema it was asked an id for, so it decodes every id that
+ * any process running the same schemas produced.
+ */
+export class LocalSchemaIds implements SchemaIds {
+  private readonly byId = new Map<number, avro.Type>();
+  private readonly dir: URL;
+  private loading: Promise<void> | undefined;
+
+  constructor(options: { dir?: URL; types?: Iterable<avro.Type> } = {}) {
+    this.dir = options.dir ?? SCHEMA_DIR;
+    for (const type of options.types ?? []) this.remember(type);
+  }
+
+  /** The subject plays no part: the same schema has the same id under every subject. */
+  async idFor(_subject: string, schema: avro.Type): Promise<number> {
+    return this.remember(schema);
+  }
+
+  async typeFor(id: number): Promise<avro.Type> {
+    let type = this.byId.get(id);
+    if (type === undefined) {
+      await this.loadDirectory();
+      type = this.byId.get(id);
+    }
+    if (type === undefined) {
+      const known = [...this.byId].map(([knownId, t]) => `${knownId} (${describe(t)})`).join(', ');
+      throw new SerdeError(
+        `unknown schema id ${id}: no schema in ${fileURLToPath(this.dir)} has this fingerprint-derived id (known: ${known}). ` +
+          'The value was written with a schema this version does not have, or through a schema registry.',
+      );
+    }
+    return type;
+  }
+
+  private loadDirectory(): Promise<void> {
+    this.loading ??= loadAllSchemas(this.dir).then(
+      (types) => {
+        for (const type of types.values()) this.remember(type);
+      },
+      (err: unknown) => {
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
+  }
+
+  private remember(type: avro.Type): number {
+    const id = localSchemaId(type);
+    const known = this.byId.get(id);
+    if (known === undefined) this.byId.set(id, type);
+    else if (!known.equals(type)) {
+      // 2^-31 per pair of schemas; renaming or reordering a field would change the id.
+      throw new SerdeError(`schema id collision: ${describe(type)} and ${describe(known)} both derive id ${id}`);
+    }
+    return id;
+  }
+}

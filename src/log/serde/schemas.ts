@@ -1,0 +1,97 @@
+/**
+ * Loading the Avro schemas of schemas/ (DESIGN.md, "Records and schemas").
+ *
+ * Topic value schemas may embed named types defined in a shared file (the canonical span
+ * is embedded by both raw-event and trace-record), so a shared file is parsed first and
+ * its types are referenced by name. The parsed type of a topic schema is complete:
+ * `type.schema()` inlines every shared definition, and its fingerprint covers them.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import type { Schema } from 'avsc';
+import { SerdeError } from './errors.js';
+import { bigintLongType } from './long.js';
+
+/** schemas/ at the package root; the same relative path holds from src/ (tsx, vitest) and dist/. */
+export const SCHEMA_DIR: URL = new URL('../../../schemas/', import.meta.url);
+
+export const SCHEMA_NAMESPACE = 'dev.tracefold.v1';
+
+/** Files defining named types that other schemas embed; they are not topic values themselves. */
+export const SHARED_SCHEMAS: readonly string[] = ['canonical-span'];
+
+/** The topic value schemas, by file name without `.avsc`. */
+export const VALUE_SCHEMAS = ['raw-event', 'trace-record', 'detection', 'trace-metrics', 'feedback', 'tenant-event'] as const;
+export type ValueSchemaName = (typeof VALUE_SCHEMAS)[number];
+
+const SCHEMA_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+function isLongSchema(schema: Schema): boolean {
+  if (schema === 'long') return true;
+  // Object form ({"type": "long", ...}) bypasses avsc's registry, so it is matched here too.
+  return typeof schema === 'object' && !Array.isArray(schema) && !avro.Type.isType(schema) && 'type' in schema && schema.type === 'long';
+}
+
+/**
+ * Parses an Avro schema the way every tracefold codec reads and writes it: longs are
+ * bigints (see long.ts), unions of null and one type are plain nullable values, other
+ * unions are wrapped ({branchName: value}). Named types already in `registry` can be
+ * referenced; new ones are added to it.
+ */
+export function parseSchema(schema: Schema, registry: Record<string, avro.Type> = {}): avro.Type {
+  return avro.Type.forSchema(schema, {
+    registry,
+    wrapUnions: 'auto',
+    typeHook: (s) => (isLongSchema(s) ? bigintLongType : undefined),
+  });
+}
+
+function fileOf(name: string, dir: URL): URL {
+  if (!SCHEMA_NAME.test(name)) throw new SerdeError(`invalid schema name "${name}": expected lowercase letters, digits and dashes`);
+  return new URL(`${name}.avsc`, dir);
+}
+
+async function readSchemaFile(name: string, dir: URL): Promise<Schema> {
+  const file = fileOf(name, dir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SerdeError(`schema "${name}": cannot read ${fileURLToPath(file)}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as Schema;
+  } catch (err) {
+    throw new SerdeError(`schema "${name}": ${fileURLToPath(file)} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function parseFile(name: string, schema: Schema, dir: URL, registry: Record<string, avro.Type>): avro.Type {
+  try {
+    return parseSchema(schema, registry);
+  } catch (err) {
+    const file = fileURLToPath(fileOf(name, dir));
+    throw new SerdeError(`schema "${name}": ${file} is not a valid Avro schema: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Loads `<dir>/<name>.avsc` (default: schemas/), with the shared types it may embed. */
+export async function loadSchema(name: string, dir: URL = SCHEMA_DIR): Promise<avro.Type> {
+  const registry: Record<string, avro.Type> = {};
+  for (const shared of SHARED_SCHEMAS) {
+    if (shared !== name) parseFile(shared, await readSchemaFile(shared, dir), dir, registry);
+  }
+  return parseFile(name, await readSchemaFile(name, dir), dir, registry);
+}
+
+/** Every `.avsc` file of `dir` (default: schemas/), by name without the extension, in name order. */
+export async function loadAllSchemas(dir: URL = SCHEMA_DIR): Promise<Map<string, avro.Type>> {
+  const names = (await readdir(dir))
+    .filter((file) => file.endsWith('.avsc'))
+    .map((file) => file.slice(0, -'.avsc'.length))
+    .sort();
+  const types = new Map<string, avro.Type>();
+  for (const name of names) types.set(name, await loadSchema(name, dir));
+  return types;
+}
