@@ -1,0 +1,46 @@
+/**
+ * The detector contract (DESIGN.md, "Detectors"): a pure, versioned function from a
+ * read-only trace to findings. No I/O, no clock, no randomness: the same trace always
+ * gives the same findings, which is what makes replay meaningful. The trace stage wraps
+ * detectors (ids, timing, reconciliation, forwarding); a detector never emits by itself.
+ */
+import type { z } from 'zod';
+import type { Severity } from '../model/outputs.js';
+import type { SemanticTrace } from '../semantic/semantic-span.js';
+
+export interface Finding {
+  readonly detectionType: string;
+  readonly title: string;
+  readonly description: string;
+  /** 0..1 */
+  readonly confidence: number;
+  readonly severity: Severity;
+  readonly evidence: readonly { readonly description: string; readonly spanIds: readonly string[]; readonly data: unknown }[];
+  readonly affectedSpanIds: readonly string[];
+  readonly agent: string | null;
+  readonly suggestedFix: string;
+  /** Distinguishes two findings of one detector in one trace; part of the detection id. */
+  readonly fingerprint: string;
+}
+
+export type DetectFn = (trace: SemanticTrace) => readonly Finding[];
+
+export interface DetectorModule<C> {
+  /** Stable id, also the default detection type prefix. */
+  readonly id: string;
+  /** Bump when the detector's output for the same trace can change. */
+  readonly version: number;
+  readonly configSchema: z.ZodType<C>;
+  readonly defaults: C;
+  create(config: C): DetectFn;
+}
+
+export interface Detector {
+  readonly id: string;
+  readonly version: number;
+  readonly detect: DetectFn;
+}
+
+export function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}

@@ -1,0 +1,30 @@
+/**
+ * Record keys and headers shared by producers and consumers of tracefold's topics.
+ *
+ * Raw records are keyed `tenant/trace` so every span of a trace lands on one partition in
+ * order. Their headers repeat what the trace stage needs to place a record in its window
+ * (type, span id, marker kind) so that it never decodes a span before the window closes.
+ */
+
+export const HEADER = {
+  type: 'tf-type',
+  spanId: 'tf-span-id',
+  marker: 'tf-marker',
+  requestId: 'tf-request-id',
+  revision: 'tf-revision',
+  pipeline: 'tf-pipeline',
+  reason: 'tf-reason',
+} as const;
+
+export function traceKey(tenantId: string, traceId: string): Buffer {
+  return Buffer.from(`${tenantId}/${traceId}`, 'utf8');
+}
+
+/** Splits a `tenant/trace` key; tenant ids never contain '/', trace ids may. */
+export function parseTraceKey(key: Buffer | null): { tenantId: string; traceId: string } | null {
+  if (key === null) return null;
+  const text = key.toString('utf8');
+  const slash = text.indexOf('/');
+  if (slash <= 0) return null;
+  return { tenantId: text.slice(0, slash), traceId: text.slice(slash + 1) };
+}

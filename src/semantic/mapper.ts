@@ -1,0 +1,173 @@
+/**
+ * Maps canonical spans to their semantic view, reading the current OpenTelemetry GenAI
+ * conventions first, then their legacy names, OpenInference, and framework attributes
+ * (DESIGN.md, "Records and schemas"). The mapper is versioned with the detectors: bump
+ * MAPPER_VERSION whenever a mapping changes what detectors see.
+ */
+import type { AnyValue, CanonicalSpan, KeyValue } from '../model/span.js';
+import { toPlain } from '../model/span.js';
+import type { Operation, SemanticSpan, SemanticTrace } from './semantic-span.js';
+
+export const MAPPER_VERSION = 1;
+
+/** Attribute names in order of preference, newest convention first. */
+const KEYS = {
+  operation: ['gen_ai.operation.name'],
+  openInferenceKind: ['openinference.span.kind'],
+  agentName: [
+    'gen_ai.agent.name',
+    'agent.name',
+    'langgraph.node.name',
+    'langgraph.node',
+    'crewai.agent.role',
+    'crewai.agent.name',
+    'autogen.agent.name',
+    'openclaw.agent.name',
+  ],
+  agentId: ['gen_ai.agent.id', 'agent.id'],
+  model: ['gen_ai.request.model', 'gen_ai.response.model', 'llm.model_name'],
+  provider: ['gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system'],
+  inputTokens: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt'],
+  outputTokens: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion'],
+  cachedInputTokens: [
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cached_tokens',
+    'llm.token_count.prompt_details.cache_read',
+  ],
+  toolName: ['gen_ai.tool.name', 'tool.name', 'tool_call.function.name'],
+  toolArguments: ['gen_ai.tool.call.arguments', 'tool.parameters', 'tool_call.function.arguments', 'input.value'],
+  toolResult: ['gen_ai.tool.call.result', 'output.value'],
+  state: ['gen_ai.state', 'langgraph.state', 'crewai.state', 'openclaw.session.state', 'agent.state'],
+  prompt: ['gen_ai.prompt', 'gen_ai.input.messages', 'llm.input_messages', 'input.value'],
+  completion: ['gen_ai.completion', 'gen_ai.output.messages', 'llm.output_messages', 'output.value'],
+  conversationId: ['gen_ai.conversation.id', 'session.id', 'gen_ai.session.id'],
+} as const;
+
+const OPERATION_ALIASES: Readonly<Record<string, Operation>> = {
+  chat: 'chat',
+  text_completion: 'chat',
+  generate_content: 'chat',
+  completion: 'chat',
+  llm: 'chat',
+  execute_tool: 'execute_tool',
+  tool: 'execute_tool',
+  invoke_agent: 'invoke_agent',
+  create_agent: 'invoke_agent',
+  agent: 'invoke_agent',
+  chain: 'invoke_agent',
+  retrieval: 'retrieval',
+  retriever: 'retrieval',
+  embeddings: 'embeddings',
+  embedding: 'embeddings',
+  handoff: 'handoff',
+};
+
+class AttributeIndex {
+  private readonly map = new Map<string, AnyValue>();
+  constructor(...lists: (readonly KeyValue[])[]) {
+    // Later lists win: span attributes override resource and scope attributes.
+    for (const list of lists) for (const kv of list) this.map.set(kv.key, kv.value);
+  }
+  first(keys: readonly string[]): AnyValue | undefined {
+    for (const key of keys) {
+      const value = this.map.get(key);
+      if (value !== undefined && value.type !== 'empty') return value;
+    }
+    return undefined;
+  }
+  text(keys: readonly string[]): string | null {
+    const value = this.first(keys);
+    if (value === undefined) return null;
+    if (value.type === 'string') return value.value;
+    const plain = toPlain(value);
+    return typeof plain === 'string' ? plain : JSON.stringify(plain);
+  }
+  count(keys: readonly string[]): number | null {
+    const value = this.first(keys);
+    if (value === undefined) return null;
+    let n: number;
+    if (value.type === 'int') n = Number(value.value);
+    else if (value.type === 'double') n = value.value;
+    else if (value.type === 'string') n = Number(value.value);
+    else return null;
+    return Number.isFinite(n) && n >= 0 ? Math.round(n) : null;
+  }
+}
+
+function operationOf(attrs: AttributeIndex, span: CanonicalSpan, toolName: string | null): Operation {
+  const declared = attrs.text(KEYS.operation) ?? attrs.text(KEYS.openInferenceKind);
+  if (declared !== null) {
+    const op = OPERATION_ALIASES[declared.toLowerCase()];
+    if (op !== undefined) return op;
+  }
+  if (toolName !== null) return 'execute_tool';
+  if (attrs.first(KEYS.inputTokens) !== undefined || attrs.first(KEYS.outputTokens) !== undefined) return 'chat';
+  if (attrs.first(KEYS.model) !== undefined) return 'chat';
+  if (attrs.first(KEYS.agentName) !== undefined) return 'invoke_agent';
+  return span.name.toLowerCase().startsWith('tool') ? 'execute_tool' : 'other';
+}
+
+function errorOf(span: CanonicalSpan, attrs: AttributeIndex): { isError: boolean; message: string | null } {
+  const exception = span.events.find((e) => e.name === 'exception');
+  const exceptionMessage =
+    exception === undefined ? null : new AttributeIndex(exception.attributes).text(['exception.message', 'exception.type']);
+  if (span.status.code === 2) {
+    return { isError: true, message: span.status.message || exceptionMessage || attrs.text(['error.type']) };
+  }
+  if (exception !== undefined) return { isError: true, message: exceptionMessage };
+  const errorType = attrs.text(['error.type']);
+  return errorType !== null ? { isError: true, message: errorType } : { isError: false, message: null };
+}
+
+export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
+  const attrs = new AttributeIndex(span.resource.attributes, span.scope.attributes, span.attributes);
+  const toolName = attrs.text(KEYS.toolName);
+  const operation = operationOf(attrs, span, toolName);
+  const error = errorOf(span, attrs);
+  const isTool = operation === 'execute_tool';
+  return {
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    startNs: span.startTimeUnixNano,
+    endNs: span.endTimeUnixNano,
+    operation,
+    agentName: attrs.text(KEYS.agentName),
+    agentId: attrs.text(KEYS.agentId),
+    model: attrs.text(KEYS.model),
+    provider: attrs.text(KEYS.provider),
+    inputTokens: attrs.count(KEYS.inputTokens),
+    outputTokens: attrs.count(KEYS.outputTokens),
+    cachedInputTokens: attrs.count(KEYS.cachedInputTokens),
+    toolName: isTool ? (toolName ?? span.name) : toolName,
+    toolArguments: isTool ? attrs.text(KEYS.toolArguments) : null,
+    toolResult: isTool ? attrs.text(KEYS.toolResult) : null,
+    state: attrs.text(KEYS.state),
+    prompt: isTool ? null : attrs.text(KEYS.prompt),
+    completion: isTool ? null : attrs.text(KEYS.completion),
+    conversationId: attrs.text(KEYS.conversationId),
+    isError: error.isError,
+    errorMessage: error.message,
+  };
+}
+
+export function serviceNameOf(span: CanonicalSpan): string {
+  for (const kv of span.resource.attributes) {
+    if (kv.key === 'service.name' && kv.value.type === 'string') return kv.value.value;
+  }
+  return 'unknown_service';
+}
+
+/** Builds the semantic trace: spans sorted by start time, then span id, for determinism. */
+export function toSemanticTrace(tenantId: string, traceId: string, spans: readonly CanonicalSpan[]): SemanticTrace {
+  const sorted = [...spans].sort((a, b) =>
+    a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : a.spanId < b.spanId ? -1 : 1,
+  );
+  const root = sorted.find((s) => s.parentSpanId === '') ?? sorted[0];
+  return {
+    tenantId,
+    traceId,
+    serviceName: root === undefined ? 'unknown_service' : serviceNameOf(root),
+    spans: sorted.map(toSemanticSpan),
+  };
+}

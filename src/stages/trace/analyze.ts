@@ -1,0 +1,103 @@
+/**
+ * What happens to a closed window: semantic view → detectors → reconciliation → metrics,
+ * producing the output records of one revision. Pure apart from the `closedAtMs` it is
+ * given, so a replay of the same spans yields records with the same ids.
+ */
+import { createHash } from 'node:crypto';
+import type { Detector } from '../../detectors/detector.js';
+import { rankFindings, type RankedFinding } from '../../detectors/reconcile.js';
+import { measureTrace } from '../../metrics/trace-metrics.js';
+import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
+import { confidenceTier } from '../../model/outputs.js';
+import type { CanonicalSpan } from '../../model/span.js';
+import { toSemanticTrace } from '../../semantic/mapper.js';
+import { spanDigest } from './digest.js';
+
+export interface ClosedWindow {
+  readonly tenantId: string;
+  readonly traceId: string;
+  readonly revision: number;
+  readonly closeReason: CloseReason;
+  readonly closeRequestId: string;
+  /** Stream time at close: deterministic under replay. */
+  readonly closedAtMs: number;
+  readonly spans: readonly CanonicalSpan[];
+}
+
+export interface TraceOutputs {
+  readonly trace: TraceRecord;
+  readonly detections: readonly Detection[];
+  readonly metrics: TraceMetrics;
+}
+
+function outputId(...parts: (string | number)[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector[], pipelineVersion: string): TraceOutputs {
+  const { tenantId, traceId, revision } = window;
+  const semantic = toSemanticTrace(tenantId, traceId, window.spans);
+  const spanOrder = new Map(semantic.spans.map((s, i) => [s.spanId, i]));
+
+  const found: RankedFinding[] = [];
+  for (const detector of detectors) {
+    for (const finding of detector.detect(semantic)) {
+      found.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
+    }
+  }
+  const ranked = rankFindings(found, spanOrder);
+  const detections: Detection[] = ranked.map(({ detectorId, detectorVersion, finding }, index) => ({
+    id: outputId(tenantId, traceId, detectorId, detectorVersion, revision, finding.fingerprint),
+    tenantId,
+    traceId,
+    revision,
+    pipelineVersion,
+    detectorId,
+    detectorVersion,
+    detectionType: finding.detectionType,
+    title: finding.title,
+    description: finding.description,
+    confidence: Math.round(finding.confidence * 1000) / 1000,
+    confidenceTier: confidenceTier(finding.confidence),
+    severity: finding.severity,
+    evidence: finding.evidence.map((e) => ({ description: e.description, spanIds: e.spanIds, dataJson: JSON.stringify(e.data) })),
+    affectedSpanIds: finding.affectedSpanIds,
+    agent: finding.agent,
+    suggestedFix: finding.suggestedFix,
+    live: false,
+    primary: index === 0,
+    detectedAtMs: window.closedAtMs,
+  }));
+
+  const measures = measureTrace(semantic);
+  const root = semantic.spans.find((s) => s.parentSpanId === '') ?? semantic.spans[0];
+  let end = 0n;
+  for (const s of window.spans) if (s.endTimeUnixNano > end) end = s.endTimeUnixNano;
+
+  const trace: TraceRecord = {
+    tenantId,
+    traceId,
+    revision,
+    pipelineVersion,
+    closeReason: window.closeReason,
+    closeRequestId: window.closeRequestId,
+    closedAtMs: window.closedAtMs,
+    serviceName: semantic.serviceName,
+    rootName: root?.name ?? '',
+    startTimeUnixNano: measures.startTimeUnixNano,
+    endTimeUnixNano: end,
+    hasError: measures.errorCount > 0,
+    digest: spanDigest(window.spans),
+    spans: window.spans,
+  };
+  const metrics: TraceMetrics = {
+    id: outputId(tenantId, traceId, 'metrics', revision),
+    tenantId,
+    traceId,
+    revision,
+    pipelineVersion,
+    serviceName: semantic.serviceName,
+    ...measures,
+  };
+  return { trace, detections, metrics };
+}

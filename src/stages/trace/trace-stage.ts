@@ -1,0 +1,369 @@
+/**
+ * The trace stage (DESIGN.md, "Trace stage: windows"): consumes tracefold.raw.v1, keeps one
+ * window per (tenant, trace) in a RocksDB-backed state store, and when a window closes runs
+ * the semantic view, detectors and metrics and emits them to the output topics.
+ *
+ * Time is stream time per partition: the largest record timestamp (the ingest time) seen.
+ * A replay therefore closes windows as fast as it reads. When a partition is caught up the
+ * wall clock stands in for stream time, so a quiet live stream still closes its last traces.
+ *
+ * Every batch's window changes, outputs and consumed offset are committed as one unit.
+ */
+import type { Logger } from 'pino';
+import type { Detector } from '../../detectors/detector.js';
+import type { Batch, Consumer, Log, LogRecord, OutgoingRecord, StateStore, TopicPartition } from '../../log/port.js';
+import type { Codecs } from '../../log/serde/index.js';
+import { TOPICS } from '../../log/topics.js';
+import type { CloseReason } from '../../model/outputs.js';
+import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
+import type { CanonicalSpan } from '../../model/span.js';
+import { BufferedStore } from '../buffered-store.js';
+import { analyzeWindow, type TraceOutputs } from './analyze.js';
+import {
+  expiryKey,
+  expiryRange,
+  parseExpiryKey,
+  positionKey,
+  spanKey,
+  spanRange,
+  traceRef,
+  windowKey,
+} from './window-keys.js';
+
+export const TRACE_STAGE_GROUP = 'tracefold-trace-stage';
+
+export interface TraceStageOptions {
+  readonly log: Log;
+  readonly codecs: Codecs;
+  readonly detectors: readonly Detector[];
+  readonly pipelineVersion: string;
+  readonly inactivityGapMs: number;
+  /** How long a closed trace stays reopenable by late spans. */
+  readonly latenessHorizonMs: number;
+  /** How long a forgotten trace's revision number is remembered (the raw topic's retention). */
+  readonly tombstoneRetentionMs: number;
+  readonly logger: Logger;
+  /** Wall clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** What the store keeps per window. */
+interface WindowMeta {
+  tenantId: string;
+  traceId: string;
+  revision: number;
+  /** closed: reopenable by late spans; forgotten: spans dropped, revision kept to stay unique. */
+  state: 'open' | 'closed' | 'forgotten';
+  spanCount: number;
+  lastArrivalMs: number;
+  closedAtMs: number;
+  /** The deadline under which the expiry index holds this window. */
+  deadlineMs: number;
+}
+
+interface PartitionPosition {
+  nextOffset: number;
+  streamTimeMs: number;
+}
+
+/** Per-partition processing context for one unit of work. */
+interface PartitionWork {
+  readonly partition: number;
+  readonly store: BufferedStore;
+  readonly outputs: { topic: string; record: OutgoingRecord }[];
+  position: PartitionPosition;
+}
+
+export interface TraceStageStats {
+  spansAssembled: number;
+  duplicateSpans: number;
+  windowsClosed: number;
+  lateSpansDeadLettered: number;
+  detectionsEmitted: number;
+}
+
+export class TraceStage {
+  private consumer: Consumer | null = null;
+  private store: StateStore | null = null;
+  private readonly positions = new Map<number, PartitionPosition>();
+  /** Earliest deadline in each partition's expiry index, so most records skip the scan. */
+  private readonly nextDeadline = new Map<number, number>();
+  private readonly now: () => number;
+  readonly stats: TraceStageStats = {
+    spansAssembled: 0,
+    duplicateSpans: 0,
+    windowsClosed: 0,
+    lateSpansDeadLettered: 0,
+    detectionsEmitted: 0,
+  };
+
+  constructor(private readonly options: TraceStageOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    this.store = await log.openStore(TRACE_STAGE_GROUP, 'windows');
+    this.consumer = await log.consume(
+      { group: TRACE_STAGE_GROUP, topics: [TOPICS.raw] },
+      {
+        onAssigned: (partitions) => this.onAssigned(partitions),
+        onRevoked: async (partitions) => {
+          for (const { partition } of partitions) {
+            this.positions.delete(partition);
+            this.nextDeadline.delete(partition);
+          }
+        },
+        eachBatch: (batch) => this.onBatch(batch),
+        onIdle: (partitions) => this.onIdle(partitions),
+      },
+    );
+    this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'trace stage stopped on an error'));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+  }
+
+  /** Resolves when the consumer ends; rejects if processing failed. */
+  get done(): Promise<void> {
+    return this.consumer?.done ?? Promise.resolve();
+  }
+
+  private requireStore(): StateStore {
+    if (this.store === null) throw new Error('trace stage is not started');
+    return this.store;
+  }
+
+  private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const store = this.requireStore();
+    const starts = new Map<string, number>();
+    for (const { topic, partition } of partitions) {
+      const raw = await store.get(positionKey(partition));
+      const position: PartitionPosition = raw === null ? { nextOffset: 0, streamTimeMs: 0 } : (JSON.parse(raw.toString()) as PartitionPosition);
+      this.positions.set(partition, position);
+      this.nextDeadline.delete(partition);
+      // The store's own position wins over the group offset: they were written together,
+      // and the store is what the windows reflect.
+      if (raw !== null) starts.set(`${topic}:${partition}`, position.nextOffset);
+    }
+    return starts;
+  }
+
+  private beginWork(partition: number): PartitionWork {
+    const position = this.positions.get(partition) ?? { nextOffset: 0, streamTimeMs: 0 };
+    return { partition, store: new BufferedStore(this.requireStore()), outputs: [], position: { ...position } };
+  }
+
+  private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
+    const unit = this.options.log.beginUnit(TRACE_STAGE_GROUP);
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const { topic, record } of work.outputs) {
+      const list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, [record]);
+      else list.push(record);
+    }
+    for (const [topic, records] of byTopic) unit.append(topic, records);
+    if (consumedNext !== null) {
+      work.position.nextOffset = consumedNext;
+      unit.consumed(TOPICS.raw, work.partition, consumedNext);
+    }
+    work.store.put(positionKey(work.partition), Buffer.from(JSON.stringify(work.position)));
+    work.store.flushInto(unit);
+    await unit.commit();
+    this.positions.set(work.partition, work.position);
+  }
+
+  private async onBatch(batch: Batch): Promise<void> {
+    const work = this.beginWork(batch.partition);
+    for (const record of batch.records) {
+      if (record.timestamp > work.position.streamTimeMs) {
+        work.position.streamTimeMs = record.timestamp;
+        await this.closeExpired(work, work.position.streamTimeMs);
+      }
+      await this.processRecord(work, record);
+    }
+    const last = batch.records[batch.records.length - 1];
+    await this.commitWork(work, last === undefined ? null : last.offset + 1);
+  }
+
+  /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
+  private async onIdle(partitions: readonly TopicPartition[]): Promise<void> {
+    const now = this.now();
+    for (const { partition } of partitions) {
+      if (!this.positions.has(partition)) continue;
+      const due = this.nextDeadline.get(partition);
+      if (due !== undefined && due > now) continue;
+      const work = this.beginWork(partition);
+      const closed = await this.closeExpired(work, now);
+      if (closed > 0 || work.store.hasWrites) await this.commitWork(work, null);
+    }
+  }
+
+  private async readMeta(work: PartitionWork, ref: Buffer): Promise<WindowMeta | null> {
+    const raw = await work.store.get(windowKey(work.partition, ref));
+    return raw === null ? null : (JSON.parse(raw.toString()) as WindowMeta);
+  }
+
+  /** Writes the window's meta and moves its expiry index entry to `deadlineMs`. */
+  private writeMeta(work: PartitionWork, ref: Buffer, meta: WindowMeta, previousDeadline: number | null): void {
+    if (previousDeadline !== null) work.store.del(expiryKey(work.partition, previousDeadline, ref));
+    work.store.put(expiryKey(work.partition, meta.deadlineMs, ref), Buffer.alloc(0));
+    work.store.put(windowKey(work.partition, ref), Buffer.from(JSON.stringify(meta)));
+    const known = this.nextDeadline.get(work.partition);
+    if (known === undefined || meta.deadlineMs < known) this.nextDeadline.set(work.partition, meta.deadlineMs);
+  }
+
+  private async processRecord(work: PartitionWork, record: LogRecord): Promise<void> {
+    const type = record.headers[HEADER.type];
+    const ids = parseTraceKey(record.key);
+    if (ids === null || record.value === null) {
+      this.options.logger.warn({ partition: record.partition, offset: record.offset }, 'raw record without a trace key; skipped');
+      return;
+    }
+    const ref = traceRef(ids.tenantId, ids.traceId);
+    if (type === 'marker') {
+      const kind = record.headers[HEADER.marker] === 'session_end' ? 'session_end' : 'analyze';
+      const meta = await this.readMeta(work, ref);
+      if (meta !== null && meta.state === 'open') {
+        await this.closeWindow(work, ref, meta, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
+      }
+      return;
+    }
+    const spanId = record.headers[HEADER.spanId];
+    if (type !== 'span' || spanId === undefined) {
+      this.options.logger.warn({ partition: record.partition, offset: record.offset, type }, 'raw record of unknown type; skipped');
+      return;
+    }
+
+    let meta = await this.readMeta(work, ref);
+    const previousDeadline = meta?.deadlineMs ?? null;
+    if (meta !== null && meta.state !== 'open') {
+      if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
+        this.deadLetter(work, record, 'late: the trace closed longer ago than the lateness horizon');
+        return;
+      }
+      // A late span reopens the trace as a new revision that supersedes the last one.
+      meta = { ...meta, revision: meta.revision + 1, state: 'open' };
+    }
+    if (meta === null) {
+      meta = {
+        tenantId: ids.tenantId,
+        traceId: ids.traceId,
+        revision: 1,
+        state: 'open',
+        spanCount: 0,
+        lastArrivalMs: 0,
+        closedAtMs: 0,
+        deadlineMs: 0,
+      };
+    }
+    const key = spanKey(work.partition, ref, spanId);
+    const existing = await work.store.get(key);
+    if (existing === null) {
+      meta.spanCount++;
+      this.stats.spansAssembled++;
+    } else {
+      // A re-sent span replaces the earlier copy: same identity, latest content.
+      this.stats.duplicateSpans++;
+    }
+    work.store.put(key, record.value);
+    meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
+    meta.deadlineMs = meta.lastArrivalMs + this.options.inactivityGapMs;
+    this.writeMeta(work, ref, meta, previousDeadline);
+  }
+
+  private deadLetter(work: PartitionWork, record: LogRecord, reason: string): void {
+    this.stats.lateSpansDeadLettered++;
+    work.outputs.push({
+      topic: TOPICS.deadLetter,
+      record: { key: record.key, value: record.value, headers: { ...record.headers, [HEADER.reason]: reason }, timestamp: record.timestamp },
+    });
+  }
+
+  /** Closes every window whose deadline is at or before `timeMs`; returns how many closed. */
+  private async closeExpired(work: PartitionWork, timeMs: number): Promise<number> {
+    const due = this.nextDeadline.get(work.partition);
+    if (due !== undefined && due > timeMs) return 0;
+    let closed = 0;
+    const expired: { deadlineMs: number; ref: Buffer }[] = [];
+    for await (const [key] of work.store.range(expiryRange(work.partition, timeMs))) expired.push(parseExpiryKey(key));
+    for (const { deadlineMs, ref } of expired) {
+      const meta = await this.readMeta(work, ref);
+      if (meta === null || meta.deadlineMs !== deadlineMs) {
+        work.store.del(expiryKey(work.partition, deadlineMs, ref));
+        continue;
+      }
+      if (meta.state === 'open') {
+        await this.closeWindow(work, ref, meta, 'inactivity', '', deadlineMs);
+        closed++;
+      } else if (meta.state === 'closed') {
+        this.forgetWindow(work, ref, meta);
+      } else {
+        work.store.del(windowKey(work.partition, ref));
+        work.store.del(expiryKey(work.partition, deadlineMs, ref));
+      }
+    }
+    // Learn the next deadline so that records before it skip the scan.
+    this.nextDeadline.delete(work.partition);
+    for await (const [key] of work.store.range({ ...expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) {
+      this.nextDeadline.set(work.partition, parseExpiryKey(key).deadlineMs);
+    }
+    if (!this.nextDeadline.has(work.partition)) this.nextDeadline.set(work.partition, Number.MAX_SAFE_INTEGER);
+    return closed;
+  }
+
+  private async closeWindow(
+    work: PartitionWork,
+    ref: Buffer,
+    meta: WindowMeta,
+    reason: CloseReason,
+    requestId: string,
+    closedAtMs: number,
+  ): Promise<void> {
+    const { codecs, detectors, pipelineVersion } = this.options;
+    const spans: CanonicalSpan[] = [];
+    for await (const [, value] of work.store.range(spanRange(work.partition, ref))) {
+      const event = await codecs.rawEvent.decode(value);
+      if (event.type === 'span') spans.push(event.span);
+    }
+    const outputs = analyzeWindow(
+      { tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision, closeReason: reason, closeRequestId: requestId, closedAtMs, spans },
+      detectors,
+      pipelineVersion,
+    );
+    await this.emit(work, outputs);
+    const previousDeadline = meta.deadlineMs;
+    const closedMeta: WindowMeta = { ...meta, state: 'closed', closedAtMs, deadlineMs: closedAtMs + this.options.latenessHorizonMs };
+    this.writeMeta(work, ref, closedMeta, previousDeadline);
+    this.stats.windowsClosed++;
+  }
+
+  /**
+   * Past the lateness horizon the spans go; the meta stays as a tombstone for as long as
+   * the raw topic keeps records, so a span re-read from it never restarts revision 1.
+   */
+  private forgetWindow(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
+    const { gte, lt } = spanRange(work.partition, ref);
+    work.store.delRange(gte, lt);
+    this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs }, meta.deadlineMs);
+  }
+
+  private async emit(work: PartitionWork, outputs: TraceOutputs): Promise<void> {
+    const { codecs, pipelineVersion } = this.options;
+    const { trace } = outputs;
+    const key = traceKey(trace.tenantId, trace.traceId);
+    const headers = { [HEADER.revision]: String(trace.revision), [HEADER.pipeline]: pipelineVersion };
+    const timestamp = trace.closedAtMs;
+    work.outputs.push({ topic: TOPICS.traces, record: { key, value: await codecs.trace.encode(trace), headers, timestamp } });
+    work.outputs.push({
+      topic: TOPICS.metrics,
+      record: { key, value: await codecs.metrics.encode(outputs.metrics), headers, timestamp },
+    });
+    for (const detection of outputs.detections) {
+      work.outputs.push({ topic: TOPICS.detections, record: { key, value: await codecs.detection.encode(detection), headers, timestamp } });
+    }
+    this.stats.detectionsEmitted += outputs.detections.length;
+  }
+}

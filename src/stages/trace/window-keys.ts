@@ -1,0 +1,57 @@
+/**
+ * Key layout of the trace stage's window store. Every key starts with a kind byte and the
+ * input partition, so one partition's state can be found (and dropped) on its own.
+ * Tenant and trace ids are length-prefixed: ids are producer-chosen strings and may hold
+ * any character.
+ *
+ *   w p traceRef                  → window meta (JSON)
+ *   s p traceRef spanId           → the span's raw record value, as it came from the log
+ *   e p deadline(u64) traceRef    → expiry index: the window's next deadline
+ *   o p                           → partition position: next offset and stream time (JSON)
+ */
+
+import { str, u64 } from '../../log/store-keys.js';
+
+const KIND = { window: 0x77, span: 0x73, expiry: 0x65, position: 0x6f } as const;
+
+/** The (tenant, trace) part of a key, length-prefixed. */
+export function traceRef(tenantId: string, traceId: string): Buffer {
+  return Buffer.concat([str(tenantId), str(traceId)]);
+}
+
+export function parseTraceRef(buf: Buffer, offset = 0): { tenantId: string; traceId: string } {
+  const tl = buf.readUInt16BE(offset);
+  const tenantId = buf.toString('utf8', offset + 2, offset + 2 + tl);
+  const rl = buf.readUInt16BE(offset + 2 + tl);
+  const traceId = buf.toString('utf8', offset + 4 + tl, offset + 4 + tl + rl);
+  return { tenantId, traceId };
+}
+
+function head(kind: number, partition: number): Buffer {
+  return Buffer.from([kind, partition >> 8, partition & 0xff]);
+}
+
+export const windowKey = (p: number, ref: Buffer) => Buffer.concat([head(KIND.window, p), ref]);
+export const spanKey = (p: number, ref: Buffer, spanId: string) => Buffer.concat([head(KIND.span, p), ref, str(spanId)]);
+export const positionKey = (p: number) => head(KIND.position, p);
+export const expiryKey = (p: number, deadlineMs: number, ref: Buffer) => Buffer.concat([head(KIND.expiry, p), u64(deadlineMs), ref]);
+
+/** [gte, lt) bounds of every span key of one trace. */
+export function spanRange(p: number, ref: Buffer): { gte: Buffer; lt: Buffer } {
+  const gte = Buffer.concat([head(KIND.span, p), ref]);
+  return { gte, lt: Buffer.concat([gte, Buffer.from([0xff, 0xff, 0xff])]) };
+}
+
+/** [gte, lt) bounds of expiry entries with deadline <= uptoMs. */
+export function expiryRange(p: number, uptoMs: number): { gte: Buffer; lt: Buffer } {
+  return { gte: head(KIND.expiry, p), lt: Buffer.concat([head(KIND.expiry, p), u64(uptoMs + 1)]) };
+}
+
+export function parseExpiryKey(key: Buffer): { deadlineMs: number; ref: Buffer } {
+  return { deadlineMs: Number(key.readBigUInt64BE(3)), ref: key.subarray(11) };
+}
+
+/** [gte, lt) of everything a partition owns. */
+export function partitionRanges(p: number): { gte: Buffer; lt: Buffer }[] {
+  return Object.values(KIND).map((kind) => ({ gte: head(kind, p), lt: head(kind, p + 1) }));
+}
