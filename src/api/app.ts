@@ -1,0 +1,50 @@
+/**
+ * The HTTP application: built without listening, so tests can inject requests and the CLI
+ * can listen. Every error leaves through one handler: TracefoldError codes with their
+ * status (Retry-After for retryable ones), Fastify's own 4xx with a message, 5xx masked.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { ingestRoutes } from '../ingest/routes.js';
+import { TracefoldError } from '../model/errors.js';
+import type { AppContext } from './context.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { traceRoutes } from './routes/trace-routes.js';
+
+export function buildApp(ctx: AppContext): FastifyInstance {
+  const logger: FastifyBaseLogger = ctx.logger.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: ctx.config.maxBodyBytes,
+    // Per-request logs would dominate at ingest volumes; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.setErrorHandler((error: FastifyError | TracefoldError, request, reply) => {
+    if (error instanceof TracefoldError) {
+      if (error.retryAfterMs !== undefined) void reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+      if (error.statusCode >= 500) request.log.warn({ err: error.cause ?? error }, error.message);
+      return reply.code(error.statusCode).send({ error: error.code, message: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${ctx.config.maxBodyBytes} bytes` });
+    }
+    if (status >= 400 && status < 500) {
+      const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? `body: invalid JSON (${error.message})` : error.message;
+      return reply.code(status).send({ error: error.code ?? 'BAD_REQUEST', message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  void app.register(healthRoutes(ctx));
+  void app.register(authRoutes(ctx));
+  void app.register(ingestRoutes(ctx));
+  void app.register(traceRoutes(ctx));
+  return app;
+}

@@ -1,0 +1,56 @@
+/**
+ * Authentication of tenant-scoped requests: a bearer API key or a JWT. A credential of
+ * another tenant gets 404 on a tenant path, never a hint that the tenant exists.
+ */
+import type { FastifyRequest } from 'fastify';
+import { errors } from '../model/errors.js';
+import type { AppContext } from './context.js';
+import { constantTimeEquals, parseApiKey, secretMatches } from './credentials.js';
+
+export interface Caller {
+  readonly tenantId: string;
+  readonly keyId: string;
+}
+
+function bearer(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header === undefined) throw errors.unauthorized('missing Authorization header: send "Authorization: Bearer <api key or token>"');
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (m === null) throw errors.unauthorized('Authorization header must be "Bearer <api key or token>"');
+  return m[1]!;
+}
+
+/** Checks an API key against the views; returns the caller or throws 401. */
+export async function callerFromApiKey(ctx: AppContext, apiKey: string): Promise<Caller> {
+  const parsed = parseApiKey(apiKey);
+  if (parsed === null) throw errors.unauthorized('api_key is not a tracefold API key');
+  const key = await ctx.queries.apiKey(parsed.keyId);
+  if (key === null || !secretMatches(parsed.secret, key.secretHash)) throw errors.unauthorized('api_key is not valid');
+  if (key.revokedAtMs !== null) throw errors.unauthorized('api_key has been revoked');
+  return { tenantId: key.tenantId, keyId: key.keyId };
+}
+
+export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Caller> {
+  const credential = bearer(request);
+  if (credential.startsWith('tfk_')) return callerFromApiKey(ctx, credential);
+  const claims = ctx.tokens.check(credential);
+  if ('error' in claims) throw errors.unauthorized(claims.error);
+  const key = await ctx.queries.apiKey(claims.keyId);
+  if (key === null || key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
+  if (key.revokedAtMs !== null) throw errors.unauthorized('the API key behind this token has been revoked');
+  return claims;
+}
+
+/** Authenticates and checks that the caller belongs to the tenant in the path. */
+export async function authenticateForTenant(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<Caller> {
+  const caller = await authenticate(ctx, request);
+  if (caller.tenantId !== tenantId) throw errors.notFound(`tenant ${tenantId} not found`);
+  return caller;
+}
+
+export function checkAdmin(ctx: AppContext, request: FastifyRequest): void {
+  const expected = ctx.config.adminToken;
+  if (expected === null) return;
+  const given = bearer(request);
+  if (!constantTimeEquals(given, expected)) throw errors.unauthorized('creating tenants needs the admin token (TRACEFOLD_ADMIN_TOKEN) as the bearer token');
+}

@@ -1,0 +1,23 @@
+/**
+ * What the HTTP layer is given: the log to write to, the views to read from, and the
+ * credentials services. Built once in src/cli/run.ts.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Log } from '../log/port.js';
+import type { Codecs } from '../log/serde/index.js';
+import type { ViewQueries } from '../views/queries.js';
+import type { Views } from '../views/views.js';
+import type { TokenService } from './credentials.js';
+
+export interface AppContext {
+  readonly config: Config;
+  readonly log: Log;
+  readonly codecs: Codecs;
+  readonly views: Views;
+  readonly queries: ViewQueries;
+  readonly tokens: TokenService;
+  readonly logger: Logger;
+  /** How long a request waits for the pipeline to reflect its own write. */
+  readonly readYourWritesTimeoutMs: number;
+}

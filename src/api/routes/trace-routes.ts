@@ -1,0 +1,124 @@
+/**
+ * Tenant-scoped reads and on-demand analysis:
+ *   GET  /api/v1/tenants/:tenantId/traces/:traceId           the trace as a span tree
+ *   POST /api/v1/tenants/:tenantId/traces/:traceId/analyze   close the window now, answer with detections
+ *   GET  /api/v1/tenants/:tenantId/detections                detections, newest first
+ *   POST /api/v1/tenants/:tenantId/feedback                  true/false positive verdicts
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { appendRaw, markerRecord } from '../../ingest/append-raw.js';
+import { TOPICS } from '../../log/topics.js';
+import { errors } from '../../model/errors.js';
+import type { FeedbackRecord } from '../../model/outputs.js';
+import { TRACE_STAGE_GROUP } from '../../stages/trace/trace-stage.js';
+import { authenticateForTenant } from '../auth.js';
+import type { AppContext } from '../context.js';
+import { presentDetection, presentFeedback, presentMetrics, presentTraceSummary, spanTree } from '../present.js';
+import { parseWith } from '../validate.js';
+import { appendAndWait } from '../write-through.js';
+
+const tenantParams = z.object({ tenantId: z.string().min(1) });
+const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).optional(),
+});
+const feedbackBody = z.object({
+  detection_id: z.string().min(1, 'must not be empty'),
+  feedback_type: z.enum(['true_positive', 'false_positive']),
+  comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
+});
+
+const OUTPUT_TOPICS = [TOPICS.traces, TOPICS.detections, TOPICS.metrics];
+
+/** Waits until the trace stage's committed position on `partition` passes `offset`. */
+async function waitForTraceStage(ctx: AppContext, partition: number, offset: number): Promise<void> {
+  const deadline = Date.now() + ctx.readYourWritesTimeoutMs;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    const committed = await ctx.log.committedOffsets(TRACE_STAGE_GROUP, TOPICS.raw);
+    if ((committed.get(partition) ?? 0) > offset) return;
+    if (Date.now() > deadline) throw errors.timeout('the trace stage did not reach the analysis request in time; retry');
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+export function traceRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/v1/tenants/:tenantId/traces/:traceId', async (request) => {
+      const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const [summary, body, metrics, detections] = await Promise.all([
+        ctx.queries.trace(tenantId, traceId),
+        ctx.queries.traceBody(tenantId, traceId),
+        ctx.queries.metrics(tenantId, traceId),
+        ctx.queries.detectionsOfTrace(tenantId, traceId),
+      ]);
+      if (summary === null || body === null) throw errors.notFound(`trace ${traceId} not found (it appears once its window closes, or after analyze)`);
+      return {
+        ...presentTraceSummary(summary),
+        metrics: metrics === null ? null : presentMetrics(metrics),
+        detections: detections.map((d) => presentDetection(d)),
+        spans: spanTree(body.spans),
+      };
+    });
+
+    app.post('/api/v1/tenants/:tenantId/traces/:traceId/analyze', async (request) => {
+      const started = performance.now();
+      const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      // The request is a marker in the trace's own partition: it closes the window after
+      // every span appended before it, and a replay sees it at the same place.
+      const marker = { tenantId, traceId, kind: 'analyze' as const, requestId: randomUUID(), receivedAtMs: Date.now() };
+      const [appended] = await appendRaw(ctx.log, [await markerRecord(ctx.codecs, marker)]);
+      await waitForTraceStage(ctx, appended!.partition, appended!.offset);
+      await ctx.views.catchUp(OUTPUT_TOPICS, ctx.readYourWritesTimeoutMs);
+      const summary = await ctx.queries.trace(tenantId, traceId);
+      if (summary === null) throw errors.notFound(`trace ${traceId} not found: no spans were received for it`);
+      const detections = await ctx.queries.detectionsOfTrace(tenantId, traceId);
+      const presented = await Promise.all(detections.map(async (d) => presentDetection(d, await ctx.queries.feedbackOf(tenantId, d.id))));
+      return {
+        trace_id: traceId,
+        revision: summary.revision,
+        has_failures: detections.length > 0,
+        failure_count: detections.length,
+        primary_failure: presented[0] ?? null,
+        all_detections: presented,
+        detection_time_ms: Math.round((performance.now() - started) * 100) / 100,
+      };
+    });
+
+    app.get('/api/v1/tenants/:tenantId/detections', async (request, reply) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      const query = parseWith(listQuery, request.query, 'query');
+      await authenticateForTenant(ctx, request, tenantId);
+      const page = await ctx.queries.listDetections(tenantId, query.limit, query.cursor ?? null);
+      // The answer is a plain array (as the walkthrough reads it); the cursor travels in a header.
+      if (page.nextCursor !== null) void reply.header('x-next-cursor', page.nextCursor);
+      return Promise.all(page.items.map(async (d) => presentDetection(d, await ctx.queries.feedbackOf(tenantId, d.id))));
+    });
+
+    app.post('/api/v1/tenants/:tenantId/feedback', async (request, reply) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const body = parseWith(feedbackBody, request.body, 'body');
+      const detection = await ctx.queries.detection(tenantId, body.detection_id);
+      if (detection === null) throw errors.notFound(`body.detection_id: detection ${body.detection_id} not found`);
+      const createdAtMs = Date.now();
+      const feedback: FeedbackRecord = {
+        id: createHash('sha256').update(`${tenantId}\u0000${body.detection_id}\u0000${randomUUID()}`).digest('hex').slice(0, 32),
+        tenantId,
+        detectionId: body.detection_id,
+        traceId: detection.traceId,
+        feedbackType: body.feedback_type,
+        comment: body.comment,
+        createdAtMs,
+      };
+      await appendAndWait(ctx, TOPICS.feedback, [
+        { key: Buffer.from(tenantId), value: await ctx.codecs.feedback.encode(feedback), timestamp: createdAtMs },
+      ]);
+      return reply.code(201).send(presentFeedback(feedback));
+    });
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Configuration from environment variables, validated once at start and frozen
+ * (DESIGN.md, "Process, ports, configuration"). Every error names the variable.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const intFrom = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const schema = z.object({
+  TRACEFOLD_PORT: intFrom(0, 65535).default(4318),
+  TRACEFOLD_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  TRACEFOLD_DATA_DIR: z.string().trim().min(1).default('./.tracefold'),
+  TRACEFOLD_KAFKA_BROKERS: z.string().trim().min(1).optional(),
+  TRACEFOLD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TRACEFOLD_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TRACEFOLD_TOKEN_TTL_S: intFrom(60, 86_400).default(3600),
+  TRACEFOLD_INACTIVITY_GAP_MS: intFrom(100, 86_400_000).default(30_000),
+  TRACEFOLD_LATENESS_HORIZON_MS: intFrom(0, 7 * 86_400_000).default(3_600_000),
+  TRACEFOLD_MAX_BODY_BYTES: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
+  TRACEFOLD_LOG_SYNC: z.enum(['fsync', 'none']).default('fsync'),
+  TRACEFOLD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly kafkaBrokers: readonly string[] | null;
+  readonly adminToken: string | null;
+  readonly jwtSecret: string | null;
+  readonly tokenTtlSeconds: number;
+  readonly inactivityGapMs: number;
+  readonly latenessHorizonMs: number;
+  readonly maxBodyBytes: number;
+  /** fsync: appends are acknowledged after the WAL is on disk; none: after it is in the page cache. */
+  readonly logSync: 'fsync' | 'none';
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]);
+        return `${key}=${JSON.stringify(picked[key] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const v = parsed.data;
+  return Object.freeze({
+    port: v.TRACEFOLD_PORT,
+    host: v.TRACEFOLD_HOST,
+    dataDir: path.resolve(v.TRACEFOLD_DATA_DIR),
+    kafkaBrokers: v.TRACEFOLD_KAFKA_BROKERS ? v.TRACEFOLD_KAFKA_BROKERS.split(',').map((b) => b.trim()) : null,
+    adminToken: v.TRACEFOLD_ADMIN_TOKEN ?? null,
+    jwtSecret: v.TRACEFOLD_JWT_SECRET ?? null,
+    tokenTtlSeconds: v.TRACEFOLD_TOKEN_TTL_S,
+    inactivityGapMs: v.TRACEFOLD_INACTIVITY_GAP_MS,
+    latenessHorizonMs: v.TRACEFOLD_LATENESS_HORIZON_MS,
+    maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,
+    logSync: v.TRACEFOLD_LOG_SYNC,
+    logLevel: v.TRACEFOLD_LOG_LEVEL,
+    ...overrides,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * What the views store and under which keys. Values are JSON (bigint times as decimal
+ * strings) except trace bodies, kept in their topic encoding.
+ *
+ *   tr  tenant trace               → TraceSummary of the latest revision
+ *   tt  tenant closedAt trace      → '' (traces by time)
+ *   tb  tenant trace               → the encoded TraceRecord (spans included)
+ *   rv  tenant trace               → latest revision seen on any topic
+ *   d   tenant detectionId         → Detection
+ *   dt  tenant trace detectionId   → '' (detections by trace)
+ *   dd  tenant detectedAt id       → '' (detections by time)
+ *   m   tenant trace               → TraceMetrics
+ *   fb  tenant detectionId fbId    → FeedbackRecord
+ *   tn  tenant                     → TenantView
+ *   k   keyId                      → ApiKeyView
+ *   pos topic partition            → next offset (u64)
+ */
+import { parseTupleKey, prefixEnd, tupleKey } from '../log/store-keys.js';
+import type { CloseReason } from '../model/outputs.js';
+
+export interface TraceSummary {
+  readonly tenantId: string;
+  readonly traceId: string;
+  readonly revision: number;
+  readonly pipelineVersion: string;
+  readonly closeReason: CloseReason;
+  readonly closeRequestId: string;
+  readonly closedAtMs: number;
+  readonly serviceName: string;
+  readonly rootName: string;
+  readonly startTimeUnixNano: string;
+  readonly endTimeUnixNano: string;
+  readonly hasError: boolean;
+  readonly spanCount: number;
+  readonly digest: string;
+}
+
+export interface TenantView {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly createdAtMs: number;
+}
+
+export interface ApiKeyView {
+  readonly keyId: string;
+  readonly tenantId: string;
+  readonly secretHash: string;
+  readonly createdAtMs: number;
+  readonly revokedAtMs: number | null;
+}
+
+export const VIEW_KEYS = {
+  trace: (tenant: string, trace: string) => tupleKey('tr', tenant, trace),
+  traceByTime: (tenant: string, closedAtMs: number, trace: string) => tupleKey('tt', tenant, closedAtMs, trace),
+  traceByTimePrefix: (tenant: string) => tupleKey('tt', tenant),
+  parseTraceByTime: (key: Buffer) => parseTupleKey(key, 'tt', ['s', 'n', 's'])[2] as string,
+  traceBody: (tenant: string, trace: string) => tupleKey('tb', tenant, trace),
+  revision: (tenant: string, trace: string) => tupleKey('rv', tenant, trace),
+  detection: (tenant: string, id: string) => tupleKey('d', tenant, id),
+  detectionByTrace: (tenant: string, trace: string, id: string) => tupleKey('dt', tenant, trace, id),
+  detectionByTracePrefix: (tenant: string, trace: string) => tupleKey('dt', tenant, trace),
+  parseDetectionByTrace: (key: Buffer) => parseTupleKey(key, 'dt', ['s', 's', 's'])[2] as string,
+  detectionByTime: (tenant: string, atMs: number, id: string) => tupleKey('dd', tenant, atMs, id),
+  detectionByTimePrefix: (tenant: string) => tupleKey('dd', tenant),
+  parseDetectionByTime: (key: Buffer) => parseTupleKey(key, 'dd', ['s', 'n', 's'])[2] as string,
+  metrics: (tenant: string, trace: string) => tupleKey('m', tenant, trace),
+  feedback: (tenant: string, detectionId: string, id: string) => tupleKey('fb', tenant, detectionId, id),
+  feedbackPrefix: (tenant: string, detectionId: string) => tupleKey('fb', tenant, detectionId),
+  tenant: (tenant: string) => tupleKey('tn', tenant),
+  apiKey: (keyId: string) => tupleKey('k', keyId),
+  position: (topic: string, partition: number) => tupleKey('pos', topic, partition),
+  prefixRange: (prefix: Buffer) => ({ gte: prefix, lt: prefixEnd(prefix) }),
+} as const;

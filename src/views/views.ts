@@ -1,0 +1,221 @@
+/**
+ * Materialized views (DESIGN.md, "Views and API"): each API instance consumes the output
+ * topics into its own state store, writing the consumed offsets in the same unit, so the
+ * views are exact even when input repeats. Reads go through ViewQueries (queries.ts) and
+ * never touch the log.
+ *
+ * Revisions: a trace's outputs carry the revision that produced them. The views keep the
+ * latest revision per trace and drop detections of older ones, whichever topic brings the
+ * newer revision first.
+ */
+import type { Logger } from 'pino';
+import type { Batch, Consumer, Log, StateStore, TopicPartition } from '../log/port.js';
+import { tpKey } from '../log/port.js';
+import type { Codecs } from '../log/serde/index.js';
+import { TOPICS } from '../log/topics.js';
+import { BufferedStore } from '../stages/buffered-store.js';
+import { Positions } from './positions.js';
+import { VIEW_KEYS, type TraceSummary } from './view-model.js';
+import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
+
+export const VIEW_TOPICS = [TOPICS.tenants, TOPICS.traces, TOPICS.detections, TOPICS.metrics, TOPICS.feedback] as const;
+
+export interface ViewsOptions {
+  readonly log: Log;
+  readonly codecs: Codecs;
+  /** Each API instance needs its own group so that it sees every partition. */
+  readonly group: string;
+  readonly logger: Logger;
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+export class Views {
+  private consumer: Consumer | null = null;
+  private store: StateStore | null = null;
+  readonly positions = new Positions();
+
+  constructor(private readonly options: ViewsOptions) {}
+
+  get readStore(): StateStore {
+    if (this.store === null) throw new Error('views are not started');
+    return this.store;
+  }
+
+  async start(): Promise<void> {
+    const { log, group } = this.options;
+    this.store = await log.openStore(group, 'views');
+    this.consumer = await log.consume(
+      { group, topics: VIEW_TOPICS },
+      {
+        onAssigned: (partitions) => this.onAssigned(partitions),
+        eachBatch: (batch) => this.onBatch(batch),
+      },
+    );
+    this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'views stopped on an error'));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+    this.positions.close();
+  }
+
+  /** Resolves once the views have read every record appended to `topics` before the call. */
+  async catchUp(topics: readonly string[], timeoutMs: number): Promise<void> {
+    for (const topic of topics) {
+      const ends = await this.options.log.endOffsets(topic);
+      for (let partition = 0; partition < ends.length; partition++) {
+        await this.positions.waitFor(topic, partition, ends[partition]!, timeoutMs);
+      }
+    }
+  }
+
+  private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const starts = new Map<string, number>();
+    for (const { topic, partition } of partitions) {
+      const raw = await this.readStore.get(VIEW_KEYS.position(topic, partition));
+      const next = raw === null ? 0 : Number(raw.readBigUInt64BE(0));
+      this.positions.set(topic, partition, next);
+      if (raw !== null) starts.set(tpKey(topic, partition), next);
+    }
+    return starts;
+  }
+
+  private async onBatch(batch: Batch): Promise<void> {
+    const store = new BufferedStore(this.readStore);
+    for (const record of batch.records) {
+      if (record.value === null) continue;
+      try {
+        await this.apply(store, batch.topic, record.value);
+      } catch (err) {
+        // A record the views cannot read must not stop them; it stays in the log for a fixed build.
+        this.options.logger.error({ err, topic: batch.topic, partition: batch.partition, offset: record.offset }, 'view update skipped');
+      }
+    }
+    const last = batch.records[batch.records.length - 1];
+    if (last === undefined) return;
+    const next = last.offset + 1;
+    const position = Buffer.allocUnsafe(8);
+    position.writeBigUInt64BE(BigInt(next));
+    store.put(VIEW_KEYS.position(batch.topic, batch.partition), position);
+    const unit = this.options.log.beginUnit(this.options.group);
+    store.flushInto(unit);
+    unit.consumed(batch.topic, batch.partition, next);
+    await unit.commit();
+    this.positions.set(batch.topic, batch.partition, next);
+  }
+
+  private async apply(store: BufferedStore, topic: string, value: Buffer): Promise<void> {
+    const { codecs } = this.options;
+    switch (topic) {
+      case TOPICS.traces:
+        return this.applyTrace(store, await codecs.trace.decode(value), value);
+      case TOPICS.detections:
+        return this.applyDetection(store, await codecs.detection.decode(value));
+      case TOPICS.metrics:
+        return this.applyMetrics(store, await codecs.metrics.decode(value));
+      case TOPICS.feedback:
+        return this.applyFeedback(store, await codecs.feedback.decode(value));
+      case TOPICS.tenants:
+        return this.applyTenantEvent(store, await codecs.tenantEvent.decode(value));
+    }
+  }
+
+  /**
+   * Moves the trace's latest known revision forward; returns false for outputs of a revision
+   * that is already superseded.
+   */
+  private async admitRevision(store: BufferedStore, tenantId: string, traceId: string, revision: number): Promise<boolean> {
+    const key = VIEW_KEYS.revision(tenantId, traceId);
+    const raw = await store.get(key);
+    const current = raw === null ? 0 : Number(raw.toString());
+    if (revision < current) return false;
+    if (revision > current) {
+      store.put(key, Buffer.from(String(revision)));
+      if (current > 0) await this.dropDetections(store, tenantId, traceId);
+    }
+    return true;
+  }
+
+  private async dropDetections(store: BufferedStore, tenantId: string, traceId: string): Promise<void> {
+    const prefix = VIEW_KEYS.detectionByTracePrefix(tenantId, traceId);
+    const ids: string[] = [];
+    for await (const [key] of store.range(VIEW_KEYS.prefixRange(prefix))) ids.push(VIEW_KEYS.parseDetectionByTrace(key));
+    for (const id of ids) {
+      const raw = await store.get(VIEW_KEYS.detection(tenantId, id));
+      if (raw !== null) {
+        const old = JSON.parse(raw.toString()) as Detection;
+        store.del(VIEW_KEYS.detectionByTime(tenantId, old.detectedAtMs, id));
+      }
+      store.del(VIEW_KEYS.detection(tenantId, id));
+      store.del(VIEW_KEYS.detectionByTrace(tenantId, traceId, id));
+    }
+  }
+
+  private async applyTrace(store: BufferedStore, trace: TraceRecord, encoded: Buffer): Promise<void> {
+    if (!(await this.admitRevision(store, trace.tenantId, trace.traceId, trace.revision))) return;
+    const old = await store.get(VIEW_KEYS.trace(trace.tenantId, trace.traceId));
+    if (old !== null) {
+      const previous = JSON.parse(old.toString()) as TraceSummary;
+      store.del(VIEW_KEYS.traceByTime(trace.tenantId, previous.closedAtMs, trace.traceId));
+    }
+    const summary: TraceSummary = {
+      tenantId: trace.tenantId,
+      traceId: trace.traceId,
+      revision: trace.revision,
+      pipelineVersion: trace.pipelineVersion,
+      closeReason: trace.closeReason,
+      closeRequestId: trace.closeRequestId,
+      closedAtMs: trace.closedAtMs,
+      serviceName: trace.serviceName,
+      rootName: trace.rootName,
+      startTimeUnixNano: trace.startTimeUnixNano.toString(),
+      endTimeUnixNano: trace.endTimeUnixNano.toString(),
+      hasError: trace.hasError,
+      spanCount: trace.spans.length,
+      digest: trace.digest,
+    };
+    store.put(VIEW_KEYS.trace(trace.tenantId, trace.traceId), json(summary));
+    store.put(VIEW_KEYS.traceByTime(trace.tenantId, trace.closedAtMs, trace.traceId), Buffer.alloc(0));
+    // The full record, spans included, for trace detail; kept encoded as it came.
+    store.put(VIEW_KEYS.traceBody(trace.tenantId, trace.traceId), encoded);
+  }
+
+  private async applyDetection(store: BufferedStore, detection: Detection): Promise<void> {
+    if (!(await this.admitRevision(store, detection.tenantId, detection.traceId, detection.revision))) return;
+    store.put(VIEW_KEYS.detection(detection.tenantId, detection.id), json(detection));
+    store.put(VIEW_KEYS.detectionByTrace(detection.tenantId, detection.traceId, detection.id), Buffer.alloc(0));
+    store.put(VIEW_KEYS.detectionByTime(detection.tenantId, detection.detectedAtMs, detection.id), Buffer.alloc(0));
+  }
+
+  private async applyMetrics(store: BufferedStore, metrics: TraceMetrics): Promise<void> {
+    if (!(await this.admitRevision(store, metrics.tenantId, metrics.traceId, metrics.revision))) return;
+    store.put(VIEW_KEYS.metrics(metrics.tenantId, metrics.traceId), json({ ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() }));
+  }
+
+  /** Kept by detection id, so it joins the detection at read time whichever arrived first. */
+  private async applyFeedback(store: BufferedStore, feedback: FeedbackRecord): Promise<void> {
+    store.put(VIEW_KEYS.feedback(feedback.tenantId, feedback.detectionId, feedback.id), json(feedback));
+  }
+
+  private async applyTenantEvent(store: BufferedStore, event: TenantEvent): Promise<void> {
+    switch (event.type) {
+      case 'tenant_created':
+        store.put(VIEW_KEYS.tenant(event.tenantId), json({ tenantId: event.tenantId, name: event.name, createdAtMs: event.atMs }));
+        return;
+      case 'api_key_created':
+        store.put(
+          VIEW_KEYS.apiKey(event.keyId),
+          json({ keyId: event.keyId, tenantId: event.tenantId, secretHash: event.secretHash, createdAtMs: event.atMs, revokedAtMs: null }),
+        );
+        return;
+      case 'api_key_revoked': {
+        const raw = await store.get(VIEW_KEYS.apiKey(event.keyId));
+        if (raw === null) return;
+        store.put(VIEW_KEYS.apiKey(event.keyId), json({ ...(JSON.parse(raw.toString()) as object), revokedAtMs: event.atMs }));
+        return;
+      }
+    }
+  }
+}
