@@ -1,0 +1,120 @@
+/**
+ * Bad input gets a clear 4xx naming the problem, and never disturbs data accepted before.
+ */
+import { createSigner } from 'fast-jwt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, request, startServer, type TestServer } from '../support/server.js';
+import { loopingTrace } from '../support/otlp.js';
+
+describe('bad input', () => {
+  let server: TestServer;
+  let tenant: Awaited<ReturnType<typeof createTenant>>;
+
+  beforeAll(async () => {
+    server = await startServer({ TRACEFOLD_JWT_SECRET: 'x'.repeat(40) });
+    tenant = await createTenant(server.url);
+    const ok = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('kept', 3) });
+    expect(ok.status).toBe(200);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const ingestUrl = () => `${server.url}/api/v1/tenants/${tenant.tenantId}/traces/ingest`;
+
+  it('malformed JSON is a 400 that says the body is not JSON', async () => {
+    const res = await request(ingestUrl(), 'POST', { token: tenant.token, rawBody: '{"resourceSpans": [' });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/body: invalid JSON/);
+  });
+
+  it('a wrong type is a 400 naming the field path', async () => {
+    const res = await request(ingestUrl(), 'POST', { token: tenant.token, body: { resourceSpans: { not: 'an array' } } });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('resourceSpans');
+  });
+
+  it('a span without ids is rejected by path while its sibling is accepted', async () => {
+    const payload = loopingTrace('partial', 1);
+    const spans = payload.resourceSpans[0]!.scopeSpans[0]!.spans as Record<string, unknown>[];
+    delete spans[1]!.spanId;
+    const res = await request(ingestUrl(), 'POST', { token: tenant.token, body: payload });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted_spans).toBe(1);
+    expect(res.body.rejected_spans).toBe(1);
+    expect(res.body.rejected[0].path).toBe('resourceSpans[0].scopeSpans[0].spans[1].spanId');
+  });
+
+  it('a request whose every span lacks a trace id is a 400 naming the field', async () => {
+    const payload = loopingTrace('x', 0);
+    delete (payload.resourceSpans[0]!.scopeSpans[0]!.spans[0] as Record<string, unknown>).traceId;
+    const res = await request(ingestUrl(), 'POST', { token: tenant.token, body: payload });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('spans[0].traceId');
+  });
+
+  it('missing, malformed, forged and expired credentials are 401 with a reason', async () => {
+    const body = loopingTrace('auth', 1);
+    const none = await request(ingestUrl(), 'POST', { body });
+    expect(none.status).toBe(401);
+    expect(none.body.message).toMatch(/Authorization/);
+
+    const garbage = await request(ingestUrl(), 'POST', { token: 'not-a-token', body });
+    expect(garbage.status).toBe(401);
+    expect(garbage.body.message).toMatch(/token is invalid/);
+
+    const forgedKey = await request(ingestUrl(), 'POST', { token: tenant.apiKey.slice(0, -4) + 'AAAA', body });
+    expect(forgedKey.status).toBe(401);
+
+    const sign = createSigner({ key: 'x'.repeat(40), iss: 'tracefold', clockTimestamp: Date.now() - 7_200_000, expiresIn: 60_000 });
+    const keyId = tenant.apiKey.split('_')[1];
+    const expired = await request(ingestUrl(), 'POST', { token: sign({ sub: tenant.tenantId, kid: keyId }), body });
+    expect(expired.status).toBe(401);
+    expect(expired.body.message).toMatch(/expired/);
+  });
+
+  it('an unknown tenant is refused: 401 for a token naming it, 404 for a path naming it', async () => {
+    const sign = createSigner({ key: 'x'.repeat(40), iss: 'tracefold', expiresIn: 60_000 });
+    const keyId = tenant.apiKey.split('_')[1];
+    const ghost = await request(`${server.url}/v1/traces`, 'POST', { token: sign({ sub: 'no-such-tenant', kid: keyId }), body: loopingTrace('g', 1) });
+    expect(ghost.status).toBe(401);
+    const other = await request(`${server.url}/api/v1/tenants/no-such-tenant/traces/ingest`, 'POST', { token: tenant.token, body: loopingTrace('g', 1) });
+    expect(other.status).toBe(404);
+    const badKey = await request(`${server.url}/api/v1/auth/token`, 'POST', { body: { api_key: 'tfk_0000000000000000_' + 'A'.repeat(43) } });
+    expect(badKey.status).toBe(401);
+    const noKey = await request(`${server.url}/api/v1/auth/token`, 'POST', { body: {} });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.message).toContain('body.api_key');
+  });
+
+  it('feedback with a bad feedback_type is a 400 naming the field', async () => {
+    const res = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/feedback`, 'POST', {
+      token: tenant.token,
+      body: { detection_id: 'x', feedback_type: 'maybe' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('body.feedback_type');
+  });
+
+  it('data accepted before the bad requests is intact', async () => {
+    const res = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/kept/analyze`, 'POST', { token: tenant.token });
+    expect(res.status).toBe(200);
+    expect(res.body.primary_failure.detection_type).toBe('loop');
+    const trace = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/kept`, 'GET', { token: tenant.token });
+    expect(trace.body.span_count).toBe(4);
+  });
+
+  it('admin token: with TRACEFOLD_ADMIN_TOKEN set, tenant creation needs it', async () => {
+    const guarded = await startServer({ TRACEFOLD_ADMIN_TOKEN: 'admin-token-0123456789' });
+    try {
+      const without = await request(`${guarded.url}/api/v1/auth/tenants`, 'POST', { body: { name: 'x' } });
+      expect(without.status).toBe(401);
+      const wrong = await request(`${guarded.url}/api/v1/auth/tenants`, 'POST', { token: 'admin-token-wrong-000', body: { name: 'x' } });
+      expect(wrong.status).toBe(401);
+      const right = await request(`${guarded.url}/api/v1/auth/tenants`, 'POST', { token: 'admin-token-0123456789', body: { name: 'x' } });
+      expect(right.status).toBe(201);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
