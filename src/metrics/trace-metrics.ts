@@ -2,20 +2,8 @@
  * Per-trace metrics computed from the semantic trace. Pure; the trace stage adds ids and
  * the pipeline version.
  */
+import type { TraceMeasures } from '../model/outputs.js';
 import type { SemanticTrace } from '../semantic/semantic-span.js';
-
-export interface TraceMeasures {
-  readonly startTimeUnixNano: bigint;
-  readonly durationMs: number;
-  readonly spanCount: number;
-  readonly errorCount: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly llmCallCount: number;
-  readonly toolCallCount: number;
-  readonly agents: readonly string[];
-  readonly models: readonly string[];
-}
 
 export function measureTrace(trace: SemanticTrace): TraceMeasures {
   let start: bigint | null = null;

@@ -51,13 +51,8 @@ export interface Detection {
   readonly detectedAtMs: number;
 }
 
-export interface TraceMetrics {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly traceId: string;
-  readonly revision: number;
-  readonly pipelineVersion: string;
-  readonly serviceName: string;
+/** What is measured of one trace (src/metrics computes it). */
+export interface TraceMeasures {
   readonly startTimeUnixNano: bigint;
   readonly durationMs: number;
   readonly spanCount: number;
@@ -68,6 +63,15 @@ export interface TraceMetrics {
   readonly toolCallCount: number;
   readonly agents: readonly string[];
   readonly models: readonly string[];
+}
+
+export interface TraceMetrics extends TraceMeasures {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly traceId: string;
+  readonly revision: number;
+  readonly pipelineVersion: string;
+  readonly serviceName: string;
 }
 
 /** The assembled trace of one revision, as tracefold.traces.v1 carries it. */

@@ -16,24 +16,14 @@
  *   pos topic partition            → next offset (u64)
  */
 import { parseTupleKey, prefixEnd, tupleKey } from '../log/store-keys.js';
-import type { CloseReason } from '../model/outputs.js';
+import type { TraceRecord } from '../model/outputs.js';
 
-export interface TraceSummary {
-  readonly tenantId: string;
-  readonly traceId: string;
-  readonly revision: number;
-  readonly pipelineVersion: string;
-  readonly closeReason: CloseReason;
-  readonly closeRequestId: string;
-  readonly closedAtMs: number;
-  readonly serviceName: string;
-  readonly rootName: string;
+/** A trace's latest revision without its spans; times as decimal strings for JSON. */
+export type TraceSummary = Omit<TraceRecord, 'spans' | 'startTimeUnixNano' | 'endTimeUnixNano'> & {
   readonly startTimeUnixNano: string;
   readonly endTimeUnixNano: string;
-  readonly hasError: boolean;
   readonly spanCount: number;
-  readonly digest: string;
-}
+};
 
 export interface TenantView {
   readonly tenantId: string;

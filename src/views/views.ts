@@ -160,21 +160,12 @@ export class Views {
       const previous = JSON.parse(old.toString()) as TraceSummary;
       store.del(VIEW_KEYS.traceByTime(trace.tenantId, previous.closedAtMs, trace.traceId));
     }
+    const { spans, ...rest } = trace;
     const summary: TraceSummary = {
-      tenantId: trace.tenantId,
-      traceId: trace.traceId,
-      revision: trace.revision,
-      pipelineVersion: trace.pipelineVersion,
-      closeReason: trace.closeReason,
-      closeRequestId: trace.closeRequestId,
-      closedAtMs: trace.closedAtMs,
-      serviceName: trace.serviceName,
-      rootName: trace.rootName,
+      ...rest,
       startTimeUnixNano: trace.startTimeUnixNano.toString(),
       endTimeUnixNano: trace.endTimeUnixNano.toString(),
-      hasError: trace.hasError,
-      spanCount: trace.spans.length,
-      digest: trace.digest,
+      spanCount: spans.length,
     };
     store.put(VIEW_KEYS.trace(trace.tenantId, trace.traceId), json(summary));
     store.put(VIEW_KEYS.traceByTime(trace.tenantId, trace.closedAtMs, trace.traceId), Buffer.alloc(0));
