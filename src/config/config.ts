@@ -28,6 +28,8 @@ const schema = z.object({
   TRACEFOLD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+const SECRET_KEYS = new Set(['TRACEFOLD_ADMIN_TOKEN', 'TRACEFOLD_JWT_SECRET']);
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -63,7 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0]);
-        return `${key}=${JSON.stringify(picked[key] ?? '')}: ${issue.message}`;
+        // Secrets are named, never echoed: this message goes to logs.
+        const shown = SECRET_KEYS.has(key) ? '(hidden)' : JSON.stringify(picked[key] ?? '');
+        return `${key}=${shown}: ${issue.message}`;
       }),
     );
   }
@@ -72,7 +76,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: v.TRACEFOLD_PORT,
     host: v.TRACEFOLD_HOST,
     dataDir: path.resolve(v.TRACEFOLD_DATA_DIR),
-    kafkaBrokers: v.TRACEFOLD_KAFKA_BROKERS ? v.TRACEFOLD_KAFKA_BROKERS.split(',').map((b) => b.trim()) : null,
+    kafkaBrokers: v.TRACEFOLD_KAFKA_BROKERS
+      ? v.TRACEFOLD_KAFKA_BROKERS.split(',')
+          .map((b) => b.trim())
+          .filter((b) => b !== '')
+      : null,
     adminToken: v.TRACEFOLD_ADMIN_TOKEN ?? null,
     jwtSecret: v.TRACEFOLD_JWT_SECRET ?? null,
     tokenTtlSeconds: v.TRACEFOLD_TOKEN_TTL_S,

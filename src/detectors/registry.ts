@@ -10,11 +10,24 @@ import { spanErrorsDetector } from './span-errors.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const MODULES: readonly DetectorModule<any>[] = [loopDetector, spanErrorsDetector];
 
-/** Overrides are validated against each detector's schema; a bad value names the detector and field. */
+/**
+ * Overrides are validated against each detector's schema: an unknown detector, an unknown
+ * field or a bad value is an error naming the detector and the field.
+ */
 export function createDetectors(overrides: Readonly<Record<string, unknown>> = {}): Detector[] {
+  for (const id of Object.keys(overrides)) {
+    if (!MODULES.some((m) => m.id === id)) throw new Error(`detector ${id}: no such detector (known: ${MODULES.map((m) => m.id).join(', ')})`);
+  }
   return MODULES.map((module) => {
-    const merged: unknown = { ...(module.defaults as object), ...(overrides[module.id] ?? {}) };
-    const parsed = module.configSchema.safeParse(merged);
+    const override = overrides[module.id] ?? {};
+    if (typeof override !== 'object' || override === null || Array.isArray(override)) {
+      throw new Error(`detector ${module.id}: overrides must be an object`);
+    }
+    const defaults = module.defaults as Record<string, unknown>;
+    for (const field of Object.keys(override)) {
+      if (!(field in defaults)) throw new Error(`detector ${module.id}: ${field}: unknown setting`);
+    }
+    const parsed = module.configSchema.safeParse({ ...defaults, ...override });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new Error(`detector ${module.id}: ${issue.path.join('.')}: ${issue.message}`);

@@ -30,7 +30,7 @@ export const spanErrorsDetector: DetectorModule<SpanErrorsConfig> = {
         if (!isTool && !isLlm && !config.includeUnclassified) continue;
         const what = isTool ? `tool "${span.toolName ?? span.name}"` : isLlm ? `model call "${span.name}"` : `step "${span.name}"`;
         findings.push({
-          detectionType: isTool ? 'tool_failure' : 'llm_failure',
+          detectionType: isTool ? 'tool_failure' : isLlm ? 'llm_failure' : 'step_failure',
           title: `${isTool ? 'Tool' : isLlm ? 'LLM call' : 'Step'} failed: ${span.toolName ?? span.name}`,
           description: `The ${what} ended with an error${span.errorMessage ? `: ${span.errorMessage}` : ''}.`,
           confidence: 0.95,

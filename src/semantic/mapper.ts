@@ -38,8 +38,8 @@ const KEYS = {
   toolArguments: ['gen_ai.tool.call.arguments', 'tool.parameters', 'tool_call.function.arguments', 'input.value'],
   toolResult: ['gen_ai.tool.call.result', 'output.value'],
   state: ['gen_ai.state', 'langgraph.state', 'crewai.state', 'openclaw.session.state', 'agent.state'],
-  prompt: ['gen_ai.prompt', 'gen_ai.input.messages', 'llm.input_messages', 'input.value'],
-  completion: ['gen_ai.completion', 'gen_ai.output.messages', 'llm.output_messages', 'output.value'],
+  prompt: ['gen_ai.input.messages', 'gen_ai.prompt', 'llm.input_messages', 'input.value'],
+  completion: ['gen_ai.output.messages', 'gen_ai.completion', 'llm.output_messages', 'output.value'],
   conversationId: ['gen_ai.conversation.id', 'session.id', 'gen_ai.session.id'],
 } as const;
 
@@ -62,16 +62,21 @@ const OPERATION_ALIASES: Readonly<Record<string, Operation>> = {
   handoff: 'handoff',
 };
 
+/**
+ * Attribute lookup across layers: span attributes first, then scope, then resource, so a
+ * span's own value wins even when it uses another convention's name than the resource.
+ */
 class AttributeIndex {
-  private readonly map = new Map<string, AnyValue>();
-  constructor(...lists: (readonly KeyValue[])[]) {
-    // Later lists win: span attributes override resource and scope attributes.
-    for (const list of lists) for (const kv of list) this.map.set(kv.key, kv.value);
+  private readonly layers: Map<string, AnyValue>[];
+  constructor(...mostSpecificFirst: (readonly KeyValue[])[]) {
+    this.layers = mostSpecificFirst.map((list) => new Map(list.map((kv) => [kv.key, kv.value])));
   }
   first(keys: readonly string[]): AnyValue | undefined {
-    for (const key of keys) {
-      const value = this.map.get(key);
-      if (value !== undefined && value.type !== 'empty') return value;
+    for (const layer of this.layers) {
+      for (const key of keys) {
+        const value = layer.get(key);
+        if (value !== undefined && value.type !== 'empty') return value;
+      }
     }
     return undefined;
   }
@@ -120,7 +125,7 @@ function errorOf(span: CanonicalSpan, attrs: AttributeIndex): { isError: boolean
 }
 
 export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
-  const attrs = new AttributeIndex(span.resource.attributes, span.scope.attributes, span.attributes);
+  const attrs = new AttributeIndex(span.attributes, span.scope.attributes, span.resource.attributes);
   const toolName = attrs.text(KEYS.toolName);
   const operation = operationOf(attrs, span, toolName);
   const error = errorOf(span, attrs);

@@ -34,6 +34,10 @@ function outputId(...parts: (string | number)[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
+function roundConfidence(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector[], pipelineVersion: string): TraceOutputs {
   const { tenantId, traceId, revision } = window;
   const semantic = toSemanticTrace(tenantId, traceId, window.spans);
@@ -57,8 +61,9 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
     detectionType: finding.detectionType,
     title: finding.title,
     description: finding.description,
-    confidence: Math.round(finding.confidence * 1000) / 1000,
-    confidenceTier: confidenceTier(finding.confidence),
+    // The tier follows the confidence as reported, so 0.7999… shown as 0.8 is 'high'.
+    confidence: roundConfidence(finding.confidence),
+    confidenceTier: confidenceTier(roundConfidence(finding.confidence)),
     severity: finding.severity,
     evidence: finding.evidence.map((e) => ({ description: e.description, spanIds: e.spanIds, dataJson: JSON.stringify(e.data) })),
     affectedSpanIds: finding.affectedSpanIds,

@@ -19,14 +19,6 @@ export function traceRef(tenantId: string, traceId: string): Buffer {
   return Buffer.concat([str(tenantId), str(traceId)]);
 }
 
-export function parseTraceRef(buf: Buffer, offset = 0): { tenantId: string; traceId: string } {
-  const tl = buf.readUInt16BE(offset);
-  const tenantId = buf.toString('utf8', offset + 2, offset + 2 + tl);
-  const rl = buf.readUInt16BE(offset + 2 + tl);
-  const traceId = buf.toString('utf8', offset + 4 + tl, offset + 4 + tl + rl);
-  return { tenantId, traceId };
-}
-
 function head(kind: number, partition: number): Buffer {
   return Buffer.from([kind, partition >> 8, partition & 0xff]);
 }
@@ -49,9 +41,4 @@ export function expiryRange(p: number, uptoMs: number): { gte: Buffer; lt: Buffe
 
 export function parseExpiryKey(key: Buffer): { deadlineMs: number; ref: Buffer } {
   return { deadlineMs: Number(key.readBigUInt64BE(3)), ref: key.subarray(11) };
-}
-
-/** [gte, lt) of everything a partition owns. */
-export function partitionRanges(p: number): { gte: Buffer; lt: Buffer }[] {
-  return Object.values(KIND).map((kind) => ({ gte: head(kind, p), lt: head(kind, p + 1) }));
 }

@@ -1,0 +1,156 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/config.js';
+
+/** The problems loadConfig reports for `env`; fails the test if it accepts it. */
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error(`configuration was accepted: ${JSON.stringify(env)}`);
+}
+
+/** The variable each problem names (problems read `NAME="value": message`). */
+const namedKeys = (problems: readonly string[]) => problems.map((p) => p.slice(0, p.indexOf('=')));
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4318,
+      host: '127.0.0.1',
+      dataDir: path.resolve('./.tracefold'),
+      kafkaBrokers: null,
+      adminToken: null,
+      jwtSecret: null,
+      tokenTtlSeconds: 3600,
+      inactivityGapMs: 30_000,
+      latenessHorizonMs: 3_600_000,
+      maxBodyBytes: 10 * 1024 * 1024,
+      logSync: 'fsync',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads and converts set variables', () => {
+    const config = loadConfig({
+      TRACEFOLD_PORT: ' 8080 ',
+      TRACEFOLD_HOST: '0.0.0.0',
+      TRACEFOLD_DATA_DIR: '/var/lib/tracefold',
+      TRACEFOLD_KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+      TRACEFOLD_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      TRACEFOLD_JWT_SECRET: 's'.repeat(32),
+      TRACEFOLD_INACTIVITY_GAP_MS: '100',
+      TRACEFOLD_LOG_LEVEL: 'debug',
+      TRACEFOLD_LOG_SYNC: 'none',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/tracefold',
+      kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
+      adminToken: 'a-long-enough-admin-token',
+      jwtSecret: 's'.repeat(32),
+      inactivityGapMs: 100,
+      logLevel: 'debug',
+      logSync: 'none',
+    });
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ TRACEFOLD_PORTT: 'x', PATH: '/bin' }).port).toBe(4318);
+  });
+
+  it.each([
+    ['a non-numeric port', { TRACEFOLD_PORT: 'http' }, 'TRACEFOLD_PORT'],
+    ['a negative port', { TRACEFOLD_PORT: '-1' }, 'TRACEFOLD_PORT'],
+    ['a fractional port', { TRACEFOLD_PORT: '80.5' }, 'TRACEFOLD_PORT'],
+    ['a port out of range', { TRACEFOLD_PORT: '65536' }, 'TRACEFOLD_PORT'],
+    ['a gap below the minimum', { TRACEFOLD_INACTIVITY_GAP_MS: '99' }, 'TRACEFOLD_INACTIVITY_GAP_MS'],
+    ['a bad log level', { TRACEFOLD_LOG_LEVEL: 'verbose' }, 'TRACEFOLD_LOG_LEVEL'],
+    ['a short admin token', { TRACEFOLD_ADMIN_TOKEN: 'short' }, 'TRACEFOLD_ADMIN_TOKEN'],
+    ['a short JWT secret', { TRACEFOLD_JWT_SECRET: 'x'.repeat(31) }, 'TRACEFOLD_JWT_SECRET'],
+    ['a bad log sync mode', { TRACEFOLD_LOG_SYNC: 'sometimes' }, 'TRACEFOLD_LOG_SYNC'],
+  ])('rejects %s, naming the variable', (_label, env, key) => {
+    const problems = problemsOf(env);
+    expect(namedKeys(problems)).toEqual([key]);
+  });
+
+  it('quotes the bad value and explains the rule', () => {
+    const [problem] = problemsOf({ TRACEFOLD_PORT: 'http' });
+    expect(problem).toBe('TRACEFOLD_PORT="http": must be a whole number');
+    const [range] = problemsOf({ TRACEFOLD_PORT: '70000' });
+    expect(range).toMatch(/^TRACEFOLD_PORT="70000": .*65535/);
+  });
+
+  it('reports every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        TRACEFOLD_PORT: 'http',
+        TRACEFOLD_INACTIVITY_GAP_MS: '50',
+        TRACEFOLD_LOG_LEVEL: 'verbose',
+        TRACEFOLD_ADMIN_TOKEN: 'short',
+        TRACEFOLD_HOST: 'localhost',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message, name } = error as ConfigError;
+    expect(name).toBe('ConfigError');
+    expect([...namedKeys(problems)].sort()).toEqual([
+      'TRACEFOLD_ADMIN_TOKEN',
+      'TRACEFOLD_INACTIVITY_GAP_MS',
+      'TRACEFOLD_LOG_LEVEL',
+      'TRACEFOLD_PORT',
+    ]);
+    for (const problem of problems) expect(message).toContain(problem);
+  });
+
+  it('names a bad secret without echoing it', () => {
+    try {
+      loadConfig({ TRACEFOLD_ADMIN_TOKEN: 'short-secret', TRACEFOLD_JWT_SECRET: 'also-short' });
+      expect.unreachable('loadConfig accepted short secrets');
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain('TRACEFOLD_ADMIN_TOKEN=(hidden): must be at least 16 characters');
+      expect(message).toContain('TRACEFOLD_JWT_SECRET=(hidden)');
+      expect(message).not.toContain('short-secret');
+      expect(message).not.toContain('also-short');
+    }
+  });
+
+  it('drops empty entries from the broker list', () => {
+    expect(loadConfig({ TRACEFOLD_KAFKA_BROKERS: 'a:9092, ,b:9092,' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({
+      TRACEFOLD_PORT: '',
+      TRACEFOLD_HOST: '',
+      TRACEFOLD_ADMIN_TOKEN: '',
+      TRACEFOLD_JWT_SECRET: '',
+      TRACEFOLD_KAFKA_BROKERS: '',
+      TRACEFOLD_LOG_LEVEL: '',
+    });
+    expect(config).toMatchObject({ port: 4318, host: '127.0.0.1', adminToken: null, jwtSecret: null, kafkaBrokers: null, logLevel: 'info' });
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(4318);
+  });
+
+  it('applies overrides after validation, still frozen', () => {
+    const config = loadConfig({ TRACEFOLD_PORT: '9000' }, { port: 0 });
+    expect(config.port).toBe(0);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+});

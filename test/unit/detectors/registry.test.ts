@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { createDetectors, detectorVersions } from '../../../src/detectors/registry.js';
+import { repeated, run } from './run-detector.js';
+
+describe('createDetectors', () => {
+  it('lists the loop and span_errors detectors with their versions', () => {
+    const detectors = createDetectors();
+    expect(detectors.map((d) => d.id)).toEqual(['loop', 'span_errors']);
+    expect(Object.fromEntries(detectors.map((d) => [d.id, d.version]))).toEqual(detectorVersions());
+  });
+
+  it('rejects a bad override, naming the detector and the field', () => {
+    expect(() => createDetectors({ loop: { minRepeats: 1 } })).toThrow(/detector loop: minRepeats:/);
+    expect(() => createDetectors({ loop: { minRepeats: 2.5 } })).toThrow(/detector loop: minRepeats:/);
+    expect(() => createDetectors({ span_errors: { includeUnclassified: 'yes' } })).toThrow(
+      /detector span_errors: includeUnclassified:/,
+    );
+  });
+
+  it('rejects an unknown detector, an unknown setting and a non-object override', () => {
+    expect(() => createDetectors({ lop: {} })).toThrow(/detector lop: no such detector/);
+    expect(() => createDetectors({ loop: { minRepeat: 5 } })).toThrow(/detector loop: minRepeat: unknown setting/);
+    expect(() => createDetectors({ loop: 5 })).toThrow(/detector loop: overrides must be an object/);
+  });
+
+  it('applies a valid override on top of the defaults', () => {
+    expect(run('loop', repeated(3), { loop: { minRepeats: 4 } })).toHaveLength(0);
+    expect(run('loop', repeated(4), { loop: { minRepeats: 4 } })).toHaveLength(1);
+  });
+});

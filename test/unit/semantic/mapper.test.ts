@@ -1,0 +1,403 @@
+import { describe, expect, it } from 'vitest';
+import { serviceNameOf, toSemanticSpan, toSemanticTrace } from '../../../src/semantic/mapper.js';
+import { canonicalSpan, double, empty, exceptionEvent, int, kvlist, text } from './fixtures.js';
+
+describe('toSemanticSpan: current OTel GenAI conventions', () => {
+  it('maps a chat span: model, provider, tokens, agent and conversation', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        spanId: 'c1',
+        parentSpanId: 'root',
+        name: 'chat gpt-4o',
+        start: 10n,
+        end: 20n,
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.usage.input_tokens': 120,
+          'gen_ai.usage.output_tokens': 30,
+          'gen_ai.usage.cache_read.input_tokens': 100,
+          'gen_ai.agent.name': 'planner',
+          'gen_ai.agent.id': 'agent-7',
+          'gen_ai.conversation.id': 'conv-1',
+        },
+      }),
+    );
+    expect(s).toMatchObject({
+      spanId: 'c1',
+      parentSpanId: 'root',
+      name: 'chat gpt-4o',
+      startNs: 10n,
+      endNs: 20n,
+      operation: 'chat',
+      model: 'gpt-4o',
+      provider: 'openai',
+      inputTokens: 120,
+      outputTokens: 30,
+      cachedInputTokens: 100,
+      agentName: 'planner',
+      agentId: 'agent-7',
+      conversationId: 'conv-1',
+      toolName: null,
+      toolArguments: null,
+      isError: false,
+      errorMessage: null,
+    });
+  });
+
+  it('maps an execute_tool span: tool name, arguments and result, no prompt or completion', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        name: 'execute_tool web_search',
+        attributes: {
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': 'web_search',
+          'gen_ai.tool.call.arguments': '{"query":"tracefold"}',
+          'gen_ai.tool.call.result': '{"hits":3}',
+          'gen_ai.prompt': 'ignored for tools',
+        },
+      }),
+    );
+    expect(s.operation).toBe('execute_tool');
+    expect(s.toolName).toBe('web_search');
+    expect(s.toolArguments).toBe('{"query":"tracefold"}');
+    expect(s.toolResult).toBe('{"hits":3}');
+    expect(s.prompt).toBeNull();
+    expect(s.completion).toBeNull();
+  });
+
+  it('maps an invoke_agent span with its agent name', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' } }));
+    expect(s.operation).toBe('invoke_agent');
+    expect(s.agentName).toBe('researcher');
+  });
+
+  it('reads the declared operation case-insensitively', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'Execute_Tool' } })).operation).toBe('execute_tool');
+  });
+});
+
+describe('toSemanticSpan: legacy GenAI names', () => {
+  it('reads prompt_tokens, completion_tokens, gen_ai.system, gen_ai.prompt and gen_ai.completion', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'gen_ai.system': 'anthropic',
+          'gen_ai.usage.prompt_tokens': 55,
+          'gen_ai.usage.completion_tokens': 8,
+          'gen_ai.prompt': 'What is 2+2?',
+          'gen_ai.completion': '4',
+        },
+      }),
+    );
+    expect(s.provider).toBe('anthropic');
+    expect(s.inputTokens).toBe(55);
+    expect(s.outputTokens).toBe(8);
+    expect(s.prompt).toBe('What is 2+2?');
+    expect(s.completion).toBe('4');
+    // Tokens alone make it a model call.
+    expect(s.operation).toBe('chat');
+  });
+});
+
+describe('toSemanticSpan: OpenInference', () => {
+  it('maps a TOOL span: tool.name, input.value as arguments, output.value as result', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'openinference.span.kind': 'TOOL',
+          'tool.name': 'calculator',
+          'input.value': '{"expr":"1+1"}',
+          'output.value': '2',
+          'session.id': 'sess-9',
+        },
+      }),
+    );
+    expect(s.operation).toBe('execute_tool');
+    expect(s.toolName).toBe('calculator');
+    expect(s.toolArguments).toBe('{"expr":"1+1"}');
+    expect(s.toolResult).toBe('2');
+    expect(s.prompt).toBeNull();
+    expect(s.completion).toBeNull();
+    expect(s.conversationId).toBe('sess-9');
+  });
+
+  it('maps an LLM span: llm.model_name, llm.token_count.*, input.value and output.value as prompt and completion', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'openinference.span.kind': 'LLM',
+          'llm.model_name': 'claude-3-5-sonnet',
+          'llm.token_count.prompt': 200,
+          'llm.token_count.completion': 40,
+          'input.value': 'hello',
+          'output.value': 'hi there',
+        },
+      }),
+    );
+    expect(s.operation).toBe('chat');
+    expect(s.model).toBe('claude-3-5-sonnet');
+    expect(s.inputTokens).toBe(200);
+    expect(s.outputTokens).toBe(40);
+    expect(s.prompt).toBe('hello');
+    expect(s.completion).toBe('hi there');
+    expect(s.toolArguments).toBeNull();
+    expect(s.toolResult).toBeNull();
+  });
+
+  it.each([
+    ['AGENT', 'invoke_agent'],
+    ['CHAIN', 'invoke_agent'],
+    ['RETRIEVER', 'retrieval'],
+    ['TOOL', 'execute_tool'],
+    ['LLM', 'chat'],
+  ] as const)('maps span kind %s to %s', (kind, operation) => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'openinference.span.kind': kind } })).operation).toBe(operation);
+  });
+});
+
+describe('toSemanticSpan: framework attributes', () => {
+  it.each(['langgraph.node.name', 'crewai.agent.role', 'autogen.agent.name', 'openclaw.agent.name'])(
+    'takes the agent name from %s and infers invoke_agent',
+    (key) => {
+      const s = toSemanticSpan(canonicalSpan({ name: 'node', attributes: { [key]: 'writer' } }));
+      expect(s.agentName).toBe('writer');
+      expect(s.operation).toBe('invoke_agent');
+    },
+  );
+
+  it.each(['gen_ai.state', 'langgraph.state', 'crewai.state', 'openclaw.session.state'])('takes the agent state from %s', (key) => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { [key]: '{"step":3}' } }));
+    expect(s.state).toBe('{"step":3}');
+  });
+
+  it('renders a structured state value as JSON text', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'langgraph.state': kvlist({ step: 3, done: false }) } }));
+    expect(JSON.parse(s.state ?? 'null')).toEqual({ step: 3, done: false });
+  });
+});
+
+describe('toSemanticSpan: precedence', () => {
+  it('prefers current names over legacy and OpenInference names when both are present', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'gen_ai.usage.prompt_tokens': 999,
+          'gen_ai.usage.input_tokens': 10,
+          'llm.token_count.completion': 888,
+          'gen_ai.usage.output_tokens': 5,
+          'gen_ai.system': 'legacy-provider',
+          'gen_ai.provider.name': 'current-provider',
+          'llm.model_name': 'legacy-model',
+          'gen_ai.request.model': 'current-model',
+        },
+      }),
+    );
+    expect(s.inputTokens).toBe(10);
+    expect(s.outputTokens).toBe(5);
+    expect(s.provider).toBe('current-provider');
+    expect(s.model).toBe('current-model');
+  });
+
+  // The mapper lists gen_ai.prompt / gen_ai.completion (legacy, see DESIGN.md) ahead of the
+  // current gen_ai.input.messages / gen_ai.output.messages, against its "newest first" rule.
+  it('prefers gen_ai.input.messages over the legacy gen_ai.prompt', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.prompt': 'legacy', 'gen_ai.input.messages': 'current' } }),
+    );
+    expect(s.prompt).toBe('current');
+  });
+
+  it('prefers gen_ai.output.messages over the legacy gen_ai.completion', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.completion': 'legacy', 'gen_ai.output.messages': 'current' } }),
+    );
+    expect(s.completion).toBe('current');
+  });
+
+  it('prefers gen_ai.operation.name over openinference.span.kind', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'execute_tool', 'openinference.span.kind': 'LLM' } }));
+    expect(s.operation).toBe('execute_tool');
+  });
+
+  it('lets a span attribute override the same resource attribute', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        resource: { 'gen_ai.agent.name': 'resource-agent', 'gen_ai.provider.name': 'resource-provider' },
+        attributes: { 'gen_ai.agent.name': 'span-agent' },
+      }),
+    );
+    expect(s.agentName).toBe('span-agent');
+    // Resource attributes still apply where the span says nothing.
+    expect(s.provider).toBe('resource-provider');
+  });
+
+  it('lets a span attribute override the same scope attribute', () => {
+    const s = toSemanticSpan(canonicalSpan({ scope: { 'gen_ai.request.model': 'scope-model' }, attributes: { 'gen_ai.request.model': 'span-model' } }));
+    expect(s.model).toBe('span-model');
+  });
+
+  it('skips empty values and falls through to the next name', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.request.model': empty(), 'llm.model_name': 'fallback-model' } }));
+    expect(s.model).toBe('fallback-model');
+  });
+});
+
+describe('toSemanticSpan: errors', () => {
+  it('marks status code 2 as an error with the status message', () => {
+    const s = toSemanticSpan(canonicalSpan({ status: { code: 2, message: 'rate limited' } }));
+    expect(s.isError).toBe(true);
+    expect(s.errorMessage).toBe('rate limited');
+  });
+
+  it('uses the exception message when status 2 has no message', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({ status: { code: 2, message: '' }, events: [exceptionEvent({ 'exception.message': 'boom', 'exception.type': 'ValueError' })] }),
+    );
+    expect(s.isError).toBe(true);
+    expect(s.errorMessage).toBe('boom');
+  });
+
+  it('uses error.type when status 2 has neither message nor exception', () => {
+    const s = toSemanticSpan(canonicalSpan({ status: { code: 2, message: '' }, attributes: { 'error.type': 'timeout' } }));
+    expect(s.isError).toBe(true);
+    expect(s.errorMessage).toBe('timeout');
+  });
+
+  it('marks a span with an exception event as an error even when its status is unset', () => {
+    const s = toSemanticSpan(canonicalSpan({ events: [exceptionEvent({ 'exception.message': 'tool crashed' })] }));
+    expect(s.isError).toBe(true);
+    expect(s.errorMessage).toBe('tool crashed');
+  });
+
+  it('falls back to exception.type when the exception event has no message', () => {
+    const s = toSemanticSpan(canonicalSpan({ events: [exceptionEvent({ 'exception.type': 'KeyError' })] }));
+    expect(s.isError).toBe(true);
+    expect(s.errorMessage).toBe('KeyError');
+  });
+
+  it('marks a span with error.type as an error', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'error.type': '500' } }));
+    expect(s.isError).toBe(true);
+    expect(s.errorMessage).toBe('500');
+  });
+
+  it('does not mark status OK or unset spans, nor spans with other events, as errors', () => {
+    const ok = toSemanticSpan(canonicalSpan({ status: { code: 1, message: '' } }));
+    const other = toSemanticSpan(
+      canonicalSpan({ events: [{ timeUnixNano: 1n, name: 'gen_ai.choice', attributes: [], droppedAttributesCount: 0 }] }),
+    );
+    expect(ok.isError).toBe(false);
+    expect(ok.errorMessage).toBeNull();
+    expect(other.isError).toBe(false);
+  });
+});
+
+describe('toSemanticSpan: operation inference without an explicit operation', () => {
+  it('infers execute_tool from a tool name', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'tool.name': 'grep' } })).operation).toBe('execute_tool');
+  });
+
+  it('infers chat from token counts', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.usage.output_tokens': 3 } })).operation).toBe('chat');
+  });
+
+  it('infers chat from a model name', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.request.model': 'gpt-4o-mini' } })).operation).toBe('chat');
+  });
+
+  it('infers invoke_agent from an agent name', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.agent.name': 'planner' } })).operation).toBe('invoke_agent');
+  });
+
+  it('infers execute_tool from a span name starting with "tool", naming the tool after the span', () => {
+    const s = toSemanticSpan(canonicalSpan({ name: 'Tool: fetch_url' }));
+    expect(s.operation).toBe('execute_tool');
+    expect(s.toolName).toBe('Tool: fetch_url');
+  });
+
+  it('falls back to other', () => {
+    const s = toSemanticSpan(canonicalSpan({ name: 'prepare' }));
+    expect(s.operation).toBe('other');
+    expect(s.toolName).toBeNull();
+  });
+
+  it('infers from attributes when the declared operation is unknown', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'frobnicate', 'gen_ai.request.model': 'm' } }));
+    expect(s.operation).toBe('chat');
+  });
+});
+
+describe('toSemanticSpan: token counts', () => {
+  it.each([
+    ['an int', int(42)],
+    ['a double', double(42)],
+    ['a numeric string', text('42')],
+  ])('reads a count given as %s', (_label, value) => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.usage.input_tokens': value, 'gen_ai.usage.output_tokens': value } }));
+    expect(s.inputTokens).toBe(42);
+    expect(s.outputTokens).toBe(42);
+  });
+
+  it('rounds a fractional double', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.usage.input_tokens': double(41.6) } })).inputTokens).toBe(42);
+  });
+
+  it.each([
+    ['a negative count', int(-5)],
+    ['a non-numeric string', text('many')],
+    ['a boolean', { type: 'bool', value: true } as const],
+  ])('ignores %s', (_label, value) => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.usage.input_tokens': value } })).inputTokens).toBeNull();
+  });
+
+  it('leaves absent counts null', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat' } }));
+    expect(s.inputTokens).toBeNull();
+    expect(s.outputTokens).toBeNull();
+    expect(s.cachedInputTokens).toBeNull();
+  });
+});
+
+describe('toSemanticTrace', () => {
+  it('orders spans by start time, then span id', () => {
+    const spans = [
+      canonicalSpan({ spanId: 'd', parentSpanId: 'a', start: 300n }),
+      canonicalSpan({ spanId: 'c', parentSpanId: 'a', start: 200n }),
+      canonicalSpan({ spanId: 'b', parentSpanId: 'a', start: 200n }),
+      canonicalSpan({ spanId: 'a', start: 100n }),
+    ];
+    const trace = toSemanticTrace('t1', 'tr1', spans);
+    expect(trace.spans.map((s) => s.spanId)).toEqual(['a', 'b', 'c', 'd']);
+    expect(trace.tenantId).toBe('t1');
+    expect(trace.traceId).toBe('tr1');
+  });
+
+  it("takes the service name from the root's resource, not the earliest span's", () => {
+    const spans = [
+      canonicalSpan({ spanId: 'child', parentSpanId: 'root', start: 50n, resource: { 'service.name': 'tool-server' } }),
+      canonicalSpan({ spanId: 'root', start: 100n, resource: { 'service.name': 'agent-app' } }),
+    ];
+    expect(toSemanticTrace('t', 'tr', spans).serviceName).toBe('agent-app');
+  });
+
+  it('uses the earliest span when no span is a root', () => {
+    const spans = [
+      canonicalSpan({ spanId: 'late', parentSpanId: 'missing', start: 200n, resource: { 'service.name': 'late-svc' } }),
+      canonicalSpan({ spanId: 'early', parentSpanId: 'missing', start: 100n, resource: { 'service.name': 'early-svc' } }),
+    ];
+    expect(toSemanticTrace('t', 'tr', spans).serviceName).toBe('early-svc');
+  });
+
+  it('says unknown_service for a trace without spans or without service.name', () => {
+    expect(toSemanticTrace('t', 'tr', []).serviceName).toBe('unknown_service');
+    expect(serviceNameOf(canonicalSpan())).toBe('unknown_service');
+  });
+
+  it('does not reorder the input array', () => {
+    const spans = [canonicalSpan({ spanId: 'b', start: 2n }), canonicalSpan({ spanId: 'a', start: 1n })];
+    toSemanticTrace('t', 'tr', spans);
+    expect(spans.map((s) => s.spanId)).toEqual(['b', 'a']);
+  });
+});
