@@ -1,0 +1,76 @@
+/**
+ * Runs the benchmarks in sequence and prints their figures; no thresholds, no pass/fail.
+ *
+ *   npm run bench                      every benchmark
+ *   npm run bench -- ingest serde      those whose names start with the given words
+ *
+ * Machines are shared and noisy: each benchmark reports medians of several runs and ratios
+ * against a baseline measured in the same process, which travel between machines better
+ * than absolute rates do.
+ */
+import os from 'node:os';
+import { runEmbeddedLogBench } from './embedded-log.js';
+import { runIngestToDetectionsBench } from './ingest-to-detections.js';
+import { runOtlpDecodeBench } from './otlp-decode.js';
+import { runSerdeBench } from './serde.js';
+
+interface Benchmark {
+  readonly name: string;
+  readonly run: () => Promise<void>;
+}
+
+const BENCHMARKS: readonly Benchmark[] = [
+  { name: 'ingest-to-detections', run: runIngestToDetectionsBench },
+  { name: 'otlp-decode', run: runOtlpDecodeBench },
+  { name: 'embedded-log', run: runEmbeddedLogBench },
+  { name: 'serde', run: runSerdeBench },
+];
+
+function select(args: readonly string[]): Benchmark[] | string {
+  if (args.length === 0) return [...BENCHMARKS];
+  const chosen = new Set<Benchmark>();
+  for (const arg of args) {
+    const exact = BENCHMARKS.find((b) => b.name === arg);
+    const matches = exact !== undefined ? [exact] : BENCHMARKS.filter((b) => b.name.startsWith(arg));
+    if (matches.length === 0) return `unknown benchmark "${arg}"; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`;
+    for (const match of matches) chosen.add(match);
+  }
+  // Always in the declared order, whatever order the arguments came in.
+  return BENCHMARKS.filter((b) => chosen.has(b));
+}
+
+const selected = select(process.argv.slice(2));
+if (typeof selected === 'string') {
+  console.error(selected);
+  process.exit(2);
+}
+
+const cpus = os.cpus();
+console.log(`tracefold benchmarks, ${new Date().toISOString()}`);
+console.log(
+  `node ${process.version}, ${os.platform()}/${os.arch()}, cpus=${cpus.length} (${cpus[0]?.model.trim() ?? 'unknown'}), ` +
+    `memory=${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
+console.log(`running: ${selected.map((b) => b.name).join(', ')}`);
+
+const started = performance.now();
+const failed: string[] = [];
+for (const benchmark of selected) {
+  console.log(`\n== ${benchmark.name} ==`);
+  const benchStarted = performance.now();
+  try {
+    await benchmark.run();
+  } catch (err) {
+    failed.push(benchmark.name);
+    console.log(`${benchmark.name} did not complete: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+  console.log(`(${benchmark.name}: ${((performance.now() - benchStarted) / 1000).toFixed(1)} s)`);
+}
+console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+if (failed.length > 0) {
+  console.log(`did not complete: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
