@@ -53,6 +53,8 @@ export type StoreOp =
 /** Read side of a state store: what processors and views read through. */
 export interface ReadableStore {
   get(key: Buffer): Promise<Buffer | null>;
+  /** Values of many keys at once, in the order asked (null for a missing key). */
+  getMany(keys: readonly Buffer[]): Promise<(Buffer | null)[]>;
   /** Entries with gte <= key < lt in key order (reverse when asked), at most `limit`. */
   range(opts: { gte: Buffer; lt: Buffer; limit?: number; reverse?: boolean }): AsyncIterable<[Buffer, Buffer]>;
 }

@@ -13,16 +13,41 @@ export class BufferedStore implements ReadableStore {
   /** Pending writes by key (hex); null marks a delete. */
   private readonly pending = new Map<string, Buffer | null>();
   private ops: StoreOp[] = [];
+  /** Values read from the store during this batch (prefetched or looked up), by key (hex). */
+  private readonly cache = new Map<string, Buffer | null>();
   /** Pending range deletes, as [gte, lt) hex bounds; writes after them win via `pending`. */
   private deletedRanges: [string, string][] = [];
 
   constructor(private readonly store: StateStore) {}
 
   async get(key: Buffer): Promise<Buffer | null> {
-    const pending = this.pending.get(hex(key));
+    const k = hex(key);
+    const pending = this.pending.get(k);
     if (pending !== undefined) return pending;
-    if (this.rangeDeleted(hex(key))) return null;
-    return this.store.get(key);
+    if (this.rangeDeleted(k)) return null;
+    const cached = this.cache.get(k);
+    if (cached !== undefined) return cached;
+    const value = await this.store.get(key);
+    this.cache.set(k, value);
+    return value;
+  }
+
+  async getMany(keys: readonly Buffer[]): Promise<(Buffer | null)[]> {
+    await this.prefetch(keys);
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+
+  /** Reads the keys this batch is about to need in one round trip. */
+  async prefetch(keys: readonly Buffer[]): Promise<void> {
+    const missing = new Map<string, Buffer>();
+    for (const key of keys) {
+      const k = hex(key);
+      if (!this.pending.has(k) && !this.cache.has(k)) missing.set(k, key);
+    }
+    if (missing.size === 0) return;
+    const values = await this.store.getMany([...missing.values()]);
+    let i = 0;
+    for (const k of missing.keys()) this.cache.set(k, values[i++] ?? null);
   }
 
   put(key: Buffer, value: Buffer): void {
@@ -48,31 +73,40 @@ export class BufferedStore implements ReadableStore {
     return false;
   }
 
-  /** Entries in [gte, lt), merging pending writes over the store, in key order. */
+  /**
+   * Entries in [gte, lt), pending writes merged over the store, in key order. A streaming
+   * merge: the store is read only as far as the limit needs, so "the first entry of a large
+   * range" stays cheap while the batch has pending writes.
+   */
   async *range(opts: { gte: Buffer; lt: Buffer; limit?: number; reverse?: boolean }): AsyncIterable<[Buffer, Buffer]> {
     const lo = hex(opts.gte);
     const hi = hex(opts.lt);
-    const overlay = [...this.pending.entries()].filter(([k]) => k >= lo && k < hi);
-    const merged = new Map<string, Buffer | null>();
-    const plain = overlay.length === 0 && this.deletedRanges.length === 0;
-    for await (const [key, value] of this.store.range({ gte: opts.gte, lt: opts.lt, reverse: opts.reverse })) {
+    const reverse = opts.reverse ?? false;
+    const limit = opts.limit ?? Infinity;
+    if (limit <= 0) return;
+    const before = (a: string, b: string) => (reverse ? a > b : a < b);
+    const overlay = [...this.pending.entries()].filter(([k]) => k >= lo && k < hi).sort(([a], [b]) => (before(a, b) ? -1 : 1));
+    let next = 0;
+    let emitted = 0;
+    // Yields pending entries due before `bound` (all of them when bound is null); false once the limit is reached.
+    const drainOverlay = function* (bound: string | null): Generator<[Buffer, Buffer], boolean> {
+      while (next < overlay.length && (bound === null || before(overlay[next]![0], bound))) {
+        const [k, v] = overlay[next++]!;
+        if (v === null) continue;
+        yield [Buffer.from(k, 'hex'), v];
+        if (++emitted >= limit) return false;
+      }
+      return true;
+    };
+    for await (const [key, value] of this.store.range({ gte: opts.gte, lt: opts.lt, reverse })) {
       const k = hex(key);
+      if (!(yield* drainOverlay(k))) return;
+      if (next < overlay.length && overlay[next]![0] === k) continue; // the pending write shadows it
       if (this.rangeDeleted(k)) continue;
-      merged.set(k, value);
-      // Without pending writes the store's own order and limit are final.
-      if (plain && opts.limit !== undefined && merged.size >= opts.limit) break;
+      yield [key, value];
+      if (++emitted >= limit) return;
     }
-    for (const [k, v] of overlay) merged.set(k, v);
-    const keys = [...merged.keys()].sort();
-    if (opts.reverse) keys.reverse();
-    let n = 0;
-    for (const k of keys) {
-      const v = merged.get(k);
-      if (v === null || v === undefined) continue;
-      if (opts.limit !== undefined && n >= opts.limit) return;
-      n++;
-      yield [Buffer.from(k, 'hex'), v];
-    }
+    yield* drainOverlay(null);
   }
 
   get hasWrites(): boolean {
@@ -84,6 +118,7 @@ export class BufferedStore implements ReadableStore {
     if (this.ops.length > 0) unit.write(this.store, this.ops);
     this.ops = [];
     this.pending.clear();
+    this.cache.clear();
     this.deletedRanges = [];
   }
 }

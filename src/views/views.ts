@@ -30,6 +30,30 @@ export interface ViewsOptions {
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
+/** A decoded record of one of the view topics. */
+type ViewInput =
+  | { readonly kind: 'trace'; readonly trace: TraceRecord; readonly encoded: Buffer }
+  | { readonly kind: 'detection'; readonly detection: Detection }
+  | { readonly kind: 'metrics'; readonly metrics: TraceMetrics }
+  | { readonly kind: 'feedback'; readonly feedback: FeedbackRecord }
+  | { readonly kind: 'tenant'; readonly event: TenantEvent };
+
+/** The keys applying `input` reads first, fetched for a whole batch in one round trip. */
+function keysRead(input: ViewInput): Buffer[] {
+  switch (input.kind) {
+    case 'trace':
+      return [VIEW_KEYS.revision(input.trace.tenantId, input.trace.traceId), VIEW_KEYS.trace(input.trace.tenantId, input.trace.traceId)];
+    case 'detection':
+      return [VIEW_KEYS.revision(input.detection.tenantId, input.detection.traceId)];
+    case 'metrics':
+      return [VIEW_KEYS.revision(input.metrics.tenantId, input.metrics.traceId)];
+    case 'tenant':
+      return input.event.type === 'api_key_revoked' ? [VIEW_KEYS.apiKey(input.event.keyId)] : [];
+    case 'feedback':
+      return [];
+  }
+}
+
 export class Views {
   private consumer: Consumer | null = null;
   private store: StateStore | null = null;
@@ -84,15 +108,18 @@ export class Views {
 
   private async onBatch(batch: Batch): Promise<void> {
     const store = new BufferedStore(this.readStore);
+    const decoded: ViewInput[] = [];
     for (const record of batch.records) {
       if (record.value === null) continue;
       try {
-        await this.apply(store, batch.topic, record.value);
+        decoded.push(await this.decode(batch.topic, record.value));
       } catch (err) {
         // A record the views cannot read must not stop them; it stays in the log for a fixed build.
         this.options.logger.error({ err, topic: batch.topic, partition: batch.partition, offset: record.offset }, 'view update skipped');
       }
     }
+    await store.prefetch(decoded.flatMap(keysRead));
+    for (const input of decoded) await this.apply(store, input);
     const last = batch.records[batch.records.length - 1];
     if (last === undefined) return;
     const next = last.offset + 1;
@@ -106,19 +133,36 @@ export class Views {
     this.positions.set(batch.topic, batch.partition, next);
   }
 
-  private async apply(store: BufferedStore, topic: string, value: Buffer): Promise<void> {
+  private async decode(topic: string, value: Buffer): Promise<ViewInput> {
     const { codecs } = this.options;
     switch (topic) {
       case TOPICS.traces:
-        return this.applyTrace(store, await codecs.trace.decode(value), value);
+        return { kind: 'trace', trace: await codecs.trace.decode(value), encoded: value };
       case TOPICS.detections:
-        return this.applyDetection(store, await codecs.detection.decode(value));
+        return { kind: 'detection', detection: await codecs.detection.decode(value) };
       case TOPICS.metrics:
-        return this.applyMetrics(store, await codecs.metrics.decode(value));
+        return { kind: 'metrics', metrics: await codecs.metrics.decode(value) };
       case TOPICS.feedback:
-        return this.applyFeedback(store, await codecs.feedback.decode(value));
+        return { kind: 'feedback', feedback: await codecs.feedback.decode(value) };
       case TOPICS.tenants:
-        return this.applyTenantEvent(store, await codecs.tenantEvent.decode(value));
+        return { kind: 'tenant', event: await codecs.tenantEvent.decode(value) };
+      default:
+        throw new Error(`views do not read topic ${topic}`);
+    }
+  }
+
+  private async apply(store: BufferedStore, input: ViewInput): Promise<void> {
+    switch (input.kind) {
+      case 'trace':
+        return this.applyTrace(store, input.trace, input.encoded);
+      case 'detection':
+        return this.applyDetection(store, input.detection);
+      case 'metrics':
+        return this.applyMetrics(store, input.metrics);
+      case 'feedback':
+        return this.applyFeedback(store, input.feedback);
+      case 'tenant':
+        return this.applyTenantEvent(store, input.event);
     }
   }
 

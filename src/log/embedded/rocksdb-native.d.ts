@@ -10,6 +10,8 @@ declare module 'rocksdb-native' {
     /** A batch bound to this session's column family; applied atomically by `flush()`. */
     write(options?: { capacity?: number; autoDestroy?: boolean }): RocksDB.WriteBatch;
     get(key: Buffer): Promise<Buffer | null>;
+    /** A batch of reads answered by one native call. */
+    read(options?: { capacity?: number; autoDestroy?: boolean }): RocksDB.ReadBatch;
     iterator(range: RocksDB.IteratorRange): AsyncIterable<RocksDB.Entry>;
     /** The WAL RocksDB currently appends to; `path` is relative to the database directory. */
     currentWalFile(): Promise<RocksDB.WalFile>;
@@ -28,6 +30,11 @@ declare module 'rocksdb-native' {
       tryDeleteRange(start: Buffer, end: Buffer): void;
       flush(): Promise<void>;
       destroy(): void;
+    }
+
+    interface ReadBatch {
+      get(key: Buffer): Promise<Buffer | null>;
+      flush(): Promise<void>;
     }
 
     interface IteratorRange {

@@ -177,6 +177,7 @@ export class TraceStage {
 
   private async onBatch(batch: Batch): Promise<void> {
     const work = this.beginWork(batch.partition);
+    await work.store.prefetch(this.keysOf(batch));
     for (const record of batch.records) {
       if (record.timestamp > work.position.streamTimeMs) {
         work.position.streamTimeMs = record.timestamp;
@@ -186,6 +187,20 @@ export class TraceStage {
     }
     const last = batch.records[batch.records.length - 1];
     await this.commitWork(work, last === undefined ? null : last.offset + 1);
+  }
+
+  /** The window and span keys a batch will read, so they arrive in one round trip. */
+  private keysOf(batch: Batch): Buffer[] {
+    const keys: Buffer[] = [];
+    for (const record of batch.records) {
+      const ids = parseTraceKey(record.key);
+      if (ids === null) continue;
+      const ref = traceRef(ids.tenantId, ids.traceId);
+      keys.push(windowKey(batch.partition, ref));
+      const spanId = record.headers[HEADER.spanId];
+      if (spanId !== undefined) keys.push(spanKey(batch.partition, ref, spanId));
+    }
+    return keys;
   }
 
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
@@ -227,7 +242,8 @@ export class TraceStage {
       const kind = record.headers[HEADER.marker] === 'session_end' ? 'session_end' : 'analyze';
       const meta = await this.readMeta(work, ref);
       if (meta !== null && meta.state === 'open') {
-        await this.closeWindow(work, ref, meta, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
+        const spans = await this.loadSpans(work, ref);
+        await this.closeWindow(work, ref, meta, spans, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
       }
       return;
     }
@@ -286,18 +302,16 @@ export class TraceStage {
   private async closeExpired(work: PartitionWork, timeMs: number): Promise<number> {
     const due = this.nextDeadline.get(work.partition);
     if (due !== undefined && due > timeMs) return 0;
-    let closed = 0;
     const expired: { deadlineMs: number; ref: Buffer }[] = [];
     for await (const [key] of work.store.range(expiryRange(work.partition, timeMs))) expired.push(parseExpiryKey(key));
+    await work.store.prefetch(expired.map(({ ref }) => windowKey(work.partition, ref)));
+    const closing: { ref: Buffer; meta: WindowMeta; deadlineMs: number }[] = [];
     for (const { deadlineMs, ref } of expired) {
       const meta = await this.readMeta(work, ref);
       if (meta === null || meta.deadlineMs !== deadlineMs) {
         work.store.del(expiryKey(work.partition, deadlineMs, ref));
-        continue;
-      }
-      if (meta.state === 'open') {
-        await this.closeWindow(work, ref, meta, 'inactivity', '', deadlineMs);
-        closed++;
+      } else if (meta.state === 'open') {
+        closing.push({ ref, meta, deadlineMs });
       } else if (meta.state === 'closed') {
         this.forgetWindow(work, ref, meta);
       } else {
@@ -305,29 +319,39 @@ export class TraceStage {
         work.store.del(expiryKey(work.partition, deadlineMs, ref));
       }
     }
+    // The windows' spans are read side by side: each read is a round trip to RocksDB.
+    const spans = await Promise.all(closing.map(({ ref }) => this.loadSpans(work, ref)));
+    for (const [i, { ref, meta, deadlineMs }] of closing.entries()) {
+      await this.closeWindow(work, ref, meta, spans[i]!, 'inactivity', '', deadlineMs);
+    }
     // Learn the next deadline so that records before it skip the scan.
     this.nextDeadline.delete(work.partition);
     for await (const [key] of work.store.range({ ...expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) {
       this.nextDeadline.set(work.partition, parseExpiryKey(key).deadlineMs);
     }
     if (!this.nextDeadline.has(work.partition)) this.nextDeadline.set(work.partition, Number.MAX_SAFE_INTEGER);
-    return closed;
+    return closing.length;
+  }
+
+  private async loadSpans(work: PartitionWork, ref: Buffer): Promise<CanonicalSpan[]> {
+    const spans: CanonicalSpan[] = [];
+    for await (const [, value] of work.store.range(spanRange(work.partition, ref))) {
+      const event = await this.options.codecs.rawEvent.decode(value);
+      if (event.type === 'span') spans.push(event.span);
+    }
+    return spans;
   }
 
   private async closeWindow(
     work: PartitionWork,
     ref: Buffer,
     meta: WindowMeta,
+    spans: readonly CanonicalSpan[],
     reason: CloseReason,
     requestId: string,
     closedAtMs: number,
   ): Promise<void> {
-    const { codecs, detectors, pipelineVersion } = this.options;
-    const spans: CanonicalSpan[] = [];
-    for await (const [, value] of work.store.range(spanRange(work.partition, ref))) {
-      const event = await codecs.rawEvent.decode(value);
-      if (event.type === 'span') spans.push(event.span);
-    }
+    const { detectors, pipelineVersion } = this.options;
     const outputs = analyzeWindow(
       { tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision, closeReason: reason, closeRequestId: requestId, closedAtMs, spans },
       detectors,

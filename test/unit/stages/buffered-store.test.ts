@@ -7,8 +7,16 @@ class MemoryStore implements StateStore {
   readonly name = 'memory';
   private readonly entries = new Map<string, Buffer>();
 
+  reads = 0;
+
   async get(key: Buffer): Promise<Buffer | null> {
+    this.reads++;
     return this.entries.get(key.toString('hex')) ?? null;
+  }
+
+  async getMany(keys: readonly Buffer[]): Promise<(Buffer | null)[]> {
+    this.reads++;
+    return keys.map((key) => this.entries.get(key.toString('hex')) ?? null);
   }
 
   async *range(opts: { gte: Buffer; lt: Buffer; limit?: number; reverse?: boolean }): AsyncIterable<[Buffer, Buffer]> {
@@ -95,6 +103,30 @@ describe('BufferedStore reads', () => {
     expect((await buffered.get(k(2, 1)))?.toString()).toBe('c');
     buffered.put(k(1, 2), v('rewritten'));
     expect((await buffered.get(k(1, 2)))?.toString()).toBe('rewritten');
+  });
+});
+
+describe('BufferedStore.prefetch', () => {
+  it('reads missing keys in one round trip and serves later gets from it', async () => {
+    const store = storeWith([[k(1), 'stored-1'], [k(2), 'stored-2']]);
+    const buffered = new BufferedStore(store);
+    buffered.put(k(3), v('pending-3'));
+    await buffered.prefetch([k(1), k(2), k(3), k(4)]);
+    expect(store.reads).toBe(1);
+    expect((await buffered.get(k(1)))?.toString()).toBe('stored-1');
+    expect((await buffered.get(k(2)))?.toString()).toBe('stored-2');
+    expect((await buffered.get(k(3)))?.toString()).toBe('pending-3');
+    expect(await buffered.get(k(4))).toBeNull();
+    expect(store.reads).toBe(1);
+  });
+
+  it('lets writes made after the prefetch win over prefetched values', async () => {
+    const buffered = new BufferedStore(storeWith([[k(1), 'stored-1']]));
+    await buffered.prefetch([k(1)]);
+    buffered.put(k(1), v('new'));
+    expect((await buffered.get(k(1)))?.toString()).toBe('new');
+    buffered.delRange(k(1), k(2));
+    expect(await buffered.get(k(1))).toBeNull();
   });
 });
 
