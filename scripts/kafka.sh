@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# A local single-node Apache Kafka 3.9.1 broker in KRaft mode, without Docker.
+#
+#   scripts/kafka.sh start     fetch the jars through Maven (cached), format storage, start, wait
+#   scripts/kafka.sh stop      stop the broker started from this checkout
+#   scripts/kafka.sh status    exit 0 when it answers
+#
+# Environment: KAFKA_PORT (default 19092), KAFKA_HOME_DIR (state, logs and jars; default
+# .cache/kafka under the checkout), KAFKA_HEAP (default -Xmx512m).
+# Needs Java 17+ and Maven (mvn) on PATH.
+set -euo pipefail
+
+KAFKA_VERSION=3.9.1
+SLF4J_VERSION=1.7.36
+RELOAD4J_VERSION=1.2.25
+root=$(cd "$(dirname "$0")/.." && pwd)
+home=${KAFKA_HOME_DIR:-$root/.cache/kafka}
+port=${KAFKA_PORT:-19092}
+controller_port=$((port + 1))
+libs=$home/libs-$KAFKA_VERSION
+data=$home/data-$port
+pidfile=$home/kafka-$port.pid
+logfile=$home/kafka-$port.log
+
+die() { echo "kafka.sh: $*" >&2; exit 1; }
+
+need_tools() {
+  command -v java >/dev/null || die "Java 17 or newer is needed (java not found on PATH)"
+  local major
+  major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  [ "${major:-0}" -ge 17 ] || die "Java 17 or newer is needed (found Java ${major:-unknown})"
+  command -v mvn >/dev/null || die "Maven is needed to fetch the Kafka jars (mvn not found on PATH)"
+}
+
+fetch_jars() {
+  [ -f "$libs/.complete" ] && return 0
+  echo "kafka.sh: fetching Apache Kafka $KAFKA_VERSION from Maven Central into $libs"
+  mkdir -p "$home"
+  local pom=$home/pom-$KAFKA_VERSION.xml
+  cat >"$pom" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.tracefold</groupId><artifactId>local-kafka</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>$SLF4J_VERSION</version></dependency>
+    <dependency><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId><version>$RELOAD4J_VERSION</version></dependency>
+  </dependencies>
+</project>
+POM
+  rm -rf "$libs"
+  mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$libs" -DincludeScope=runtime \
+    || die "Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+  touch "$libs/.complete"
+}
+
+write_config() {
+  mkdir -p "$data"
+  cat >"$home/server-$port.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+default.replication.factor=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.dedupe.buffer.size=8388608
+log.cleaner.threads=1
+log.segment.bytes=67108864
+message.max.bytes=16777216
+replica.fetch.max.bytes=16777216
+PROPS
+  cat >"$home/log4j.properties" <<LOG4J
+log4j.rootLogger=WARN, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=$logfile
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+LOG4J
+}
+
+kafka_java() {
+  java ${KAFKA_HEAP:--Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$home/log4j.properties" -cp "$libs/*" "$@"
+}
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+start() {
+  need_tools
+  if running; then echo "kafka.sh: already running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; return 0; fi
+  fetch_jars
+  write_config
+  if [ ! -f "$data/meta.properties" ]; then
+    kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+      -c "$home/server-$port.properties" >/dev/null
+  fi
+  nohup java ${KAFKA_HEAP:--Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$home/log4j.properties" -cp "$libs/*" \
+    kafka.Kafka "$home/server-$port.properties" >>"$logfile.out" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 1 120); do
+    if answers && grep -q "Transition from STARTING to STARTED" "$logfile" 2>/dev/null; then
+      echo "kafka.sh: Kafka $KAFKA_VERSION listening on 127.0.0.1:$port"
+      return 0
+    fi
+    running || die "the broker exited during start; see $logfile and $logfile.out"
+    sleep 0.5
+  done
+  die "the broker did not answer on 127.0.0.1:$port within 60 s; see $logfile"
+}
+
+stop() {
+  if ! running; then rm -f "$pidfile"; echo "kafka.sh: not running"; return 0; fi
+  local pid
+  pid=$(cat "$pidfile")
+  kill "$pid"
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "kafka.sh: stopped"; return 0; }
+    sleep 0.5
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+  echo "kafka.sh: killed after 30 s"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) answers && running && echo "kafka.sh: running on 127.0.0.1:$port" ;;
+  fetch) need_tools; fetch_jars ;;
+  *) echo "usage: scripts/kafka.sh start|stop|status|fetch" >&2; exit 2 ;;
+esac
