@@ -140,9 +140,20 @@ export interface Log {
   /** Resolves once every record is durable; results are in the order of `records`. */
   append(topic: string, records: readonly OutgoingRecord[]): Promise<AppendResult[]>;
   consume(options: ConsumerOptions, handlers: ConsumerHandlers): Promise<Consumer>;
-  /** Opens (creating if needed) a state store owned by `group`. */
-  openStore(group: string, name: string): Promise<StateStore>;
-  beginUnit(group: string): WorkUnit;
+  /**
+   * Opens (creating if needed) a state store owned by `group`. With `changelog`, a
+   * transport whose stores live apart from the log (Kafka) also writes every store change
+   * to a compacted changelog topic in the same transaction as the unit's outputs, one
+   * changelog partition per input partition, and restores a partition's state from it
+   * when the partition is assigned: state then survives the loss of the local disk and
+   * moves with its partition. The embedded log keeps stores inside the log itself.
+   */
+  openStore(group: string, name: string, options?: { readonly changelog?: boolean }): Promise<StateStore>;
+  /**
+   * Starts a unit of work for `group`. `partition` names the input partition the unit
+   * processes; it is required when the unit writes a store with a changelog.
+   */
+  beginUnit(group: string, options?: { readonly partition?: number }): WorkUnit;
   committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
   endOffsets(topic: string): Promise<number[]>;
   /** True while the transport answers; reflected by /readyz. */

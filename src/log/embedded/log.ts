@@ -95,13 +95,14 @@ export class EmbeddedLogImpl implements EmbeddedLog, ConsumerContext, UnitContex
     return consumer;
   }
 
-  async openStore(group: string, name: string): Promise<StateStore> {
+  /** Stores live inside the log's own database, so a changelog would add nothing here. */
+  async openStore(group: string, name: string, _options?: { readonly changelog?: boolean }): Promise<StateStore> {
     assertName('group', group);
     assertName('store', name);
     return new EmbeddedStateStore(this.db, group, name);
   }
 
-  beginUnit(group: string): WorkUnit {
+  beginUnit(group: string, _options?: { readonly partition?: number }): WorkUnit {
     assertName('group', group);
     return new EmbeddedWorkUnit(this, group);
   }

@@ -103,7 +103,7 @@ export class TraceStage {
 
   async start(): Promise<void> {
     const { log } = this.options;
-    this.store = await log.openStore(TRACE_STAGE_GROUP, 'windows');
+    this.store = await log.openStore(TRACE_STAGE_GROUP, 'windows', { changelog: true });
     this.consumer = await log.consume(
       { group: TRACE_STAGE_GROUP, topics: [TOPICS.raw] },
       {
@@ -157,7 +157,7 @@ export class TraceStage {
   }
 
   private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
-    const unit = this.options.log.beginUnit(TRACE_STAGE_GROUP);
+    const unit = this.options.log.beginUnit(TRACE_STAGE_GROUP, { partition: work.partition });
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const { topic, record } of work.outputs) {
       const list = byTopic.get(topic);
