@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       dataDir: path.resolve('./.tracefold'),
       kafkaBrokers: null,
+      schemaRegistryUrl: null,
+      instanceId: null,
       adminToken: null,
       jwtSecret: null,
       tokenTtlSeconds: 3600,
@@ -124,7 +126,22 @@ describe('loadConfig', () => {
   });
 
   it('drops empty entries from the broker list', () => {
-    expect(loadConfig({ TRACEFOLD_KAFKA_BROKERS: 'a:9092, ,b:9092,' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+    expect(loadConfig({ TRACEFOLD_KAFKA_BROKERS: 'a:9092, ,b:9092,', TRACEFOLD_JWT_SECRET: 's'.repeat(32) }).kafkaBrokers).toEqual([
+      'a:9092',
+      'b:9092',
+    ]);
+  });
+
+  it('requires a shared JWT secret in Kafka mode, where processes verify each other\'s tokens', () => {
+    expect(() => loadConfig({ TRACEFOLD_KAFKA_BROKERS: 'a:9092' })).toThrow(/TRACEFOLD_JWT_SECRET: must be set when TRACEFOLD_KAFKA_BROKERS is/);
+  });
+
+  it('reads the schema registry URL and the instance id, refusing malformed ones', () => {
+    const config = loadConfig({ TRACEFOLD_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7', TRACEFOLD_INSTANCE_ID: 'api-1' });
+    expect(config.schemaRegistryUrl).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
+    expect(config.instanceId).toBe('api-1');
+    expect(() => loadConfig({ TRACEFOLD_SCHEMA_REGISTRY_URL: 'ftp://x' })).toThrow(/TRACEFOLD_SCHEMA_REGISTRY_URL/);
+    expect(() => loadConfig({ TRACEFOLD_INSTANCE_ID: 'has space' })).toThrow(/TRACEFOLD_INSTANCE_ID/);
   });
 
   it('treats empty strings as unset', () => {
