@@ -1,0 +1,76 @@
+/**
+ * Errors of the Kafka adapter. Every failure that reaches a caller is a KafkaLogError that
+ * says whether trying again later can succeed (`retryable`: the cluster is unreachable, a
+ * request timed out, a leader is moving) or not (the request itself is wrong, or this
+ * process was fenced by a newer owner of its partition), and keeps the kafkajs error as
+ * `cause`. The classification follows kafkajs's own `retriable` flags (src/errors.js).
+ */
+
+export type KafkaLogErrorCode =
+  /** The cluster did not answer in time or could not serve the request right now. */
+  | 'unavailable'
+  /** The cluster refused the request itself (record too large, bad config, not authorized). */
+  | 'rejected'
+  /** Another process took over the transactional id: this one must stop writing. */
+  | 'fenced'
+  /** The adapter was used wrongly (unknown topic, bad partition, closed log). */
+  | 'invalid';
+
+export class KafkaLogError extends Error {
+  readonly code: KafkaLogErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: KafkaLogErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KafkaLogError';
+    this.code = code;
+    this.retryable = code === 'unavailable';
+  }
+}
+
+/** Protocol error types that mean a newer producer with the same transactional id exists. */
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly type?: unknown;
+  readonly retriable?: unknown;
+  readonly cause?: unknown;
+}
+
+function chain(err: unknown): ErrorLike[] {
+  const errors: ErrorLike[] = [];
+  let current: unknown = err;
+  while (typeof current === 'object' && current !== null && errors.length < 16 && !errors.includes(current)) {
+    errors.push(current);
+    current = (current as ErrorLike).cause;
+  }
+  return errors;
+}
+
+/**
+ * How a failed kafkajs call should be reported. kafkajs wraps a retriable error whose
+ * retries ran out in KafkaJSNumberOfRetriesExceeded and a non-retriable one in
+ * KafkaJSNonRetriableError, each with the original as `cause`.
+ */
+export function classifyKafkaError(err: unknown): KafkaLogErrorCode {
+  if (err instanceof KafkaLogError) return err.code;
+  const errors = chain(err);
+  if (errors.some((e) => typeof e.type === 'string' && FENCED_TYPES.has(e.type))) return 'fenced';
+  if (errors.some((e) => e.name === 'KafkaJSNumberOfRetriesExceeded')) return 'unavailable';
+  const root = errors.at(-1);
+  if (root === undefined) return 'rejected';
+  if (root.retriable === true) return 'unavailable';
+  if (root.retriable === false) return 'rejected';
+  // Errors that did not come from kafkajs: programming errors, never worth retrying.
+  return typeof root.name === 'string' && root.name.startsWith('KafkaJS') ? 'unavailable' : 'rejected';
+}
+
+/** Wraps `err` (unless it already is one) with a message naming what failed. */
+export function kafkaLogError(what: string, err: unknown): KafkaLogError {
+  if (err instanceof KafkaLogError) return err;
+  const code = classifyKafkaError(err);
+  const reason = err instanceof Error ? err.message : String(err);
+  return new KafkaLogError(code, `${what}: ${reason}`, { cause: err });
+}
