@@ -6,16 +6,28 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { ingestRoutes } from '../ingest/routes.js';
 import { TracefoldError } from '../model/errors.js';
-import type { AppContext } from './context.js';
+import type { AppContext, BaseContext } from './context.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
 
-export function buildApp(ctx: AppContext): FastifyInstance {
-  const logger: FastifyBaseLogger = ctx.logger.child({ component: 'http' });
+/** Which route groups a process serves, by its roles. */
+export interface AppRoutes {
+  /** OTLP and tenant-path ingest. */
+  readonly ingest: boolean;
+  /** Tenants, tokens, queries, analyze, feedback. */
+  readonly api: boolean;
+}
+
+/**
+ * `ctx` is null for a process that serves no tenant routes (a trace stage alone): it still
+ * answers /healthz and /readyz.
+ */
+export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppRoutes, roles: readonly string[]): FastifyInstance {
+  const logger: FastifyBaseLogger = base.logger.child({ component: 'http' });
   const app = Fastify({
     loggerInstance: logger,
-    bodyLimit: ctx.config.maxBodyBytes,
+    bodyLimit: base.config.maxBodyBytes,
     // Per-request logs would dominate at ingest volumes; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -28,7 +40,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     }
     const status = error.statusCode ?? 500;
     if (status === 413) {
-      return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${ctx.config.maxBodyBytes} bytes` });
+      return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${base.config.maxBodyBytes} bytes` });
     }
     if (status >= 400 && status < 500) {
       const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? `body: invalid JSON (${error.message})` : error.message;
@@ -42,9 +54,11 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  void app.register(healthRoutes(ctx));
-  void app.register(authRoutes(ctx));
-  void app.register(ingestRoutes(ctx));
-  void app.register(traceRoutes(ctx));
+  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles));
+  if (ctx !== null && routes.ingest) void app.register(ingestRoutes(ctx));
+  if (ctx !== null && routes.api) {
+    void app.register(authRoutes(ctx));
+    void app.register(traceRoutes(ctx));
+  }
   return app;
 }

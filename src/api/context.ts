@@ -10,14 +10,19 @@ import type { ViewQueries } from '../views/queries.js';
 import type { Views } from '../views/views.js';
 import type { TokenService } from './credentials.js';
 
-export interface AppContext {
+/** What every process has, whatever its roles. */
+export interface BaseContext {
   readonly config: Config;
   readonly log: Log;
   readonly codecs: Codecs;
+  readonly logger: Logger;
+}
+
+/** What a process serving tenant routes has: views to read and credentials to check. */
+export interface AppContext extends BaseContext {
   readonly views: Views;
   readonly queries: ViewQueries;
   readonly tokens: TokenService;
-  readonly logger: Logger;
   /** How long a request waits for the pipeline to reflect its own write. */
   readonly readYourWritesTimeoutMs: number;
 }

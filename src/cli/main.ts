@@ -1,16 +1,41 @@
 /**
- * The `tracefold` command. `tracefold start` runs every role in one process on the
- * embedded log (Kafka mode and per-role processes arrive with the Kafka adapter).
+ * The `tracefold` command.
+ *
+ *   tracefold start [--role ingest|trace|api|all]   run tracefold (every role by default)
+ *   tracefold topics apply                          create or update the topics in topics/
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { createLogger, startTracefold } from './runtime.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { loadTopicDeclarations } from '../log/topics.js';
+import { openLog } from './open-log.js';
+import { createLogger, ROLES, startTracefold, type Role } from './runtime.js';
 
-const USAGE = `usage: tracefold start
+const USAGE = `usage:
+  tracefold start [--role ingest|trace|api|all]
+  tracefold topics apply
 
-Runs tracefold: OTLP/HTTP ingest, the trace stage and the API in one process, with its
-data in TRACEFOLD_DATA_DIR (default ./.tracefold). Configuration comes from TRACEFOLD_*
-environment variables (see README.md).`;
+start         runs tracefold. Without TRACEFOLD_KAFKA_BROKERS it runs every role in one
+              process on the embedded log, with its data in TRACEFOLD_DATA_DIR
+              (default ./.tracefold). With brokers, --role picks what this process does.
+topics apply  creates missing topics from topics/ and updates their settings; prints what
+              it cannot reconcile (for example fewer partitions than exist) and exits 1
+              if there is any.
+
+Configuration comes from TRACEFOLD_* environment variables (see README.md).`;
+
+class UsageError extends Error {}
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tracefold: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
 
 function printWelcome(url: string, adminToken: boolean): void {
   const auth = adminToken ? ' -H "Authorization: Bearer $TRACEFOLD_ADMIN_TOKEN"' : '';
@@ -22,23 +47,17 @@ function printWelcome(url: string, adminToken: boolean): void {
   );
 }
 
-async function start(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tracefold: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+async function start(roleArg: string | undefined): Promise<void> {
+  const role = (roleArg ?? 'all') as Role;
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}; got "${roleArg}"`);
+  const config = configOrExit();
   const logger = createLogger(config);
-  if (config.adminToken === null) {
+  if (config.adminToken === null && (role === 'all' || role === 'api')) {
     logger.warn('TRACEFOLD_ADMIN_TOKEN is not set: anyone who can reach this server can create tenants');
   }
-  const tracefold = await startTracefold(config, logger);
-  printWelcome(tracefold.url, config.adminToken !== null);
+  const tracefold = await startTracefold(config, logger, role);
+  if (role === 'all' || role === 'api') printWelcome(tracefold.url, config.adminToken !== null);
+  else process.stderr.write(`\ntracefold (${role}) is listening on ${tracefold.url}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -55,16 +74,47 @@ async function start(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  tracefold.failed.catch((err: unknown) => {
+    logger.fatal({ err }, 'a stage stopped on an error; exiting so that a supervisor restarts this process');
+    stopping = true;
+    void tracefold.close().finally(() => process.exit(1));
+  });
 }
 
-const { positionals } = parseArgs({ allowPositionals: true, strict: false });
-const command = positionals[0];
-if (command === 'start') {
-  start().catch((err: unknown) => {
-    process.stderr.write(`tracefold: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-} else {
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
+async function topicsApply(): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config);
+  const log = await openLog(config, config.instanceId ?? 'topics-apply', logger.child({ component: 'log' }));
+  try {
+    const declarations = await loadTopicDeclarations();
+    const drift = await log.ensureTopics(declarations);
+    for (const d of declarations) {
+      process.stdout.write(`${d.name}: ${log.partitionsOf(d.name)} partitions, cleanup.policy=${d.cleanupPolicy}, retention.ms=${d.retentionMs}\n`);
+    }
+    for (const message of drift) process.stdout.write(`drift: ${message}\n`);
+    process.exitCode = drift.length > 0 ? 1 : 0;
+  } finally {
+    await log.close();
+  }
 }
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const [command, sub] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === 'start') return start(values.role);
+  if (command === 'topics' && sub === 'apply') return topicsApply();
+  throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`tracefold: ${err.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tracefold: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,8 +1,12 @@
 /**
- * Assembles a running tracefold from its configuration: the log, the codecs, the topics,
- * then the stages downstream-first (views, trace stage) and the HTTP server last, so
- * nothing is accepted before something can process it. Shutdown runs in reverse: stop
- * accepting, drain the stages, close the stores. Safe to call twice.
+ * Assembles a running tracefold from its configuration and roles: the log, the codecs,
+ * the topics, then what the roles ask for, downstream first (views, trace stage) and the
+ * HTTP server last, so nothing is accepted before something can process it. Shutdown runs
+ * in reverse: stop accepting, drain the stages, close the stores. Safe to call twice.
+ *
+ * Roles: `ingest` (OTLP and tenant-path ingest, with a tenants view to check keys),
+ * `trace` (the trace stage), `api` (tenants, tokens, queries, analyze, feedback, over its
+ * own views), `all` (every role in one process: the embedded mode's only choice).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -10,39 +14,49 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
+import type { AppContext, BaseContext } from '../api/context.js';
 import { TokenService } from '../api/credentials.js';
 import type { Config } from '../config/config.js';
 import { createDetectors } from '../detectors/registry.js';
-import { createEmbeddedLog } from '../log/embedded/index.js';
 import type { Log } from '../log/port.js';
-import { createCodecs, LocalSchemaIds } from '../log/serde/index.js';
-import { loadTopicDeclarations } from '../log/topics.js';
+import { createCodecs } from '../log/serde/index.js';
+import { createSchemaIds } from '../log/serde/registry-schema-ids.js';
+import { loadTopicDeclarations, TOPICS } from '../log/topics.js';
 import { pipelineVersion } from '../stages/pipeline-version.js';
 import { TraceStage } from '../stages/trace/trace-stage.js';
 import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
+import { openLog } from './open-log.js';
+
+export const ROLES = ['ingest', 'trace', 'api', 'all'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Tracefold {
   readonly app: FastifyInstance;
   readonly log: Log;
-  readonly traceStage: TraceStage;
-  readonly views: Views;
+  readonly traceStage: TraceStage | null;
+  readonly views: Views | null;
   /** The address the server listens on, e.g. http://127.0.0.1:4318. */
   readonly url: string;
+  /**
+   * Rejects when a stage or the views stop on an error they could not get past. The
+   * process should then exit non-zero so its supervisor restarts it: state and offsets are
+   * committed together, so a restart resumes exactly where the last unit ended.
+   */
+  readonly failed: Promise<never>;
   close(): Promise<void>;
 }
 
-/** The JWT secret: configured, or generated once and kept in the data dir. */
-async function jwtSecret(config: Config): Promise<string> {
-  if (config.jwtSecret !== null) return config.jwtSecret;
-  const file = path.join(config.dataDir, 'jwt-secret');
+/** A value kept in the data dir: read it, or create it once with `make`. */
+async function keptInDataDir(config: Config, name: string, make: () => string): Promise<string> {
+  const file = path.join(config.dataDir, name);
   try {
     return (await fs.readFile(file, 'utf8')).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const secret = randomBytes(48).toString('base64url');
-    await fs.writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' });
-    return secret;
+    const value = make();
+    await fs.writeFile(file, value + '\n', { mode: 0o600, flag: 'wx' });
+    return value;
   }
 }
 
@@ -50,9 +64,14 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'tracefold' } });
 }
 
-export async function startTracefold(config: Config, logger: Logger = createLogger(config)): Promise<Tracefold> {
+export async function startTracefold(config: Config, logger: Logger = createLogger(config), role: Role = 'all'): Promise<Tracefold> {
+  if (config.kafkaBrokers === null && role !== 'all') {
+    throw new Error(`--role ${role} needs TRACEFOLD_KAFKA_BROKERS: the embedded log runs every role in one process`);
+  }
+  const has = (r: Role) => role === 'all' || role === r;
   await fs.mkdir(config.dataDir, { recursive: true });
-  const log = await createEmbeddedLog({ dataDir: config.dataDir, sync: config.logSync, logger: logger.child({ component: 'log' }) });
+  const instanceId = config.instanceId ?? (await keptInDataDir(config, 'instance-id', () => randomBytes(6).toString('hex')));
+  const log = await openLog(config, instanceId, logger.child({ component: 'log' }));
   const closers: (() => Promise<void>)[] = [() => log.close()];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) {
@@ -66,48 +85,58 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
   try {
     const drift = await log.ensureTopics(await loadTopicDeclarations());
     for (const message of drift) logger.warn(message);
-    const codecs = await createCodecs(new LocalSchemaIds());
+    const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
+    const base: BaseContext = { config, log, codecs, logger };
 
-    const views = new Views({ log, codecs, group: 'tracefold-views', logger: logger.child({ component: 'views' }) });
-    await views.start();
-    closers.push(() => views.stop());
+    let views: Views | null = null;
+    if (has('ingest') || has('api')) {
+      // Every API instance keeps its own views, so each needs its own group in Kafka.
+      const group = log.kind === 'embedded' ? 'tracefold-views' : `tracefold-views-${instanceId}`;
+      views = new Views({ log, codecs, group, topics: has('api') ? undefined : [TOPICS.tenants], logger: logger.child({ component: 'views' }) });
+      await views.start();
+      const started = views;
+      closers.push(() => started.stop());
+    }
 
-    const traceStage = new TraceStage({
-      log,
-      codecs,
-      detectors: createDetectors(),
-      pipelineVersion: pipelineVersion(),
-      inactivityGapMs: config.inactivityGapMs,
-      latenessHorizonMs: config.latenessHorizonMs,
-      tombstoneRetentionMs: 7 * 86_400_000,
-      logger: logger.child({ component: 'trace-stage' }),
-    });
-    await traceStage.start();
-    closers.push(() => traceStage.stop());
+    let traceStage: TraceStage | null = null;
+    if (has('trace')) {
+      traceStage = new TraceStage({
+        log,
+        codecs,
+        detectors: createDetectors(),
+        pipelineVersion: pipelineVersion(),
+        inactivityGapMs: config.inactivityGapMs,
+        latenessHorizonMs: config.latenessHorizonMs,
+        tombstoneRetentionMs: 7 * 86_400_000,
+        logger: logger.child({ component: 'trace-stage' }),
+      });
+      await traceStage.start();
+      const started = traceStage;
+      closers.push(() => started.stop());
+    }
 
-    const app = buildApp({
-      config,
-      log,
-      codecs,
-      views,
-      queries: new ViewQueries(views.readStore, codecs),
-      tokens: new TokenService(await jwtSecret(config), config.tokenTtlSeconds),
-      logger,
-      readYourWritesTimeoutMs: 10_000,
-    });
+    const ctx: AppContext | null =
+      views === null
+        ? null
+        : {
+            ...base,
+            views,
+            queries: new ViewQueries(views.readStore, codecs),
+            tokens: new TokenService(config.jwtSecret ?? (await keptInDataDir(config, 'jwt-secret', () => randomBytes(48).toString('base64url'))), config.tokenTtlSeconds),
+            readYourWritesTimeoutMs: 10_000,
+          };
+    const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'api'] : [role]);
     const url = await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
-    logger.info({ url, dataDir: config.dataDir, pipeline: pipelineVersion(), log: log.kind }, 'tracefold started');
+    logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(), log: log.kind }, 'tracefold started');
 
     let closing: Promise<void> | null = null;
-    return {
-      app,
-      log,
-      traceStage,
-      views,
-      url,
-      close: () => (closing ??= closeAll()),
-    };
+    const consumers = [traceStage?.done, views?.done].filter((d): d is Promise<void> => d !== undefined);
+    const failed = new Promise<never>((_resolve, reject) => {
+      for (const done of consumers) done.catch(reject);
+    });
+    failed.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
+    return { app, log, traceStage, views, url, failed, close: () => (closing ??= closeAll()) };
   } catch (err) {
     await closeAll();
     throw err;

@@ -18,6 +18,11 @@ const schema = z.object({
   TRACEFOLD_HOST: z.string().trim().min(1).default('127.0.0.1'),
   TRACEFOLD_DATA_DIR: z.string().trim().min(1).default('./.tracefold'),
   TRACEFOLD_KAFKA_BROKERS: z.string().trim().min(1).optional(),
+  TRACEFOLD_SCHEMA_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  TRACEFOLD_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .optional(),
   TRACEFOLD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TRACEFOLD_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TRACEFOLD_TOKEN_TTL_S: intFrom(60, 86_400).default(3600),
@@ -35,6 +40,10 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly kafkaBrokers: readonly string[] | null;
+  /** Confluent-compatible registry (…/apis/ccompat/v7 for Apicurio); null: locally derived schema ids. */
+  readonly schemaRegistryUrl: string | null;
+  /** Names this process among its peers (transactional ids, its own view group); kept in the data dir when unset. */
+  readonly instanceId: string | null;
   readonly adminToken: string | null;
   readonly jwtSecret: string | null;
   readonly tokenTtlSeconds: number;
@@ -72,6 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     );
   }
   const v = parsed.data;
+  if (v.TRACEFOLD_KAFKA_BROKERS !== undefined && v.TRACEFOLD_JWT_SECRET === undefined) {
+    // Every process must verify the tokens any other process issued.
+    throw new ConfigError(['TRACEFOLD_JWT_SECRET: must be set when TRACEFOLD_KAFKA_BROKERS is (all processes share it)']);
+  }
   return Object.freeze({
     port: v.TRACEFOLD_PORT,
     host: v.TRACEFOLD_HOST,
@@ -81,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
           .map((b) => b.trim())
           .filter((b) => b !== '')
       : null,
+    schemaRegistryUrl: v.TRACEFOLD_SCHEMA_REGISTRY_URL ?? null,
+    instanceId: v.TRACEFOLD_INSTANCE_ID ?? null,
     adminToken: v.TRACEFOLD_ADMIN_TOKEN ?? null,
     jwtSecret: v.TRACEFOLD_JWT_SECRET ?? null,
     tokenTtlSeconds: v.TRACEFOLD_TOKEN_TTL_S,

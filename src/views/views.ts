@@ -25,6 +25,8 @@ export interface ViewsOptions {
   readonly codecs: Codecs;
   /** Each API instance needs its own group so that it sees every partition. */
   readonly group: string;
+  /** The topics to materialize; an ingest-only process needs just the tenants. */
+  readonly topics?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -59,7 +61,11 @@ export class Views {
   private store: StateStore | null = null;
   readonly positions = new Positions();
 
-  constructor(private readonly options: ViewsOptions) {}
+  readonly topics: readonly string[];
+
+  constructor(private readonly options: ViewsOptions) {
+    this.topics = options.topics ?? VIEW_TOPICS;
+  }
 
   get readStore(): StateStore {
     if (this.store === null) throw new Error('views are not started');
@@ -70,13 +76,18 @@ export class Views {
     const { log, group } = this.options;
     this.store = await log.openStore(group, 'views');
     this.consumer = await log.consume(
-      { group, topics: VIEW_TOPICS },
+      { group, topics: this.topics },
       {
         onAssigned: (partitions) => this.onAssigned(partitions),
         eachBatch: (batch) => this.onBatch(batch),
       },
     );
     this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'views stopped on an error'));
+  }
+
+  /** Resolves when the consumer ends; rejects if applying a batch failed for good. */
+  get done(): Promise<void> {
+    return this.consumer?.done ?? Promise.resolve();
   }
 
   async stop(): Promise<void> {

@@ -25,6 +25,6 @@ describe('tracefold command', () => {
   it('prints usage and exits 2 for an unknown command', () => {
     const result = run(['frobnicate'], {});
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('usage: tracefold start');
+    expect(result.stderr).toContain('tracefold start [--role');
   });
 });

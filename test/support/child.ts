@@ -15,8 +15,8 @@ export interface ChildServer {
   kill(signal: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function startChild(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'tracefold.js'), 'start'], {
+export async function startChild(env: Record<string, string>, args: readonly string[] = []): Promise<ChildServer> {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'tracefold.js'), 'start', ...args], {
     cwd: root,
     env: { ...process.env, TRACEFOLD_PORT: '0', TRACEFOLD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,7 +26,7 @@ export async function startChild(env: Record<string, string>): Promise<ChildServ
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(output);
+      const m = /is listening on (http:\/\/\S+)/.exec(output);
       if (m !== null) resolve(m[1]!);
     };
     child.stderr.on('data', onData);

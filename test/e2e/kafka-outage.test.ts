@@ -1,0 +1,73 @@
+/**
+ * The broker goes away during ingest: tracefold answers 503 with Retry-After, never 202
+ * for data it could not append, and ingest resumes when the broker is back. Runs its own
+ * local broker (scripts/kafka.sh on a dedicated port) so stopping it disturbs no other
+ * suite.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startChild, type ChildServer } from '../support/child.js';
+import { describeKafka } from '../support/kafka.js';
+import { loopingTrace } from '../support/otlp.js';
+import { createTenant, request, tempDir } from '../support/server.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PORT = 19392;
+const brokerEnv = { ...process.env, KAFKA_PORT: String(PORT), KAFKA_HOME_DIR: path.join(root, '.cache', 'kafka-outage') };
+const kafka = (command: 'start' | 'stop') =>
+  promisify(execFile)(path.join(root, 'scripts', 'kafka.sh'), [command], { env: brokerEnv, timeout: 120_000 });
+
+describeKafka('ingest while the broker is down', () => {
+  let server: ChildServer;
+
+  beforeAll(async () => {
+    await kafka('start');
+    server = await startChild({
+      TRACEFOLD_KAFKA_BROKERS: `127.0.0.1:${PORT}`,
+      TRACEFOLD_JWT_SECRET: 'outage-secret-0123456789-abcdefghijkl',
+      TRACEFOLD_DATA_DIR: await tempDir('outage'),
+      TRACEFOLD_INACTIVITY_GAP_MS: '60000',
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.kill('SIGTERM');
+    await kafka('stop');
+  }, 60_000);
+
+  it('answers 503 with Retry-After while the broker is away and accepts again once it is back', async () => {
+    const tenant = await createTenant(server.url, 'outage');
+    const before = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('before-outage', 3) });
+    expect(before.status).toBe(200);
+
+    await kafka('stop');
+    const started = Date.now();
+    const during = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('during-outage', 3) });
+    expect(during.status).toBe(503);
+    expect(Number(during.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(during.body.error).toBe('LOG_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const ready = await request(`${server.url}/readyz`, 'GET');
+    expect(ready.status).toBe(503);
+
+    await kafka('start');
+    let after = during;
+    for (let i = 0; i < 120 && after.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('after-outage', 3) });
+    }
+    expect(after.status).toBe(200);
+
+    for (const traceId of ['before-outage', 'after-outage']) {
+      const analysis = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
+      expect(analysis.status, JSON.stringify(analysis.body)).toBe(200);
+      expect(analysis.body.primary_failure.detection_type).toBe('loop');
+    }
+    // What was refused was not half-accepted behind the client's back.
+    const refused = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/during-outage/analyze`, 'POST', { token: tenant.token });
+    expect(refused.status).toBe(404);
+  }, 240_000);
+});
