@@ -100,7 +100,13 @@ export class RegistrySchemaIds implements SchemaIds {
       try {
         ({ id } = await this.registry.register(confluentSchema, { subject, compatibility: this.compatibility }));
       } catch (err) {
-        throw new Error(`schema registry ${this.url}: cannot register ${nameOf(schema)} under ${subject}: ${messageOf(err)}`, { cause: err });
+        // Processes starting together race to register the same schema; the loser finds
+        // the subject (and its compatibility rule) already there. Look again before failing.
+        const registered = await this.registry.getRegistryIdBySchema(subject, confluentSchema).catch(() => null);
+        if (registered === null) {
+          throw new Error(`schema registry ${this.url}: cannot register ${nameOf(schema)} under ${subject}: ${messageOf(err)}`, { cause: err });
+        }
+        id = registered;
       }
     }
     // The registry answers with the type this process already has: no need to fetch it back.
