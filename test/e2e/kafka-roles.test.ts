@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startChild, type ChildServer } from '../support/child.js';
-import { describeKafka, kafkaBrokers } from '../support/kafka.js';
+import { describeKafka, kafkaBrokers, schemaRegistryUrl } from '../support/kafka.js';
 import { loopingTrace, otlpPayload } from '../support/otlp.js';
 import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
 
@@ -62,6 +62,8 @@ describeKafka('Kafka mode with one process per role', () => {
       TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','),
       TRACEFOLD_JWT_SECRET: 'kafka-e2e-secret-0123456789-abcdefghij',
       TRACEFOLD_INACTIVITY_GAP_MS: '60000',
+      // Values go through the schema registry when the test run has one.
+      ...(schemaRegistryUrl() === null ? {} : { TRACEFOLD_SCHEMA_REGISTRY_URL: schemaRegistryUrl()! }),
     };
     const [trace, ingestChild, apiChild] = await Promise.all(
       (['trace', 'ingest', 'api'] as const).map(async (role) =>
@@ -75,7 +77,8 @@ describeKafka('Kafka mode with one process per role', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill('SIGTERM')));
+    // SIGTERM is a clean shutdown: every role exits 0.
+    expect(await Promise.all(children.map((c) => c.kill('SIGTERM')))).toEqual(children.map(() => 0));
     await embedded?.stop();
   });
 
