@@ -166,7 +166,7 @@ async function measure(sync: Sync, workload: AgentWorkload, clients: number, par
       await sleep(POLL_MS);
     }
     const endToEndMs = performance.now() - started;
-    return { ingestMs: lastAnswer - started, endToEndMs, parseMs, detections, windowsClosed: tracefold.traceStage.stats.windowsClosed };
+    return { ingestMs: lastAnswer - started, endToEndMs, parseMs, detections, windowsClosed: tracefold.traceStage?.stats.windowsClosed ?? 0 };
   } finally {
     await tracefold.close();
     await rm(dataDir, { recursive: true, force: true });

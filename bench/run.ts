@@ -1,8 +1,10 @@
 /**
  * Runs the benchmarks in sequence and prints their figures; no thresholds, no pass/fail.
  *
- *   npm run bench                      every benchmark
+ *   npm run bench                      every embedded benchmark
  *   npm run bench -- ingest serde      those whose names start with the given words
+ *   npm run bench -- --kafka           the Kafka benchmarks instead (bench/kafka.ts): against
+ *                                      KAFKA_BROKERS, or a broker the bench starts and stops
  *
  * Machines are shared and noisy: each benchmark reports medians of several runs and ratios
  * against a baseline measured in the same process, which travel between machines better
@@ -11,6 +13,7 @@
 import os from 'node:os';
 import { runEmbeddedLogBench } from './embedded-log.js';
 import { runIngestToDetectionsBench } from './ingest-to-detections.js';
+import { runKafkaBench } from './kafka.js';
 import { runOtlpDecodeBench } from './otlp-decode.js';
 import { runSerdeBench } from './serde.js';
 
@@ -26,20 +29,31 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'serde', run: runSerdeBench },
 ];
 
-function select(args: readonly string[]): Benchmark[] | string {
-  if (args.length === 0) return [...BENCHMARKS];
+/** Need a Kafka broker; run only with --kafka. */
+const KAFKA_BENCHMARKS: readonly Benchmark[] = [{ name: 'kafka', run: runKafkaBench }];
+
+function select(benchmarks: readonly Benchmark[], args: readonly string[]): Benchmark[] | string {
+  if (args.length === 0) return [...benchmarks];
   const chosen = new Set<Benchmark>();
   for (const arg of args) {
-    const exact = BENCHMARKS.find((b) => b.name === arg);
-    const matches = exact !== undefined ? [exact] : BENCHMARKS.filter((b) => b.name.startsWith(arg));
-    if (matches.length === 0) return `unknown benchmark "${arg}"; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`;
+    const exact = benchmarks.find((b) => b.name === arg);
+    const matches = exact !== undefined ? [exact] : benchmarks.filter((b) => b.name.startsWith(arg));
+    if (matches.length === 0) {
+      const hint = benchmarks === BENCHMARKS ? ` (the Kafka benchmarks run with --kafka: ${KAFKA_BENCHMARKS.map((k) => k.name).join(', ')})` : '';
+      return `unknown benchmark "${arg}"; known: ${benchmarks.map((b) => b.name).join(', ')}${hint}`;
+    }
     for (const match of matches) chosen.add(match);
   }
   // Always in the declared order, whatever order the arguments came in.
-  return BENCHMARKS.filter((b) => chosen.has(b));
+  return benchmarks.filter((b) => chosen.has(b));
 }
 
-const selected = select(process.argv.slice(2));
+const args = process.argv.slice(2);
+const kafka = args.includes('--kafka');
+const selected = select(
+  kafka ? KAFKA_BENCHMARKS : BENCHMARKS,
+  args.filter((a) => a !== '--kafka'),
+);
 if (typeof selected === 'string') {
   console.error(selected);
   process.exit(2);
