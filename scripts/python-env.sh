@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Creates the Python environment the OTLP producer tests run (test/e2e/otel-python-sdk.test.ts):
+# a virtualenv at .cache/python-venv holding the pinned OpenTelemetry Python SDK and OTLP/HTTP
+# exporter of test/fixtures/python/requirements.txt. Prints the interpreter's path on stdout.
+#
+# Idempotent: an environment built from the same requirements file and base interpreter is
+# reused as is; otherwise it is rebuilt from scratch.
+#
+#   scripts/python-env.sh [--quiet]
+#
+# Environment: PYTHON, the base interpreter (default python3); PIP_INDEX_URL and the other
+# PIP_* variables are honoured by pip.
+set -euo pipefail
+
+quiet=0
+for arg in "$@"; do
+  case "$arg" in
+    -q | --quiet) quiet=1 ;;
+    -h | --help)
+      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "python-env: unknown argument: $arg" >&2
+      exit 2
+      ;;
+  esac
+done
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.cache/python-venv"
+requirements="$root/test/fixtures/python/requirements.txt"
+stamp="$venv/.tracefold-stamp"
+python="${PYTHON:-python3}"
+
+say() { [ "$quiet" = 1 ] || echo "python-env: $*" >&2; }
+fail() {
+  echo "python-env: $*" >&2
+  exit 1
+}
+
+command -v "$python" >/dev/null 2>&1 ||
+  fail "$python not found. Install Python 3.9 or newer (Debian/Ubuntu: apt-get install python3 python3-venv), or set PYTHON to an interpreter."
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' ||
+  fail "$("$python" --version 2>&1) is too old: the OpenTelemetry SDK needs Python 3.9 or newer."
+# Debian and Ubuntu ship the venv module without ensurepip, so `python3 -m venv` fails
+# half-way; python3-venv (or python3.X-venv) brings it.
+if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  version="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+  fail "$python cannot create virtualenvs: the venv or ensurepip module is missing. On Debian/Ubuntu: apt-get install python3-venv (or python${version}-venv)."
+fi
+
+# What the environment was built from: the requirements and the base interpreter.
+want="$("$python" - "$requirements" <<'PY'
+import hashlib, sys
+with open(sys.argv[1], "rb") as f:
+    digest = hashlib.sha256(f.read()).hexdigest()
+print(f"{digest} {sys.version.split()[0]} {sys.base_prefix}")
+PY
+)"
+
+mkdir -p "$root/.cache"
+# One builder at a time (two test runs starting together); flock is in util-linux.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$root/.cache/python-venv.lock"
+  flock 9
+fi
+
+if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  say "up to date: $venv"
+else
+  say "creating $venv from $(basename "$requirements")"
+  started=$SECONDS
+  rm -rf "$venv"
+  "$python" -m venv "$venv" || fail "$python -m venv $venv failed (on Debian/Ubuntu install python3-venv)."
+  pip_quiet=()
+  [ "$quiet" = 1 ] && pip_quiet=(--quiet)
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input "${pip_quiet[@]}" -r "$requirements" >&2 ||
+    fail "pip could not install $requirements into $venv (is PyPI reachable?)."
+  "$venv/bin/python" -c 'import opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.http.trace_exporter' ||
+    fail "the environment at $venv cannot import the OpenTelemetry SDK and exporter."
+  printf '%s\n' "$want" >"$stamp"
+  say "ready in $((SECONDS - started))s"
+fi
+
+echo "$venv/bin/python"
