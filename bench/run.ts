@@ -12,6 +12,7 @@
  */
 import os from 'node:os';
 import { runEmbeddedLogBench } from './embedded-log.js';
+import { runIngestFormatsBench } from './ingest-formats.js';
 import { runIngestToDetectionsBench } from './ingest-to-detections.js';
 import { runKafkaBench } from './kafka.js';
 import { runOtlpDecodeBench } from './otlp-decode.js';
@@ -25,6 +26,7 @@ interface Benchmark {
 const BENCHMARKS: readonly Benchmark[] = [
   { name: 'ingest-to-detections', run: runIngestToDetectionsBench },
   { name: 'otlp-decode', run: runOtlpDecodeBench },
+  { name: 'ingest-formats', run: runIngestFormatsBench },
   { name: 'embedded-log', run: runEmbeddedLogBench },
   { name: 'serde', run: runSerdeBench },
 ];

@@ -1,29 +1,105 @@
 /**
- * Ingest routes: OTLP/HTTP JSON at POST /v1/traces (the OpenTelemetry default path, tenant
- * from the credential) and the tenant-scoped POST /api/v1/tenants/:tenantId/traces/ingest.
- * Both decode, validate, append to the raw topic and answer only after the append is
- * durable. Spans that fail validation are reported per span (OTLP partial success); the
- * rest are accepted.
+ * Ingest routes: OTLP/HTTP at POST /v1/traces (the OpenTelemetry default path, tenant from the
+ * credential) and the tenant-scoped POST /api/v1/tenants/:tenantId/traces/ingest.
+ *
+ * Both take an ExportTraceServiceRequest as protobuf (application/x-protobuf) or JSON
+ * (application/json), either one optionally compressed (Content-Encoding gzip or deflate).
+ * Both decode, validate, append to the raw topic and answer only after the append is durable.
+ * Spans that fail validation are reported per span (OTLP partial success); the rest are
+ * accepted. A protobuf request gets a protobuf ExportTraceServiceResponse, a JSON request its
+ * JSON form plus the accepted / rejected counts.
+ *
+ * Body limits: Fastify caps the bytes received (config.maxBodyBytes); a compressed body is
+ * inflated with the same cap on its decompressed size, so a small gzip bomb cannot expand
+ * past it (413 naming the limit). A corrupt stream is a 400.
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authenticate, authenticateForTenant } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
 import { parseWith } from '../api/validate.js';
-import { errors } from '../model/errors.js';
+import { errors, TracefoldError } from '../model/errors.js';
 import { appendRaw, spanRecord } from './append-raw.js';
-import { decodeOtlpJson } from './otlp/json.js';
+import { admitIngest } from './limits/index.js';
+import { decodeOtlpJson, type DecodeResult, type RejectedSpan } from './otlp/json.js';
+import { decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
 
 const tenantParams = z.object({ tenantId: z.string().min(1) });
 
-interface IngestOutcome {
-  readonly accepted: number;
-  readonly rejected: { path: string; reason: string }[];
+const JSON_CONTENT_TYPE = 'application/json';
+const SUPPORTED_CONTENT_TYPES = `${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE}`;
+const SUPPORTED_ENCODINGS = 'gzip, deflate or identity';
+
+/** What the OTLP content-type parser hands to the routes: the decompressed bytes and their format. */
+interface OtlpBody {
+  readonly format: 'protobuf' | 'json';
+  readonly bytes: Buffer;
 }
 
-async function ingestOtlpJson(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<IngestOutcome> {
-  if (request.body === undefined || request.body === null) throw errors.invalidRequest('body: expected an OTLP JSON object');
-  const decoded = decodeOtlpJson(request.body, { tenantId, receivedAtMs: Date.now() });
+interface IngestOutcome {
+  readonly accepted: number;
+  readonly rejected: readonly RejectedSpan[];
+}
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+
+/** The single content coding of a request, lowercased; "identity" when there is none. */
+function contentCoding(request: FastifyRequest): string {
+  const header = request.headers['content-encoding'];
+  if (header === undefined) return 'identity';
+  const codings = header
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0) return 'identity';
+  if (codings.length > 1) {
+    throw errors.unsupportedMediaType(`Content-Encoding "${header}": only one coding is supported (${SUPPORTED_ENCODINGS})`);
+  }
+  return codings[0]!;
+}
+
+/** Inflates `data` without letting the result grow past `limitBytes`. */
+async function decompress(data: Buffer, coding: string, limitBytes: number): Promise<Buffer> {
+  if (coding === 'identity') return data;
+  if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== 'deflate') {
+    throw errors.unsupportedMediaType(`Content-Encoding "${coding}" is not supported; use ${SUPPORTED_ENCODINGS}`);
+  }
+  try {
+    const options = { maxOutputLength: limitBytes };
+    return coding === 'deflate' ? await inflate(data, options) : await gunzip(data, options);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new TracefoldError('PAYLOAD_TOO_LARGE', 413, `decompressed request body exceeds the limit of ${limitBytes} bytes`);
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw errors.invalidRequest(`body: invalid ${coding === 'deflate' ? 'deflate' : 'gzip'} data (${reason})`);
+  }
+}
+
+function decodeBody(request: FastifyRequest, tenantId: string): DecodeResult {
+  const body = request.body as OtlpBody | undefined | null;
+  if (body == null) {
+    throw errors.invalidRequest(`body: expected an OTLP ExportTraceServiceRequest (${SUPPORTED_CONTENT_TYPES})`);
+  }
+  const ctx = { tenantId, receivedAtMs: Date.now() };
+  if (body.format === 'protobuf') return decodeOtlpProto(body.bytes, ctx);
+  if (body.bytes.length === 0) throw errors.invalidRequest('body: expected an OTLP JSON object, got an empty body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.bytes.toString('utf8'));
+  } catch (error) {
+    throw errors.invalidRequest(`body: invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (parsed === null) throw errors.invalidRequest('body: expected an OTLP JSON object');
+  return decodeOtlpJson(parsed, ctx);
+}
+
+async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<IngestOutcome> {
+  const decoded = decodeBody(request, tenantId);
+  admitIngest(ctx, tenantId, decoded.spans.length, decoded.rejected.length);
   if (decoded.spans.length === 0 && decoded.rejected.length > 0) {
     const first = decoded.rejected.slice(0, 5).map((r) => `${r.path}: ${r.reason}`);
     throw errors.invalidRequest(`no valid spans: ${first.join('; ')}`);
@@ -33,43 +109,79 @@ async function ingestOtlpJson(ctx: AppContext, request: FastifyRequest, tenantId
   return { accepted: decoded.spans.length, rejected: decoded.rejected };
 }
 
+function errorMessage(outcome: IngestOutcome): string {
+  return outcome.rejected
+    .slice(0, 10)
+    .map((r) => `${r.path}: ${r.reason}`)
+    .join('; ');
+}
+
 function otlpResponse(outcome: IngestOutcome) {
   return {
     // OTLP ExportTraceServiceResponse: partialSuccess only when something was rejected.
     ...(outcome.rejected.length > 0
-      ? {
-          partialSuccess: {
-            rejectedSpans: String(outcome.rejected.length),
-            errorMessage: outcome.rejected
-              .slice(0, 10)
-              .map((r) => `${r.path}: ${r.reason}`)
-              .join('; '),
-          },
-        }
+      ? { partialSuccess: { rejectedSpans: String(outcome.rejected.length), errorMessage: errorMessage(outcome) } }
       : {}),
     accepted_spans: outcome.accepted,
     rejected_spans: outcome.rejected.length,
   };
 }
 
-export function ingestRoutes(ctx: AppContext) {
+function protobufResponse(outcome: IngestOutcome): Buffer {
+  const bytes = encodeExportResponse(outcome.rejected.length, errorMessage(outcome));
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function isProtobuf(request: FastifyRequest): boolean {
+  return (request.body as OtlpBody | undefined | null)?.format === 'protobuf';
+}
+
+/**
+ * The OTLP routes, in their own encapsulation context: their content-type parsers replace
+ * Fastify's JSON parser for these two routes only.
+ */
+function otlpRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
+    const limitBytes = ctx.config.maxBodyBytes;
+    app.removeAllContentTypeParsers();
+    const parser = (format: OtlpBody['format']) => async (request: FastifyRequest, raw: Buffer | string) => {
+      const data = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      const body: OtlpBody = { format, bytes: await decompress(data, contentCoding(request), limitBytes) };
+      return body;
+    };
+    app.addContentTypeParser(PROTOBUF_CONTENT_TYPE, { parseAs: 'buffer' }, parser('protobuf'));
+    app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, parser('json'));
+    app.addContentTypeParser('*', async (request: FastifyRequest) => {
+      const given = request.headers['content-type'];
+      throw errors.unsupportedMediaType(
+        `${given === undefined || given === '' ? 'missing Content-Type' : `unsupported Content-Type "${given}"`}; send ${SUPPORTED_CONTENT_TYPES}`,
+      );
+    });
+
     // OTLP/HTTP answers 200 on success (OTLP specification); exporters treat it as delivered.
     app.post('/v1/traces', async (request, reply) => {
       const caller = await authenticate(ctx, request);
-      const outcome = await ingestOtlpJson(ctx, request, caller.tenantId);
+      const outcome = await ingestOtlp(ctx, request, caller.tenantId);
+      if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
       return reply.code(200).send(otlpResponse(outcome));
     });
 
     app.post('/api/v1/tenants/:tenantId/traces/ingest', async (request, reply) => {
       const { tenantId } = parseWith(tenantParams, request.params, 'params');
       await authenticateForTenant(ctx, request, tenantId);
-      const outcome = await ingestOtlpJson(ctx, request, tenantId);
+      const outcome = await ingestOtlp(ctx, request, tenantId);
+      if (isProtobuf(request)) return reply.code(202).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
       return reply.code(202).send({
         status: 'accepted',
         ...otlpResponse(outcome),
         rejected: outcome.rejected,
       });
     });
+  };
+}
+
+export function ingestRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    await app.register(otlpRoutes(ctx));
   };
 }

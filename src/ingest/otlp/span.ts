@@ -83,12 +83,25 @@ function uint32Field(o: Loose, value: unknown, camel: string, snake: string): nu
   }
 }
 
-function uint64Field(o: Loose, value: unknown, camel: string, snake: string): bigint {
+/**
+ * The latest time a canonical span can carry: OTLP times are uint64 nanoseconds, but the raw
+ * topic stores them as Avro longs (int64), so times from the year 2262 on are rejected here
+ * rather than failing at append.
+ */
+const MAX_TIME_UNIX_NANO = 0x7fff_ffff_ffff_ffffn;
+
+/** A fixed64 time field (start, end, event time). */
+function timeField(o: Loose, value: unknown, camel: string, snake: string): bigint {
+  let time: bigint;
   try {
-    return toUint64(value);
+    time = toUint64(value);
   } catch (error) {
     throw at(error, keyOf(o, camel, snake));
   }
+  if (time > MAX_TIME_UNIX_NANO) {
+    throw new OtlpValueError(`later than the latest supported time (2^63-1 ns, in the year 2262), got ${time}`, keyOf(o, camel, snake));
+  }
+  return time;
 }
 
 function attributesField(value: unknown): readonly KeyValue[] {
@@ -152,7 +165,7 @@ function convertEvent(input: unknown): SpanEvent {
   const time = input.timeUnixNano ?? input.time_unix_nano;
   return {
     // Absent is 0, as protobuf cannot tell the two apart.
-    timeUnixNano: time == null ? 0n : uint64Field(input, time, 'timeUnixNano', 'time_unix_nano'),
+    timeUnixNano: time == null ? 0n : timeField(input, time, 'timeUnixNano', 'time_unix_nano'),
     name: optionalString(input, input.name, 'name', 'name'),
     attributes: attributesField(input.attributes),
     droppedAttributesCount: uint32Field(
@@ -242,10 +255,10 @@ export function convertSpan(
 
   const startRaw = s.startTimeUnixNano ?? s.start_time_unix_nano;
   if (startRaw == null) throw new OtlpValueError('missing', keyOf(s, 'startTimeUnixNano', 'start_time_unix_nano'));
-  const start = uint64Field(s, startRaw, 'startTimeUnixNano', 'start_time_unix_nano');
+  const start = timeField(s, startRaw, 'startTimeUnixNano', 'start_time_unix_nano');
   if (start === 0n) throw new OtlpValueError('zero: OTLP requires a start time', keyOf(s, 'startTimeUnixNano', 'start_time_unix_nano'));
   const endRaw = s.endTimeUnixNano ?? s.end_time_unix_nano;
-  let end = endRaw == null ? start : uint64Field(s, endRaw, 'endTimeUnixNano', 'end_time_unix_nano');
+  let end = endRaw == null ? start : timeField(s, endRaw, 'endTimeUnixNano', 'end_time_unix_nano');
   if (end === 0n) end = start;
   if (end < start) {
     throw new OtlpValueError(

@@ -496,9 +496,9 @@ describe('decodeOtlpJson: times, kind, status, flags', () => {
   });
 
   it('accepts times as numbers and exact decimal strings beyond 2^53', () => {
-    const s = decodeOne({ startTimeUnixNano: 1_000_000, endTimeUnixNano: '18446744073709551615' });
+    const s = decodeOne({ startTimeUnixNano: 1_000_000, endTimeUnixNano: '9223372036854775807' });
     expect(s.startTimeUnixNano).toBe(1_000_000n);
-    expect(s.endTimeUnixNano).toBe(18_446_744_073_709_551_615n);
+    expect(s.endTimeUnixNano).toBe(9_223_372_036_854_775_807n);
     expect(decodeOne({ startTimeUnixNano: '1700000000000000001', endTimeUnixNano: '1700000000000000001' }).startTimeUnixNano).toBe(
       1_700_000_000_000_000_001n,
     );
@@ -512,6 +512,9 @@ describe('decodeOtlpJson: times, kind, status, flags', () => {
     [{ startTimeUnixNano: 'soon' }, '.startTimeUnixNano', /expected an integer/],
     [{ startTimeUnixNano: 1.5 }, '.startTimeUnixNano', /expected an integer/],
     [{ startTimeUnixNano: '18446744073709551616' }, '.startTimeUnixNano', /uint64 range/],
+    // The raw topic stores times as int64 nanoseconds.
+    [{ endTimeUnixNano: '9223372036854775808' }, '.endTimeUnixNano', /latest supported time/],
+    [{ events: [{ timeUnixNano: '18446744073709551615' }] }, '.events[0].timeUnixNano', /latest supported time/],
     [{ endTimeUnixNano: 'later' }, '.endTimeUnixNano', /expected an integer/],
     [{ endTimeUnixNano: '1699999999999999999' }, '.endTimeUnixNano', /before the start time/],
     [{ name: undefined }, '.name', /OTLP requires a span name/],
