@@ -16,6 +16,7 @@ export const TOPICS = {
   metrics: 'tracefold.metrics.v1',
   feedback: 'tracefold.feedback.v1',
   tenants: 'tracefold.tenants.v1',
+  sessions: 'tracefold.sessions.v1',
   deadLetter: 'tracefold.dead-letter.v1',
 } as const;
 

@@ -90,12 +90,16 @@ export interface CanonicalSpan {
 /**
  * A control record on the raw topic, ordered with the spans of its trace because it
  * shares their key. `analyze` asks the trace stage to close the window now (on-demand
- * analysis); `session_end` is the end of a session-events session.
+ * analysis); `session_end` is the end of a session-events session; `session_reset` makes
+ * the trace stage forget the spans it holds for the trace (a session re-sent as a whole
+ * replaces its earlier event list), reopening a closed trace as a new revision.
  */
+export type WindowMarkerKind = 'analyze' | 'session_end' | 'session_reset';
+
 export interface WindowMarker {
   readonly tenantId: string;
   readonly traceId: string;
-  readonly kind: 'analyze' | 'session_end';
+  readonly kind: WindowMarkerKind;
   readonly requestId: string;
   readonly receivedAtMs: number;
 }

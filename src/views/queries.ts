@@ -5,6 +5,7 @@ import type { ReadableStore } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import type { Detection, FeedbackRecord, TraceMetrics, TraceRecord } from '../model/outputs.js';
 import { severityRank } from '../model/outputs.js';
+import type { SessionRecord } from '../model/session.js';
 import { VIEW_KEYS, type ApiKeyView, type TenantView, type TraceSummary } from './view-model.js';
 
 export type MetricsView = Omit<TraceMetrics, 'startTimeUnixNano'> & { readonly startTimeUnixNano: string };
@@ -87,6 +88,11 @@ export class ViewQueries {
 
   async tenant(tenantId: string): Promise<TenantView | null> {
     return parse<TenantView>(await this.store.get(VIEW_KEYS.tenant(tenantId)));
+  }
+
+  /** The session registry's latest record of a session-events session. */
+  async session(tenantId: string, sessionId: string): Promise<SessionRecord | null> {
+    return parse<SessionRecord>(await this.store.get(VIEW_KEYS.session(tenantId, sessionId)));
   }
 
   async apiKey(keyId: string): Promise<ApiKeyView | null> {

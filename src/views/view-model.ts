@@ -13,6 +13,7 @@
  *   fb  tenant detectionId fbId    → FeedbackRecord
  *   tn  tenant                     → TenantView
  *   k   keyId                      → ApiKeyView
+ *   ss  tenant session             → SessionRecord (the session registry)
  *   pos topic partition            → next offset (u64)
  */
 import { parseTupleKey, prefixEnd, tupleKey } from '../log/store-keys.js';
@@ -58,6 +59,7 @@ export const VIEW_KEYS = {
   feedbackPrefix: (tenant: string, detectionId: string) => tupleKey('fb', tenant, detectionId),
   tenant: (tenant: string) => tupleKey('tn', tenant),
   apiKey: (keyId: string) => tupleKey('k', keyId),
+  session: (tenant: string, session: string) => tupleKey('ss', tenant, session),
   position: (topic: string, partition: number) => tupleKey('pos', topic, partition),
   prefixRange: (prefix: Buffer) => ({ gte: prefix, lt: prefixEnd(prefix) }),
 } as const;

@@ -17,15 +17,16 @@ import { BufferedStore } from '../stages/buffered-store.js';
 import { Positions } from './positions.js';
 import { VIEW_KEYS, type TraceSummary } from './view-model.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
+import type { SessionRecord } from '../model/session.js';
 
-export const VIEW_TOPICS = [TOPICS.tenants, TOPICS.traces, TOPICS.detections, TOPICS.metrics, TOPICS.feedback] as const;
+export const VIEW_TOPICS = [TOPICS.tenants, TOPICS.sessions, TOPICS.traces, TOPICS.detections, TOPICS.metrics, TOPICS.feedback] as const;
 
 export interface ViewsOptions {
   readonly log: Log;
   readonly codecs: Codecs;
   /** Each API instance needs its own group so that it sees every partition. */
   readonly group: string;
-  /** The topics to materialize; an ingest-only process needs just the tenants. */
+  /** The topics to materialize; an ingest-only process needs the tenants and the session registry. */
   readonly topics?: readonly string[];
   readonly logger: Logger;
 }
@@ -38,7 +39,8 @@ type ViewInput =
   | { readonly kind: 'detection'; readonly detection: Detection }
   | { readonly kind: 'metrics'; readonly metrics: TraceMetrics }
   | { readonly kind: 'feedback'; readonly feedback: FeedbackRecord }
-  | { readonly kind: 'tenant'; readonly event: TenantEvent };
+  | { readonly kind: 'tenant'; readonly event: TenantEvent }
+  | { readonly kind: 'session'; readonly session: SessionRecord };
 
 /** The keys applying `input` reads first, fetched for a whole batch in one round trip. */
 function keysRead(input: ViewInput): Buffer[] {
@@ -52,6 +54,7 @@ function keysRead(input: ViewInput): Buffer[] {
     case 'tenant':
       return input.event.type === 'api_key_revoked' ? [VIEW_KEYS.apiKey(input.event.keyId)] : [];
     case 'feedback':
+    case 'session':
       return [];
   }
 }
@@ -157,6 +160,8 @@ export class Views {
         return { kind: 'feedback', feedback: await codecs.feedback.decode(value) };
       case TOPICS.tenants:
         return { kind: 'tenant', event: await codecs.tenantEvent.decode(value) };
+      case TOPICS.sessions:
+        return { kind: 'session', session: await codecs.session.decode(value) };
       default:
         throw new Error(`views do not read topic ${topic}`);
     }
@@ -174,6 +179,10 @@ export class Views {
         return this.applyFeedback(store, input.feedback);
       case 'tenant':
         return this.applyTenantEvent(store, input.event);
+      case 'session':
+        // The registry is compacted on the session key: the latest record is the state.
+        store.put(VIEW_KEYS.session(input.session.tenantId, input.session.sessionId), json(input.session));
+        return;
     }
   }
 

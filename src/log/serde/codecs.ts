@@ -9,6 +9,7 @@ import type avro from 'avsc';
 import type { Resolver } from 'avsc';
 import type { RawEvent } from '../../model/span.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
+import type { SessionRecord } from '../../model/session.js';
 import { TOPICS } from '../topics.js';
 import { SerdeError } from './errors.js';
 import { FramedEncoder, readFrame } from './framing.js';
@@ -16,6 +17,7 @@ import {
   detectionMapping,
   feedbackMapping,
   rawEventMapping,
+  sessionRecordMapping,
   tenantEventMapping,
   traceMetricsMapping,
   traceRecordMapping,
@@ -39,6 +41,7 @@ export interface Codecs {
   readonly metrics: Codec<TraceMetrics>;
   readonly feedback: Codec<FeedbackRecord>;
   readonly tenantEvent: Codec<TenantEvent>;
+  readonly session: Codec<SessionRecord>;
 }
 
 /** Confluent TopicNameStrategy subject of a topic's values. */
@@ -163,7 +166,7 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
   const codec = async <T, A>(topic: string, schema: ValueSchemaName, mapping: RecordMapping<T, A>): Promise<Codec<T>> =>
     createCodec(ids, valueSubject(topic), await typeOf(schema), mapping);
 
-  const [rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent] = await Promise.all([
+  const [rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session] = await Promise.all([
     codec(TOPICS.raw, 'raw-event', rawEventMapping),
     codec(TOPICS.deadLetter, 'raw-event', rawEventMapping),
     codec(TOPICS.traces, 'trace-record', traceRecordMapping),
@@ -171,6 +174,7 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
     codec(TOPICS.metrics, 'trace-metrics', traceMetricsMapping),
     codec(TOPICS.feedback, 'feedback', feedbackMapping),
     codec(TOPICS.tenants, 'tenant-event', tenantEventMapping),
+    codec(TOPICS.sessions, 'session-record', sessionRecordMapping),
   ]);
-  return { rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent };
+  return { rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session };
 }

@@ -15,5 +15,15 @@ export { LocalSchemaIds, localSchemaId } from './schema-ids.js';
 export type { SchemaIds } from './schema-ids.js';
 export { RegistrySchemaIds, createSchemaIds } from './registry-schema-ids.js';
 export type { RegistrySchemaIdsOptions } from './registry-schema-ids.js';
-export { SCHEMA_DIR, SCHEMA_NAMESPACE, SHARED_SCHEMAS, VALUE_SCHEMAS, loadAllSchemas, loadSchema, parseSchema } from './schemas.js';
+export {
+  HISTORY_DIR,
+  SCHEMA_DIR,
+  SCHEMA_NAMESPACE,
+  SHARED_SCHEMAS,
+  VALUE_SCHEMAS,
+  loadAllSchemas,
+  loadHistoricSchemas,
+  loadSchema,
+  parseSchema,
+} from './schemas.js';
 export type { ValueSchemaName } from './schemas.js';

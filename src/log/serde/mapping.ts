@@ -19,6 +19,7 @@ import type {
   WindowMarker,
 } from '../../model/span.js';
 import type { CloseReason, Detection, Evidence, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
+import type { SessionMode, SessionRecord, SessionState } from '../../model/session.js';
 import { SerdeError } from './errors.js';
 
 /** How a model type maps to its Avro record and back. */
@@ -635,4 +636,53 @@ export const tenantEventMapping: RecordMapping<TenantEvent, AvroTenantEvent> = {
         return { type: r.type, tenantId: r.tenant_id, keyId: present(r.key_id, 'key_id', what), atMs };
     }
   },
+};
+
+// ---------------------------------------------------------------------------------------
+// Session registry
+
+export interface AvroSessionRecord {
+  tenant_id: string;
+  session_id: string;
+  trace_id: string;
+  root_span_id: string;
+  state: SessionState;
+  mode: SessionMode;
+  status: string;
+  event_count: bigint;
+  started_at_ms: bigint;
+  ended_at_ms: bigint | null;
+  updated_at_ms: bigint;
+  session_json: string;
+}
+
+export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecord> = {
+  toAvro: (s) => ({
+    tenant_id: s.tenantId,
+    session_id: s.sessionId,
+    trace_id: s.traceId,
+    root_span_id: s.rootSpanId,
+    state: s.state,
+    mode: s.mode,
+    status: s.status,
+    event_count: longFromNumber(s.eventCount, 'event_count'),
+    started_at_ms: longFromNumber(s.startedAtMs, 'started_at_ms'),
+    ended_at_ms: s.endedAtMs === null ? null : longFromNumber(s.endedAtMs, 'ended_at_ms'),
+    updated_at_ms: longFromNumber(s.updatedAtMs, 'updated_at_ms'),
+    session_json: s.sessionJson,
+  }),
+  fromAvro: (r) => ({
+    tenantId: r.tenant_id,
+    sessionId: r.session_id,
+    traceId: r.trace_id,
+    rootSpanId: r.root_span_id,
+    state: r.state,
+    mode: r.mode,
+    status: r.status,
+    eventCount: numberFromLong(r.event_count, 'event_count'),
+    startedAtMs: numberFromLong(r.started_at_ms, 'started_at_ms'),
+    endedAtMs: r.ended_at_ms === null ? null : numberFromLong(r.ended_at_ms, 'ended_at_ms'),
+    updatedAtMs: numberFromLong(r.updated_at_ms, 'updated_at_ms'),
+    sessionJson: r.session_json,
+  }),
 };

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type avro from 'avsc';
 import { SerdeError } from './errors.js';
-import { loadAllSchemas, SCHEMA_DIR } from './schemas.js';
+import { loadAllSchemas, loadHistoricSchemas, SCHEMA_DIR } from './schemas.js';
 
 export interface SchemaIds {
   /** The id under which values written with `schema` are framed, registering it if needed. */
@@ -30,8 +30,9 @@ function describe(type: avro.Type): string {
 
 /**
  * Fingerprint-derived ids. Knows every schema of its directory (default: schemas/, read on
- * the first unknown id) plus any schema it was asked an id for, so it decodes every id that
- * any process running the same schemas produced.
+ * the first unknown id) and the earlier versions kept in its history/ folder, plus any schema
+ * it was asked an id for, so it decodes every id that any process running these or earlier
+ * schemas produced.
  */
 export class LocalSchemaIds implements SchemaIds {
   private readonly byId = new Map<number, avro.Type>();
@@ -65,9 +66,11 @@ export class LocalSchemaIds implements SchemaIds {
   }
 
   private loadDirectory(): Promise<void> {
-    this.loading ??= loadAllSchemas(this.dir).then(
-      (types) => {
+    this.loading ??= Promise.all([loadAllSchemas(this.dir), loadHistoricSchemas(this.dir)]).then(
+      ([types, historic]) => {
         for (const type of types.values()) this.remember(type);
+        // Earlier versions, so values already written with them still decode.
+        for (const type of historic) this.remember(type);
       },
       (err: unknown) => {
         this.loading = undefined;

@@ -22,7 +22,7 @@ export const SCHEMA_NAMESPACE = 'dev.tracefold.v1';
 export const SHARED_SCHEMAS: readonly string[] = ['canonical-span'];
 
 /** The topic value schemas, by file name without `.avsc`. */
-export const VALUE_SCHEMAS = ['raw-event', 'trace-record', 'detection', 'trace-metrics', 'feedback', 'tenant-event'] as const;
+export const VALUE_SCHEMAS = ['raw-event', 'trace-record', 'detection', 'trace-metrics', 'feedback', 'tenant-event', 'session-record'] as const;
 export type ValueSchemaName = (typeof VALUE_SCHEMAS)[number];
 
 const SCHEMA_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -93,5 +93,45 @@ export async function loadAllSchemas(dir: URL = SCHEMA_DIR): Promise<Map<string,
     .sort();
   const types = new Map<string, avro.Type>();
   for (const name of names) types.set(name, await loadSchema(name, dir));
+  return types;
+}
+
+/**
+ * Earlier versions of the value schemas, kept so that values written with them (in the
+ * embedded log, or replayed from tracefold.raw.v1) stay readable after a schema changes:
+ * `<dir>/history/<name>.<local id>.avsc`, each a complete composed schema (shared types
+ * inlined), as `type.schema({ exportAttrs: true })` printed it. A reader resolves such a
+ * value against the current schema (Avro schema resolution), so a change must stay
+ * resolvable (add enum symbols and defaulted fields; never rename or retype).
+ */
+export const HISTORY_DIR = 'history/';
+
+const HISTORY_FILE = /^([a-z0-9][a-z0-9-]*)\.(\d+)\.avsc$/;
+
+/** Every historic schema of `dir` (default: schemas/), checked against the id in its file name. */
+export async function loadHistoricSchemas(dir: URL = SCHEMA_DIR): Promise<avro.Type[]> {
+  const historyDir = new URL(HISTORY_DIR, dir);
+  let files: string[];
+  try {
+    files = await readdir(historyDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const types: avro.Type[] = [];
+  for (const file of files.sort()) {
+    const m = HISTORY_FILE.exec(file);
+    if (m === null) continue;
+    const url = new URL(file, historyDir);
+    let type: avro.Type;
+    try {
+      type = parseSchema(JSON.parse(await readFile(url, 'utf8')) as Schema);
+    } catch (err) {
+      throw new SerdeError(`historic schema ${fileURLToPath(url)} cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+    const id = type.fingerprint('sha256').readUInt32BE(0) & 0x7fffffff;
+    if (String(id) !== m[2]) throw new SerdeError(`historic schema ${fileURLToPath(url)} derives id ${id}, not the ${m[2]} its name says`);
+    types.push(type);
+  }
   return types;
 }

@@ -239,7 +239,12 @@ export class TraceStage {
     }
     const ref = traceRef(ids.tenantId, ids.traceId);
     if (type === 'marker') {
-      const kind = record.headers[HEADER.marker] === 'session_end' ? 'session_end' : 'analyze';
+      const marker = record.headers[HEADER.marker];
+      if (marker === 'session_reset') {
+        await this.resetWindow(work, ref, record.timestamp);
+        return;
+      }
+      const kind = marker === 'session_end' ? 'session_end' : 'analyze';
       const meta = await this.readMeta(work, ref);
       if (meta !== null && meta.state === 'open') {
         const spans = await this.loadSpans(work, ref);
@@ -288,6 +293,33 @@ export class TraceStage {
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
     meta.deadlineMs = meta.lastArrivalMs + this.options.inactivityGapMs;
     this.writeMeta(work, ref, meta, previousDeadline);
+  }
+
+  /**
+   * A session re-sent as a whole replaces its event list: the spans held for the trace are
+   * dropped, so the spans that follow the marker are the trace's only content.
+   *
+   * - open window: its spans go; the revision stays (nothing of it was emitted yet).
+   * - closed or forgotten window: its outputs are already out, so it reopens as revision
+   *   n+1, whose outputs supersede them. The lateness horizon does not apply: it guards
+   *   against stray late spans, while a reset is the producer's explicit replacement.
+   * - no window: nothing to forget; the spans that follow open one.
+   */
+  private async resetWindow(work: PartitionWork, ref: Buffer, timestampMs: number): Promise<void> {
+    const meta = await this.readMeta(work, ref);
+    if (meta === null) return;
+    const { gte, lt } = spanRange(work.partition, ref);
+    work.store.delRange(gte, lt);
+    const lastArrivalMs = Math.max(meta.lastArrivalMs, timestampMs);
+    const reset: WindowMeta = {
+      ...meta,
+      revision: meta.state === 'open' ? meta.revision : meta.revision + 1,
+      state: 'open',
+      spanCount: 0,
+      lastArrivalMs,
+      deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
+    };
+    this.writeMeta(work, ref, reset, meta.deadlineMs);
   }
 
   private deadLetter(work: PartitionWork, record: LogRecord, reason: string): void {

@@ -79,6 +79,7 @@ describeRegistry('RegistrySchemaIds against a schema registry', () => {
       metrics: TOPICS.metrics,
       feedback: TOPICS.feedback,
       tenantEvent: TOPICS.tenants,
+      session: TOPICS.sessions,
     } as const;
     const subjects = (await getJson(`${url}/subjects`)) as string[];
     for (const [name, topic] of Object.entries(expected)) {

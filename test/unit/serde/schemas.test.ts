@@ -9,6 +9,8 @@ import {
   SHARED_SCHEMAS,
   VALUE_SCHEMAS,
   createCodecs,
+  frame,
+  loadHistoricSchemas,
   localSchemaId,
   loadAllSchemas,
   loadSchema,
@@ -66,7 +68,7 @@ describe('schemas/', () => {
         ...['CanonicalSpan', 'KeyValue', 'AnyValue', 'ArrayValue', 'KeyValueList', 'SpanEvent', 'SpanLink', 'SpanStatus'],
         ...['Resource', 'InstrumentationScope', 'SpanSource', 'RawEvent', 'RawEventType', 'WindowMarker', 'WindowMarkerKind'],
         ...['TraceRecord', 'CloseReason', 'Detection', 'ConfidenceTier', 'Severity', 'Evidence', 'TraceMetrics'],
-        ...['FeedbackRecord', 'FeedbackType', 'TenantEvent', 'TenantEventType'],
+        ...['FeedbackRecord', 'FeedbackType', 'TenantEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
       ]),
     );
   });
@@ -104,7 +106,7 @@ describe('local schema ids', () => {
     const b = new RecordingIds(new LocalSchemaIds());
     await createCodecs(a);
     await createCodecs(b);
-    expect(a.subjects.size).toBe(7);
+    expect(a.subjects.size).toBe(8);
     expect(b.subjects).toEqual(a.subjects);
     expect(a.subjects.get('tracefold.dead-letter.v1-value')).toBe(a.subjects.get('tracefold.raw.v1-value'));
     for (const id of a.subjects.values()) expect(id).toBeGreaterThanOrEqual(0);
@@ -128,10 +130,25 @@ describe('local schema ids', () => {
       'canonical-span': 335699982,
       detection: 240099251,
       feedback: 346098039,
-      'raw-event': 948442216,
+      'raw-event': 306763025,
+      'session-record': 160039331,
       'tenant-event': 197185651,
       'trace-metrics': 1331209623,
       'trace-record': 1469380391,
+    });
+  });
+
+  it('keep every earlier schema readable: raw events written before session_reset still decode', async () => {
+    // 948442216: tracefold.raw.v1 before the session_reset marker kind was added.
+    const historic = await loadHistoricSchemas();
+    expect(historic.map(localSchemaId)).toContain(948442216);
+    const old = historic.find((t) => localSchemaId(t) === 948442216)!;
+    const marker = { tenant_id: 'acme', trace_id: 't1', kind: 'session_end', request_id: 'r1', received_at_ms: 1_700_000_000_000n };
+    const written = frame(948442216, old.toBuffer({ type: 'marker', span: null, marker }));
+    const codecs = await createCodecs(new LocalSchemaIds());
+    expect(await codecs.rawEvent.decode(written)).toEqual({
+      type: 'marker',
+      marker: { tenantId: 'acme', traceId: 't1', kind: 'session_end', requestId: 'r1', receivedAtMs: 1_700_000_000_000 },
     });
   });
 

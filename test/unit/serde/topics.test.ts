@@ -23,6 +23,7 @@ describe('topic declarations', () => {
       [TOPICS.metrics, 6, 'delete', 30 * DAY_MS, 'trace-metrics'],
       [TOPICS.feedback, 3, 'delete', -1, 'feedback'],
       [TOPICS.tenants, 1, 'compact', -1, 'tenant-event'],
+      [TOPICS.sessions, 3, 'compact', -1, 'session-record'],
       [TOPICS.deadLetter, 3, 'delete', 7 * DAY_MS, 'raw-event'],
     ];
     for (const [name, partitions, cleanupPolicy, retentionMs, valueSchema] of expected) {

@@ -1,0 +1,64 @@
+/**
+ * Flat span ingest routes (seed 002 style):
+ *
+ *   POST /api/v1/spans/ingest                      tenant from the credential
+ *   POST /api/v1/tenants/:tenantId/spans/ingest    tenant in the path (checked against the credential)
+ *
+ * Body: see spans.ts. Answer: 202 `{count, links}`, where `count` is the number of spans
+ * accepted and `links` the `{trace_id, span_id}` of each, in the order sent, as the seed's
+ * ingest answers. Unlike the seed's fire-and-forget worker, tracefold answers only once
+ * the spans are durable in the log, so an accepted span is never lost; 202 still says
+ * "accepted, not yet analysed": the trace appears once its window closes (inactivity, or
+ * analyze).
+ *
+ * A request is accepted or rejected as a whole: a span without a usable id rejects it with
+ * a 400 naming the field, and nothing of it is appended, so a producer can fix and re-send
+ * without creating half a trace. Re-sent spans (same trace and span id) replace the earlier
+ * copy in the trace stage.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { authenticate, authenticateForTenant } from '../../api/auth.js';
+import type { AppContext } from '../../api/context.js';
+import { parseWith } from '../../api/validate.js';
+import { errors } from '../../model/errors.js';
+import { appendRaw, spanRecord } from '../append-raw.js';
+import { admitIngest } from '../limits/index.js';
+import { decodeFlatSpans, FlatSpanError } from './spans.js';
+
+const tenantParams = z.object({ tenantId: z.string().min(1) });
+
+export interface FlatIngestAnswer {
+  readonly count: number;
+  readonly links: { trace_id: string; span_id: string }[];
+}
+
+async function ingestFlat(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<FlatIngestAnswer> {
+  if (request.body === undefined || request.body === null) throw errors.invalidRequest('body: expected {"spans": [...]} or {"traces": {...}}');
+  let spans;
+  try {
+    spans = decodeFlatSpans(request.body, { tenantId, receivedAtMs: Date.now() });
+  } catch (error) {
+    if (error instanceof FlatSpanError) throw errors.invalidRequest(error.message);
+    throw error;
+  }
+  admitIngest(ctx, tenantId, spans.length);
+  const records = await Promise.all(spans.map((span) => spanRecord(ctx.codecs, span)));
+  await appendRaw(ctx.log, records);
+  return { count: spans.length, links: spans.map((s) => ({ trace_id: s.traceId, span_id: s.spanId })) };
+}
+
+export function flatSpanRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    app.post('/api/v1/spans/ingest', async (request, reply) => {
+      const caller = await authenticate(ctx, request);
+      return reply.code(202).send(await ingestFlat(ctx, request, caller.tenantId));
+    });
+
+    app.post('/api/v1/tenants/:tenantId/spans/ingest', async (request, reply) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      return reply.code(202).send(await ingestFlat(ctx, request, tenantId));
+    });
+  };
+}
