@@ -117,6 +117,8 @@ async function measure(sync: Sync, workload: AgentWorkload, clients: number, par
 
   const dataDir = await mkdtemp(join(parent, 'tracefold-bench-'));
   const config = loadConfig({
+    // The benchmark is one tenant pushing as hard as it can: no per-tenant rate limit.
+    TRACEFOLD_RATE_LIMIT_SPANS_PER_S: '0',
     TRACEFOLD_PORT: '0',
     TRACEFOLD_HOST: '127.0.0.1',
     TRACEFOLD_DATA_DIR: dataDir,

@@ -281,6 +281,8 @@ async function measureTransport(broker: BenchBroker, settings: Settings, batches
 
 async function startRole(broker: BenchBroker, role: Role, dataDir: string, jwtSecret: string): Promise<Tracefold> {
   const config = loadConfig({
+    // The benchmark is one tenant pushing as hard as it can: no per-tenant rate limit.
+    TRACEFOLD_RATE_LIMIT_SPANS_PER_S: '0',
     TRACEFOLD_PORT: '0',
     TRACEFOLD_HOST: '127.0.0.1',
     TRACEFOLD_DATA_DIR: dataDir,

@@ -2,11 +2,20 @@
  * The HTTP application: built without listening, so tests can inject requests and the CLI
  * can listen. Every error leaves through one handler: TracefoldError codes with their
  * status (Retry-After for retryable ones), Fastify's own 4xx with a message, 5xx masked.
+ *
+ * Metrics: every request's latency is observed; ingest routes live in one scope whose
+ * onResponse hook counts their answers by status and rejection reason, and they append
+ * through a log bounded by the process's in-flight byte budget (src/ingest/limits).
+ * GET /metrics is served on the same host and port as everything else, unauthenticated.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { BoundedIngestLog } from '../ingest/limits/index.js';
+import { flatSpanRoutes } from '../ingest/flat/routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
+import { sessionRoutes } from '../ingest/sessions/routes.js';
 import { TracefoldError } from '../model/errors.js';
 import type { AppContext, BaseContext } from './context.js';
+import { httpMetricsHook, ingestMetricsHook, metricsRoutes, noteErrorCode } from './metrics/http.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
@@ -32,13 +41,17 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     logController: new LogController({ disableRequestLogging: true }),
   });
 
+  app.addHook('onResponse', httpMetricsHook(base.metrics));
+
   app.setErrorHandler((error: FastifyError | TracefoldError, request, reply) => {
     if (error instanceof TracefoldError) {
+      noteErrorCode(request, error.code);
       if (error.retryAfterMs !== undefined) void reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
       if (error.statusCode >= 500) request.log.warn({ err: error.cause ?? error }, error.message);
       return reply.code(error.statusCode).send({ error: error.code, message: error.message });
     }
     const status = error.statusCode ?? 500;
+    if (error.code !== undefined) noteErrorCode(request, error.code);
     if (status === 413) {
       return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${base.config.maxBodyBytes} bytes` });
     }
@@ -55,7 +68,17 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
   );
 
   void app.register(healthRoutes(base.log, ctx?.views ?? null, roles));
-  if (ctx !== null && routes.ingest) void app.register(ingestRoutes(ctx));
+  void app.register(metricsRoutes(base.metrics));
+  if (ctx !== null && routes.ingest) {
+    const ingestCtx: AppContext = { ...ctx, log: new BoundedIngestLog(ctx.log, ctx.limits.inflight, ctx.metrics) };
+    // Every ingest route goes in this scope, so the hook counts its answers and rejections.
+    void app.register(async (ingest) => {
+      ingest.addHook('onResponse', ingestMetricsHook(ctx.metrics));
+      await ingest.register(ingestRoutes(ingestCtx));
+      await ingest.register(sessionRoutes(ingestCtx));
+      await ingest.register(flatSpanRoutes(ingestCtx));
+    });
+  }
   if (ctx !== null && routes.api) {
     void app.register(authRoutes(ctx));
     void app.register(traceRoutes(ctx));

@@ -4,11 +4,13 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { IngestLimits } from '../ingest/limits/index.js';
 import type { Log } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import type { ViewQueries } from '../views/queries.js';
 import type { Views } from '../views/views.js';
 import type { TokenService } from './credentials.js';
+import type { Metrics } from './metrics/metrics.js';
 
 /** What every process has, whatever its roles. */
 export interface BaseContext {
@@ -16,6 +18,8 @@ export interface BaseContext {
   readonly log: Log;
   readonly codecs: Codecs;
   readonly logger: Logger;
+  /** The process's Prometheus registry and instruments, served at /metrics. */
+  readonly metrics: Metrics;
 }
 
 /** What a process serving tenant routes has: views to read and credentials to check. */
@@ -23,6 +27,8 @@ export interface AppContext extends BaseContext {
   readonly views: Views;
   readonly queries: ViewQueries;
   readonly tokens: TokenService;
+  /** Per-tenant rate limit and the in-flight byte bound of ingest, per process. */
+  readonly limits: IngestLimits;
   /** How long a request waits for the pipeline to reflect its own write. */
   readonly readYourWritesTimeoutMs: number;
 }

@@ -16,8 +16,10 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import type { AppContext, BaseContext } from '../api/context.js';
 import { TokenService } from '../api/credentials.js';
+import { createMetrics } from '../api/metrics/metrics.js';
 import type { Config } from '../config/config.js';
 import { createDetectors } from '../detectors/registry.js';
+import { createIngestLimits } from '../ingest/limits/index.js';
 import type { Log } from '../log/port.js';
 import { createCodecs } from '../log/serde/index.js';
 import { createSchemaIds } from '../log/serde/registry-schema-ids.js';
@@ -29,6 +31,12 @@ import { Views } from '../views/views.js';
 import { openLog } from './open-log.js';
 
 export const ROLES = ['ingest', 'trace', 'api', 'all'] as const;
+
+/**
+ * What an ingest-only process materializes: tenants and keys to check credentials, and the
+ * session registry, because the session-events routes answer 404 for unknown sessions.
+ */
+const INGEST_VIEW_TOPICS = [TOPICS.tenants, TOPICS.sessions];
 export type Role = (typeof ROLES)[number];
 
 export interface Tracefold {
@@ -86,14 +94,16 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     const drift = await log.ensureTopics(await loadTopicDeclarations());
     for (const message of drift) logger.warn(message);
     const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
-    const base: BaseContext = { config, log, codecs, logger };
+    const metrics = createMetrics();
+    const base: BaseContext = { config, log, codecs, logger, metrics };
 
     let views: Views | null = null;
     if (has('ingest') || has('api')) {
       // Every API instance keeps its own views, so each needs its own group in Kafka.
       const group = log.kind === 'embedded' ? 'tracefold-views' : `tracefold-views-${instanceId}`;
-      views = new Views({ log, codecs, group, topics: has('api') ? undefined : [TOPICS.tenants], logger: logger.child({ component: 'views' }) });
+      views = new Views({ log, codecs, group, topics: has('api') ? undefined : INGEST_VIEW_TOPICS, logger: logger.child({ component: 'views' }) });
       await views.start();
+      metrics.observeViews(views, log);
       const started = views;
       closers.push(() => started.stop());
     }
@@ -111,10 +121,13 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
+      metrics.observeTraceStage(traceStage.stats);
       const started = traceStage;
       closers.push(() => started.stop());
     }
 
+    const limits = createIngestLimits(config);
+    if (has('ingest')) metrics.observeIngestLimits(limits);
     const ctx: AppContext | null =
       views === null
         ? null
@@ -124,6 +137,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
             queries: new ViewQueries(views.readStore, codecs),
             tokens: new TokenService(config.jwtSecret ?? (await keptInDataDir(config, 'jwt-secret', () => randomBytes(48).toString('base64url'))), config.tokenTtlSeconds),
             readYourWritesTimeoutMs: 10_000,
+            limits,
           };
     const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'api'] : [role]);
     const url = await app.listen({ port: config.port, host: config.host });

@@ -29,6 +29,9 @@ const schema = z.object({
   TRACEFOLD_INACTIVITY_GAP_MS: intFrom(100, 86_400_000).default(30_000),
   TRACEFOLD_LATENESS_HORIZON_MS: intFrom(0, 7 * 86_400_000).default(3_600_000),
   TRACEFOLD_MAX_BODY_BYTES: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
+  TRACEFOLD_RATE_LIMIT_SPANS_PER_S: intFrom(0, 1_000_000_000).default(50_000),
+  TRACEFOLD_RATE_LIMIT_BURST_SPANS: intFrom(0, 1_000_000_000).default(100_000),
+  TRACEFOLD_INGEST_INFLIGHT_BYTES: intFrom(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   TRACEFOLD_LOG_SYNC: z.enum(['fsync', 'none']).default('fsync'),
   TRACEFOLD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -50,6 +53,12 @@ export interface Config {
   readonly inactivityGapMs: number;
   readonly latenessHorizonMs: number;
   readonly maxBodyBytes: number;
+  /** Per-tenant ingest rate, in spans per second, per ingest process; 0 disables the limit. */
+  readonly rateLimitSpansPerSecond: number;
+  /** Spans a tenant may send at once above the steady rate; 0 disables the limit. */
+  readonly rateLimitBurstSpans: number;
+  /** Encoded bytes of appends in flight per process; above it ingest answers 503. */
+  readonly ingestInflightBytes: number;
   /** fsync: appends are acknowledged after the WAL is on disk; none: after it is in the page cache. */
   readonly logSync: 'fsync' | 'none';
   readonly logLevel: string;
@@ -102,6 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     inactivityGapMs: v.TRACEFOLD_INACTIVITY_GAP_MS,
     latenessHorizonMs: v.TRACEFOLD_LATENESS_HORIZON_MS,
     maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,
+    rateLimitSpansPerSecond: v.TRACEFOLD_RATE_LIMIT_SPANS_PER_S,
+    rateLimitBurstSpans: v.TRACEFOLD_RATE_LIMIT_BURST_SPANS,
+    ingestInflightBytes: v.TRACEFOLD_INGEST_INFLIGHT_BYTES,
     logSync: v.TRACEFOLD_LOG_SYNC,
     logLevel: v.TRACEFOLD_LOG_LEVEL,
     ...overrides,

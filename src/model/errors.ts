@@ -38,6 +38,21 @@ export const errors = {
       retryAfterMs,
       cause,
     }),
+  rateLimited: (tenantId: string, limit: { spansPerSecond: number; burstSpans: number }, retryAfterMs: number) =>
+    new TracefoldError(
+      'RATE_LIMITED',
+      429,
+      `tenant ${tenantId} is over its ingest rate limit of ${limit.spansPerSecond} spans/s with a burst of ${limit.burstSpans} spans ` +
+        `(TRACEFOLD_RATE_LIMIT_SPANS_PER_S, TRACEFOLD_RATE_LIMIT_BURST_SPANS); retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+      { retryable: true, retryAfterMs },
+    ),
+  bufferFull: (limitBytes: number, retryAfterMs = 1000) =>
+    new TracefoldError(
+      'BUFFER_FULL',
+      503,
+      `ingest buffer full: appends in flight would exceed the limit of ${limitBytes} bytes (TRACEFOLD_INGEST_INFLIGHT_BYTES); retry later`,
+      { retryable: true, retryAfterMs },
+    ),
   timeout: (message: string, retryAfterMs = 1000) =>
     new TracefoldError('TIMEOUT', 503, message, { retryable: true, retryAfterMs }),
 } as const;

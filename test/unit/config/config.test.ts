@@ -31,6 +31,9 @@ describe('loadConfig', () => {
       inactivityGapMs: 30_000,
       latenessHorizonMs: 3_600_000,
       maxBodyBytes: 10 * 1024 * 1024,
+      rateLimitSpansPerSecond: 50_000,
+      rateLimitBurstSpans: 100_000,
+      ingestInflightBytes: 64 * 1024 * 1024,
       logSync: 'fsync',
       logLevel: 'info',
     });
