@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests spawn servers and RocksDB stores; two cores do not reward more forks.
     maxWorkers: 2,
+    // CI also writes a JSON report, from which .ci/run prints a plain one-line summary.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.cache/vitest-report.json' },
   },
 });
