@@ -16,6 +16,7 @@ import type { AppendResult } from '../port.js';
 import { deferred, type Deferred } from '../embedded/deferred.js';
 import { KafkaLogError, kafkaLogError } from './errors.js';
 import type { Logger } from './options.js';
+import { ProducerSlot } from './producer-slot.js';
 import { assignOffsets, type RoutedMessage } from './records.js';
 
 /**
@@ -49,18 +50,29 @@ function sizeOf(messages: readonly RoutedMessage[]): number {
 }
 
 export class AppendProducer {
-  private producer: Producer | null = null;
-  private connecting: Promise<Producer> | null = null;
+  private readonly slot: ProducerSlot;
   private readonly queue: PendingAppend[] = [];
   private queuedBytes = 0;
   private draining: Promise<void> | null = null;
   private closed = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     private readonly requestTimeoutMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.slot = new ProducerSlot(
+      () =>
+        kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: explicitPartitioner,
+          retry: APPEND_RETRY,
+        }),
+      (err: unknown) => this.logger.debug({ err }, 'kafka log producer disconnect failed'),
+    );
+  }
 
   append(topic: string, messages: readonly RoutedMessage[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new KafkaLogError('invalid', 'kafka log is closed'));
@@ -143,35 +155,11 @@ export class AppendProducer {
     );
   }
 
-  private async connected(): Promise<Producer> {
-    if (this.producer !== null) return this.producer;
-    this.connecting ??= (async () => {
-      const producer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: explicitPartitioner,
-        retry: APPEND_RETRY,
-      });
-      try {
-        await producer.connect();
-      } catch (err) {
-        await producer.disconnect().catch(() => undefined);
-        throw err;
-      }
-      this.producer = producer;
-      return producer;
-    })().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
+  private connected(): Promise<Producer> {
+    return this.slot.get();
   }
 
-  private async reset(): Promise<void> {
-    const producer = this.producer;
-    this.producer = null;
-    if (producer !== null) {
-      await producer.disconnect().catch((err: unknown) => this.logger.debug({ err }, 'kafka log producer disconnect failed'));
-    }
+  private reset(): Promise<void> {
+    return this.slot.discard();
   }
 }

@@ -9,6 +9,7 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { explicitPartitioner } from './append.js';
 import { KafkaLogError, classifyKafkaError, kafkaLogError } from './errors.js';
+import { ProducerSlot } from './producer-slot.js';
 import type { Logger } from './options.js';
 
 /** The transactional id of the owner of `topic`/`partition` in `group`. */
@@ -22,19 +23,29 @@ export function instanceTransactionalId(group: string, instanceId: string): stri
 }
 
 export class TransactionalProducer {
-  private producer: Producer | null = null;
-  private connecting: Promise<Producer> | null = null;
+  private readonly slot: ProducerSlot;
   /** One transaction at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private fencedBy: KafkaLogError | null = null;
   private closed = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     readonly transactionalId: string,
-    private readonly transactionTimeoutMs: number,
+    transactionTimeoutMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.slot = new ProducerSlot(() =>
+      kafka.producer({
+        transactionalId,
+        transactionTimeout: transactionTimeoutMs,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: explicitPartitioner,
+      }),
+    );
+  }
 
   /** Set once a newer producer with the same id exists; this one never writes again. */
   get fenced(): boolean {
@@ -99,35 +110,12 @@ export class TransactionalProducer {
     return run;
   }
 
-  private async connected(): Promise<Producer> {
-    if (this.producer !== null) return this.producer;
-    this.connecting ??= (async () => {
-      const producer = this.kafka.producer({
-        transactionalId: this.transactionalId,
-        transactionTimeout: this.transactionTimeoutMs,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: explicitPartitioner,
-      });
-      try {
-        await producer.connect();
-      } catch (err) {
-        await producer.disconnect().catch(() => undefined);
-        throw err;
-      }
-      this.producer = producer;
-      return producer;
-    })().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
+  private connected(): Promise<Producer> {
+    return this.slot.get();
   }
 
-  private async discard(): Promise<void> {
-    const producer = this.producer;
-    this.producer = null;
-    if (producer !== null) await producer.disconnect().catch(() => undefined);
+  private discard(): Promise<void> {
+    return this.slot.discard();
   }
 }
 
