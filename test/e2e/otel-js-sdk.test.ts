@@ -12,10 +12,10 @@ import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogRecord } from '../../src/log/port.js';
 import { createCodecs, createSchemaIds } from '../../src/log/serde/index.js';
 import { TOPICS } from '../../src/log/topics.js';
 import type { AnyValue, CanonicalSpan, KeyValue } from '../../src/model/span.js';
+import { readRecords } from '../support/topic-reader.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
@@ -187,29 +187,7 @@ async function rawSpans(server: TestServer, tenantId: string, traceId: string): 
   const log = server.tracefold.log;
   const codecs = await createCodecs(createSchemaIds(null));
   const prefix = `${tenantId}/${traceId}`;
-  const ends = await log.endOffsets(TOPICS.raw);
-  const records: LogRecord[] = [];
-  const reached = new Map<number, number>();
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const check = () => {
-    if (ends.every((end, p) => end === 0 || (reached.get(p) ?? 0) >= end)) finish();
-  };
-  const consumer = await log.consume(
-    { group: `otel-js-sdk-${Date.now()}-${Math.random().toString(16).slice(2)}`, topics: [TOPICS.raw] },
-    {
-      eachBatch: async (batch) => {
-        for (const r of batch.records) if (r.key?.toString() === prefix) records.push(r);
-        const last = batch.records.at(-1);
-        if (last !== undefined) reached.set(batch.partition, last.offset + 1);
-        check();
-      },
-      onIdle: async () => check(),
-    },
-  );
-  check();
-  await finished;
-  await consumer.stop();
+  const records = await readRecords(log, TOPICS.raw, (r) => r.key?.toString() === prefix);
   const spans: CanonicalSpan[] = [];
   for (const record of records) {
     const event = await codecs.rawEvent.decode(record.value!);

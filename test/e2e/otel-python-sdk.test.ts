@@ -22,6 +22,7 @@ import { createCodecs } from '../../src/log/serde/index.js';
 import { createSchemaIds } from '../../src/log/serde/registry-schema-ids.js';
 import { TOPICS } from '../../src/log/topics.js';
 import type { AnyValue, CanonicalSpan, KeyValue } from '../../src/model/span.js';
+import { readRecords } from '../support/topic-reader.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,34 +83,10 @@ async function runProducer(endpoint: string, apiKey: string, traceId: string): P
   }
 }
 
-/** Every record of `topic` whose key is exactly `key`, read with a throwaway group. */
-async function readBack(server: TestServer, topic: string, keys: readonly string[]): Promise<LogRecord[]> {
-  const log = server.tracefold.log;
-  const ends = await log.endOffsets(topic);
+/** Every record of `topic` whose key is one of `keys`. */
+function readBack(server: TestServer, topic: string, keys: readonly string[]): Promise<LogRecord[]> {
   const wanted = new Set(keys);
-  const records: LogRecord[] = [];
-  const reached = new Map<number, number>();
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const check = () => {
-    if (ends.every((end, p) => end === 0 || (reached.get(p) ?? 0) >= end)) finish();
-  };
-  const consumer = await log.consume(
-    { group: `otel-python-${Date.now()}-${randomBytes(4).toString('hex')}`, topics: [topic] },
-    {
-      eachBatch: async (batch) => {
-        for (const r of batch.records) if (r.key !== null && wanted.has(r.key.toString())) records.push(r);
-        const last = batch.records.at(-1);
-        if (last !== undefined) reached.set(batch.partition, last.offset + 1);
-        check();
-      },
-      onIdle: async () => check(),
-    },
-  );
-  check();
-  await finished;
-  await consumer.stop();
-  return records;
+  return readRecords(server.tracefold.log, topic, (r) => r.key !== null && wanted.has(r.key.toString()));
 }
 
 /**

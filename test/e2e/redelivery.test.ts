@@ -8,35 +8,12 @@ import type { LogRecord } from '../../src/log/port.js';
 import { TOPICS } from '../../src/log/topics.js';
 import { kafkaBrokers } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
+import { readRecords } from '../support/topic-reader.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
-/** Every record of `topic` whose key starts with `prefix`, read with a throwaway group. */
-async function readBack(server: TestServer, topic: string, prefix: string): Promise<LogRecord[]> {
-  const log = server.tracefold.log;
-  const ends = await log.endOffsets(topic);
-  const records: LogRecord[] = [];
-  const reached = new Map<number, number>();
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const check = () => {
-    if (ends.every((end, p) => end === 0 || (reached.get(p) ?? 0) >= end)) finish();
-  };
-  const consumer = await log.consume(
-    { group: `redelivery-${Date.now()}-${Math.random().toString(16).slice(2)}`, topics: [topic] },
-    {
-      eachBatch: async (batch) => {
-        for (const r of batch.records) if (r.key?.toString().startsWith(prefix)) records.push(r);
-        const last = batch.records.at(-1);
-        if (last !== undefined) reached.set(batch.partition, last.offset + 1);
-        check();
-      },
-      onIdle: async () => check(),
-    },
-  );
-  check();
-  await finished;
-  await consumer.stop();
-  return records;
+/** Every record of `topic` whose key starts with `prefix`. */
+function readBack(server: TestServer, topic: string, prefix: string): Promise<LogRecord[]> {
+  return readRecords(server.tracefold.log, topic, (r) => r.key?.toString().startsWith(prefix) ?? false);
 }
 
 const transports = [

@@ -3,61 +3,13 @@ import { TracefoldError } from '../../../src/model/errors.js';
 import type { AnyValue, CanonicalSpan } from '../../../src/model/span.js';
 import { decodeOtlpJson, type DecodeResult } from '../../../src/ingest/otlp/json.js';
 import { largeOtlpPayload } from '../../../bench/payloads.js';
+import { walkthroughTrace as walkthrough } from '../../support/walkthrough.js';
 
 const ctx = { tenantId: 'tenant-a', receivedAtMs: 1_700_000_100_000 };
 
 const TRACE_HEX = '5b8efff798038103d269b633813fc60c';
 const SPAN_HEX = 'eee19b7ec3c1b174';
 
-/** The OTLP JSON payload of the "Your First Run" walkthrough (seeds/000), verbatim. */
-const walkthrough = {
-  resourceSpans: [
-    {
-      resource: {
-        attributes: [{ key: 'service.name', value: { stringValue: 'demo-pipeline' } }],
-      },
-      scopeSpans: [
-        {
-          spans: [
-            {
-              traceId: 'demo-trace-001',
-              spanId: 'span-001',
-              name: 'research_step',
-              kind: 1,
-              startTimeUnixNano: '1700000000000000000',
-              endTimeUnixNano: '1700000002000000000',
-              attributes: [
-                { key: 'gen_ai.agent.name', value: { stringValue: 'researcher' } },
-                { key: 'gen_ai.request.model', value: { stringValue: 'claude-sonnet-4' } },
-                { key: 'gen_ai.usage.prompt_tokens', value: { intValue: 2000 } },
-                { key: 'gen_ai.usage.completion_tokens', value: { intValue: 1500 } },
-                { key: 'gen_ai.state', value: { stringValue: '{"task": "research pricing", "status": "complete"}' } },
-              ],
-              status: { code: 1 },
-            },
-            {
-              traceId: 'demo-trace-001',
-              spanId: 'span-002',
-              parentSpanId: 'span-001',
-              name: 'writing_step',
-              kind: 1,
-              startTimeUnixNano: '1700000002000000000',
-              endTimeUnixNano: '1700000005000000000',
-              attributes: [
-                { key: 'gen_ai.agent.name', value: { stringValue: 'writer' } },
-                { key: 'gen_ai.request.model', value: { stringValue: 'claude-sonnet-4' } },
-                { key: 'gen_ai.usage.prompt_tokens', value: { intValue: 3000 } },
-                { key: 'gen_ai.usage.completion_tokens', value: { intValue: 2000 } },
-                { key: 'gen_ai.state', value: { stringValue: '{"task": "write report", "status": "complete"}' } },
-              ],
-              status: { code: 1 },
-            },
-          ],
-        },
-      ],
-    },
-  ],
-};
 
 function str(value: string): AnyValue {
   return { type: 'string', value };
