@@ -6,6 +6,7 @@ import type { Detection, FeedbackRecord } from '../model/outputs.js';
 import type { CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
 import { toSemanticSpan } from '../semantic/mapper.js';
+import { assembleTrace } from '../stages/trace/assemble.js';
 import type { MetricsView } from '../views/queries.js';
 import type { TraceSummary } from '../views/view-model.js';
 
@@ -79,21 +80,40 @@ function presentSpan(span: CanonicalSpan) {
   };
 }
 
-type PresentedSpan = ReturnType<typeof presentSpan> & { children: PresentedSpan[] };
+type PresentedSpan = ReturnType<typeof presentSpan> & { orphan: boolean; cycle: boolean; children: PresentedNode[] };
 
-/** Spans as a tree: children under their parent, spans whose parent is missing at the top. */
-export function spanTree(spans: readonly CanonicalSpan[]): PresentedSpan[] {
-  const sorted = [...spans].sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0));
+/** Holds the spans whose parent is missing or whose parent link was cut to break a cycle. */
+interface SyntheticRoot {
+  readonly span_id: null;
+  readonly name: string;
+  readonly synthetic: true;
+  readonly children: PresentedNode[];
+}
+
+type PresentedNode = PresentedSpan | SyntheticRoot;
+
+/**
+ * Spans as a tree (src/stages/trace/assemble.ts): children under their parent, roots at the
+ * top, and after them, when there are any, a synthetic root holding orphans (parent never
+ * seen, flagged `orphan`) and spans cut from a parent cycle (flagged `cycle`).
+ */
+export function spanTree(spans: readonly CanonicalSpan[]): PresentedNode[] {
+  const tree = assembleTrace(spans);
+  const orphans = new Set(tree.orphanSpanIds);
+  const cycles = new Set(tree.cycleSpanIds);
   const nodes = new Map<string, PresentedSpan>();
-  for (const s of sorted) nodes.set(s.spanId, { ...presentSpan(s), children: [] });
-  const roots: PresentedSpan[] = [];
-  for (const s of sorted) {
-    const node = nodes.get(s.spanId)!;
-    const parent = s.parentSpanId === '' || s.parentSpanId === s.spanId ? undefined : nodes.get(s.parentSpanId);
-    if (parent === undefined) roots.push(node);
-    else parent.children.push(node);
+  for (const s of spans) {
+    if (!nodes.has(s.spanId)) nodes.set(s.spanId, { ...presentSpan(s), orphan: orphans.has(s.spanId), cycle: cycles.has(s.spanId), children: [] });
   }
-  return roots;
+  for (const [parent, children] of tree.children) {
+    const node = nodes.get(parent)!;
+    for (const id of children) node.children.push(nodes.get(id)!);
+  }
+  const top: PresentedNode[] = tree.roots.map((id) => nodes.get(id)!);
+  if (tree.syntheticChildren.length > 0) {
+    top.push({ span_id: null, name: '(missing parent)', synthetic: true, children: tree.syntheticChildren.map((id) => nodes.get(id)!) });
+  }
+  return top;
 }
 
 export function presentTraceSummary(t: TraceSummary) {
@@ -108,20 +128,39 @@ export function presentTraceSummary(t: TraceSummary) {
     has_error: t.hasError,
     span_count: t.spanCount,
     close_reason: t.closeReason,
+    truncated: t.truncated ?? false,
+    orphan_span_ids: t.orphanSpanIds ?? [],
+    cycle_span_ids: t.cycleSpanIds ?? [],
     closed_at: iso(t.closedAtMs),
     digest: t.digest,
   };
 }
 
 export function presentMetrics(m: MetricsView) {
+  // Views written before the metrics gained their later fields hold JSON without them.
+  const v: Partial<MetricsView> = m;
   return {
     duration_ms: m.durationMs,
+    critical_path_ms: v.criticalPathMs ?? null,
+    critical_path_span_ids: v.criticalPathSpanIds ?? [],
     span_count: m.spanCount,
-    error_count: m.errorCount,
-    input_tokens: m.inputTokens,
-    output_tokens: m.outputTokens,
     llm_call_count: m.llmCallCount,
     tool_call_count: m.toolCallCount,
+    agent_count: v.agentCount ?? m.agents.length,
+    input_tokens: m.inputTokens,
+    output_tokens: m.outputTokens,
+    cached_input_tokens: v.cachedInputTokens ?? 0,
+    cost_usd: v.costUsd ?? null,
+    unpriced_models: v.unpricedModels ?? [],
+    price_table: v.priceTable ?? null,
+    error_count: m.errorCount,
+    error_rate: v.errorRate ?? (m.spanCount === 0 ? 0 : m.errorCount / m.spanCount),
+    tool_error_count: v.toolErrorCount ?? null,
+    tool_error_rate: v.toolErrorRate ?? null,
+    retry_count: v.retryCount ?? null,
+    retry_rate: v.retryRate ?? null,
+    blast_radius: v.blastRadius ?? null,
+    files_written: v.filesWritten ?? [],
     agents: m.agents,
     models: m.models,
   };

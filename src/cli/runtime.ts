@@ -117,6 +117,9 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         pipelineVersion: pipelineVersion(),
         inactivityGapMs: config.inactivityGapMs,
         latenessHorizonMs: config.latenessHorizonMs,
+        rootSettleMs: config.rootSettleMs,
+        windowMaxSpans: config.windowMaxSpans,
+        windowMaxBytes: config.windowMaxBytes,
         tombstoneRetentionMs: 7 * 86_400_000,
         logger: logger.child({ component: 'trace-stage' }),
       });

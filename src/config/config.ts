@@ -28,6 +28,9 @@ const schema = z.object({
   TRACEFOLD_TOKEN_TTL_S: intFrom(60, 86_400).default(3600),
   TRACEFOLD_INACTIVITY_GAP_MS: intFrom(100, 86_400_000).default(30_000),
   TRACEFOLD_LATENESS_HORIZON_MS: intFrom(0, 7 * 86_400_000).default(3_600_000),
+  TRACEFOLD_ROOT_SETTLE_MS: intFrom(0, 86_400_000).default(5000),
+  TRACEFOLD_WINDOW_MAX_SPANS: intFrom(1, 100_000_000).default(10_000),
+  TRACEFOLD_WINDOW_MAX_BYTES: intFrom(1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   TRACEFOLD_MAX_BODY_BYTES: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
   TRACEFOLD_RATE_LIMIT_SPANS_PER_S: intFrom(0, 1_000_000_000).default(50_000),
   TRACEFOLD_RATE_LIMIT_BURST_SPANS: intFrom(0, 1_000_000_000).default(100_000),
@@ -52,6 +55,12 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   readonly inactivityGapMs: number;
   readonly latenessHorizonMs: number;
+  /** A window closes this long (stream time) after its root span arrived, unless the inactivity gap comes first. */
+  readonly rootSettleMs: number;
+  /** A window holding this many spans closes at once, marked truncated. */
+  readonly windowMaxSpans: number;
+  /** A window holding this many bytes of raw record values closes at once, marked truncated. */
+  readonly windowMaxBytes: number;
   readonly maxBodyBytes: number;
   /** Per-tenant ingest rate, in spans per second, per ingest process; 0 disables the limit. */
   readonly rateLimitSpansPerSecond: number;
@@ -110,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenTtlSeconds: v.TRACEFOLD_TOKEN_TTL_S,
     inactivityGapMs: v.TRACEFOLD_INACTIVITY_GAP_MS,
     latenessHorizonMs: v.TRACEFOLD_LATENESS_HORIZON_MS,
+    rootSettleMs: v.TRACEFOLD_ROOT_SETTLE_MS,
+    windowMaxSpans: v.TRACEFOLD_WINDOW_MAX_SPANS,
+    windowMaxBytes: v.TRACEFOLD_WINDOW_MAX_BYTES,
     maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,
     rateLimitSpansPerSecond: v.TRACEFOLD_RATE_LIMIT_SPANS_PER_S,
     rateLimitBurstSpans: v.TRACEFOLD_RATE_LIMIT_BURST_SPANS,

@@ -14,7 +14,7 @@ export async function spanRecord(codecs: Codecs, span: CanonicalSpan): Promise<O
   return {
     key: traceKey(span.tenantId, span.traceId),
     value: await codecs.rawEvent.encode({ type: 'span', span }),
-    headers: { [HEADER.type]: 'span', [HEADER.spanId]: span.spanId },
+    headers: { [HEADER.type]: 'span', [HEADER.spanId]: span.spanId, [HEADER.root]: span.parentSpanId === '' ? '1' : '0' },
     timestamp: span.receivedAtMs,
   };
 }

@@ -51,16 +51,42 @@ export interface Detection {
   readonly detectedAtMs: number;
 }
 
-/** What is measured of one trace (src/metrics computes it). */
+/** What is measured of one trace (src/metrics computes it; definitions in trace-metrics.ts). */
 export interface TraceMeasures {
   readonly startTimeUnixNano: bigint;
+  /** Earliest start to latest end. */
   readonly durationMs: number;
+  /** Duration of the critical path (src/metrics/critical-path.ts). */
+  readonly criticalPathMs: number;
+  /** Spans on the critical path, in start order. */
+  readonly criticalPathSpanIds: readonly string[];
   readonly spanCount: number;
-  readonly errorCount: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
   readonly llmCallCount: number;
   readonly toolCallCount: number;
+  /** Distinct agent names. */
+  readonly agentCount: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  /** Null when a model with token usage is not in the price table (see unpricedModels). */
+  readonly costUsd: number | null;
+  /** Models with token usage that the price table does not know, sorted. */
+  readonly unpricedModels: readonly string[];
+  /** The date of the price table cost was computed with (YYYY-MM-DD). */
+  readonly priceTable: string;
+  readonly errorCount: number;
+  /** Errored spans / spans. */
+  readonly errorRate: number;
+  readonly toolErrorCount: number;
+  /** Errored tool calls / tool calls. */
+  readonly toolErrorRate: number;
+  /** Tool calls repeating the previous tool call of the same agent. */
+  readonly retryCount: number;
+  /** retryCount / tool calls. */
+  readonly retryRate: number;
+  /** Distinct files written by tools. */
+  readonly blastRadius: number;
+  readonly filesWritten: readonly string[];
   readonly agents: readonly string[];
   readonly models: readonly string[];
 }
@@ -92,6 +118,12 @@ export interface TraceRecord {
   /** SHA-256 over the canonical spans, in span id order. */
   readonly digest: string;
   readonly spans: readonly CanonicalSpan[];
+  /** The window reached its size cap: the spans that followed form the next revision. */
+  readonly truncated: boolean;
+  /** Spans whose parent was never seen, kept under a synthetic root (src/stages/trace/assemble.ts). */
+  readonly orphanSpanIds: readonly string[];
+  /** Spans whose parent link was cut to break a parent cycle, kept under the synthetic root. */
+  readonly cycleSpanIds: readonly string[];
 }
 
 export type FeedbackType = 'true_positive' | 'false_positive';

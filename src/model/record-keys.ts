@@ -9,6 +9,8 @@
 export const HEADER = {
   type: 'tf-type',
   spanId: 'tf-span-id',
+  /** '1' on a root span (empty parent span id), '0' otherwise. */
+  root: 'tf-root',
   marker: 'tf-marker',
   requestId: 'tf-request-id',
   revision: 'tf-revision',

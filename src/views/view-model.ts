@@ -19,8 +19,12 @@
 import { parseTupleKey, prefixEnd, tupleKey } from '../log/store-keys.js';
 import type { TraceRecord } from '../model/outputs.js';
 
+type TreeFields = 'truncated' | 'orphanSpanIds' | 'cycleSpanIds';
+
 /** A trace's latest revision without its spans; times as decimal strings for JSON. */
-export type TraceSummary = Omit<TraceRecord, 'spans' | 'startTimeUnixNano' | 'endTimeUnixNano'> & {
+export type TraceSummary = Omit<TraceRecord, 'spans' | 'startTimeUnixNano' | 'endTimeUnixNano' | TreeFields> &
+  /** Absent in summaries stored before traces carried them. */
+  Partial<Pick<TraceRecord, TreeFields>> & {
   readonly startTimeUnixNano: string;
   readonly endTimeUnixNano: string;
   readonly spanCount: number;

@@ -66,6 +66,10 @@ describe('walkthrough: your first run', () => {
     expect(trace.body.service_name).toBe('demo-pipeline');
     expect(trace.body.metrics).toMatchObject({ span_count: 2, input_tokens: 5000, output_tokens: 3500, duration_ms: 5000 });
     expect(trace.body.metrics.agents).toEqual(['researcher', 'writer']);
+    expect(trace.body.metrics).toMatchObject({ error_rate: 0, tool_error_rate: 0, retry_rate: 0, blast_radius: 0, files_written: [], agent_count: 2 });
+    for (const field of ['critical_path_ms', 'critical_path_span_ids', 'cost_usd', 'unpriced_models', 'cached_input_tokens', 'price_table']) {
+      expect(trace.body.metrics).toHaveProperty(field);
+    }
     expect(trace.body.spans).toHaveLength(1);
     expect(trace.body.spans[0].span_id).toBe('span-001');
     expect(trace.body.spans[0].children[0].span_id).toBe('span-002');

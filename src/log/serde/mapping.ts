@@ -392,6 +392,9 @@ export interface AvroTraceRecord {
   has_error: boolean;
   digest: string;
   spans: AvroCanonicalSpan[];
+  truncated: boolean;
+  orphan_span_ids: readonly string[];
+  cycle_span_ids: readonly string[];
 }
 
 export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
@@ -410,6 +413,9 @@ export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
     has_error: t.hasError,
     digest: t.digest,
     spans: t.spans.map(spanToAvro),
+    truncated: t.truncated,
+    orphan_span_ids: t.orphanSpanIds,
+    cycle_span_ids: t.cycleSpanIds,
   }),
   fromAvro: (r) => ({
     tenantId: r.tenant_id,
@@ -426,6 +432,9 @@ export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
     hasError: r.has_error,
     digest: r.digest,
     spans: r.spans.map(spanFromAvro),
+    truncated: r.truncated,
+    orphanSpanIds: r.orphan_span_ids,
+    cycleSpanIds: r.cycle_span_ids,
   }),
 };
 
@@ -522,6 +531,20 @@ export interface AvroTraceMetrics {
   tool_call_count: number;
   agents: readonly string[];
   models: readonly string[];
+  critical_path_ms: number;
+  critical_path_span_ids: readonly string[];
+  agent_count: number;
+  cached_input_tokens: bigint;
+  cost_usd: number | null;
+  unpriced_models: readonly string[];
+  price_table: string;
+  error_rate: number;
+  tool_error_count: number;
+  tool_error_rate: number;
+  retry_count: number;
+  retry_rate: number;
+  blast_radius: number;
+  files_written: readonly string[];
 }
 
 export const traceMetricsMapping: RecordMapping<TraceMetrics, AvroTraceMetrics> = {
@@ -542,6 +565,20 @@ export const traceMetricsMapping: RecordMapping<TraceMetrics, AvroTraceMetrics> 
     tool_call_count: m.toolCallCount,
     agents: m.agents,
     models: m.models,
+    critical_path_ms: m.criticalPathMs,
+    critical_path_span_ids: m.criticalPathSpanIds,
+    agent_count: m.agentCount,
+    cached_input_tokens: longFromNumber(m.cachedInputTokens, 'cached_input_tokens'),
+    cost_usd: m.costUsd,
+    unpriced_models: m.unpricedModels,
+    price_table: m.priceTable,
+    error_rate: m.errorRate,
+    tool_error_count: m.toolErrorCount,
+    tool_error_rate: m.toolErrorRate,
+    retry_count: m.retryCount,
+    retry_rate: m.retryRate,
+    blast_radius: m.blastRadius,
+    files_written: m.filesWritten,
   }),
   fromAvro: (r) => ({
     id: r.id,
@@ -560,6 +597,20 @@ export const traceMetricsMapping: RecordMapping<TraceMetrics, AvroTraceMetrics> 
     toolCallCount: r.tool_call_count,
     agents: r.agents,
     models: r.models,
+    criticalPathMs: r.critical_path_ms,
+    criticalPathSpanIds: r.critical_path_span_ids,
+    agentCount: r.agent_count,
+    cachedInputTokens: numberFromLong(r.cached_input_tokens, 'cached_input_tokens'),
+    costUsd: r.cost_usd,
+    unpricedModels: r.unpriced_models,
+    priceTable: r.price_table,
+    errorRate: r.error_rate,
+    toolErrorCount: r.tool_error_count,
+    toolErrorRate: r.tool_error_rate,
+    retryCount: r.retry_count,
+    retryRate: r.retry_rate,
+    blastRadius: r.blast_radius,
+    filesWritten: r.files_written,
   }),
 };
 

@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import { rankFindings, type RankedFinding } from '../../detectors/reconcile.js';
-import { measureTrace } from '../../metrics/trace-metrics.js';
+import { PRICE_TABLE, measureTrace } from '../../metrics/trace-metrics.js';
 import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import { confidenceTier } from '../../model/outputs.js';
 import type { CanonicalSpan } from '../../model/span.js';
 import { toSemanticTrace } from '../../semantic/mapper.js';
+import { assembleTrace } from './assemble.js';
 import { spanDigest } from './digest.js';
 
 export interface ClosedWindow {
@@ -22,6 +23,8 @@ export interface ClosedWindow {
   /** Stream time at close: deterministic under replay. */
   readonly closedAtMs: number;
   readonly spans: readonly CanonicalSpan[];
+  /** The window reached its size cap; absent means false. */
+  readonly truncated?: boolean;
 }
 
 export interface TraceOutputs {
@@ -74,7 +77,8 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
     detectedAtMs: window.closedAtMs,
   }));
 
-  const measures = measureTrace(semantic);
+  const measures = measureTrace(semantic, PRICE_TABLE);
+  const tree = assembleTrace(window.spans);
   const root = semantic.spans.find((s) => s.parentSpanId === '') ?? semantic.spans[0];
   let end = 0n;
   for (const s of window.spans) if (s.endTimeUnixNano > end) end = s.endTimeUnixNano;
@@ -94,6 +98,9 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
     hasError: measures.errorCount > 0,
     digest: spanDigest(window.spans),
     spans: window.spans,
+    truncated: window.truncated ?? false,
+    orphanSpanIds: tree.orphanSpanIds,
+    cycleSpanIds: tree.cycleSpanIds,
   };
   const metrics: TraceMetrics = {
     id: outputId(tenantId, traceId, 'metrics', revision),

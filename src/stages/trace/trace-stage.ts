@@ -3,6 +3,12 @@
  * window per (tenant, trace) in a RocksDB-backed state store, and when a window closes runs
  * the semantic view, detectors and metrics and emits them to the output topics.
  *
+ * A window closes on the first of: an analyze or session-end marker; its root span (empty
+ * parent span id) having arrived `rootSettleMs` ago; `inactivityGapMs` without a new span;
+ * a size cap (`windowMaxSpans` spans or `windowMaxBytes` bytes of raw record values), where
+ * it closes at once marked truncated, its spans are dropped, and what follows starts the
+ * next revision.
+ *
  * Time is stream time per partition: the largest record timestamp (the ingest time) seen.
  * A replay therefore closes windows as fast as it reads. When a partition is caught up the
  * wall clock stands in for stream time, so a quiet live stream still closes its last traces.
@@ -32,12 +38,21 @@ import {
 
 export const TRACE_STAGE_GROUP = 'tracefold-trace-stage';
 
+/** Window limits when the options leave them out (config.ts documents the same defaults). */
+export const WINDOW_DEFAULTS = { rootSettleMs: 5000, windowMaxSpans: 10_000, windowMaxBytes: 64 * 1024 * 1024 } as const;
+
 export interface TraceStageOptions {
   readonly log: Log;
   readonly codecs: Codecs;
   readonly detectors: readonly Detector[];
   readonly pipelineVersion: string;
   readonly inactivityGapMs: number;
+  /** A window closes this long after its root span arrived (if the inactivity gap is not first); default 5 s. */
+  readonly rootSettleMs?: number;
+  /** A window reaching this many spans closes at once, truncated; default 10,000. */
+  readonly windowMaxSpans?: number;
+  /** A window reaching this many bytes of raw record values closes at once, truncated; default 64 MiB. */
+  readonly windowMaxBytes?: number;
   /** How long a closed trace stays reopenable by late spans. */
   readonly latenessHorizonMs: number;
   /** How long a forgotten trace's revision number is remembered (the raw topic's retention). */
@@ -55,6 +70,12 @@ interface WindowMeta {
   /** closed: reopenable by late spans; forgotten: spans dropped, revision kept to stay unique. */
   state: 'open' | 'closed' | 'forgotten';
   spanCount: number;
+  /** Bytes of the raw record values held (absent in state written before the size cap). */
+  byteCount?: number;
+  /** Stream time at which the root span arrived; null (or absent) while none has. */
+  rootArrivalMs?: number | null;
+  /** Closed by the size cap: its spans are gone, and the next span starts revision n+1. */
+  capped?: boolean;
   lastArrivalMs: number;
   closedAtMs: number;
   /** The deadline under which the expiry index holds this window. */
@@ -89,6 +110,9 @@ export class TraceStage {
   /** Earliest deadline in each partition's expiry index, so most records skip the scan. */
   private readonly nextDeadline = new Map<number, number>();
   private readonly now: () => number;
+  private readonly rootSettleMs: number;
+  private readonly windowMaxSpans: number;
+  private readonly windowMaxBytes: number;
   readonly stats: TraceStageStats = {
     spansAssembled: 0,
     duplicateSpans: 0,
@@ -99,6 +123,9 @@ export class TraceStage {
 
   constructor(private readonly options: TraceStageOptions) {
     this.now = options.now ?? Date.now;
+    this.rootSettleMs = options.rootSettleMs ?? WINDOW_DEFAULTS.rootSettleMs;
+    this.windowMaxSpans = options.windowMaxSpans ?? WINDOW_DEFAULTS.windowMaxSpans;
+    this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
   }
 
   async start(): Promise<void> {
@@ -265,8 +292,16 @@ export class TraceStage {
         this.deadLetter(work, record, 'late: the trace closed longer ago than the lateness horizon');
         return;
       }
-      // A late span reopens the trace as a new revision that supersedes the last one.
-      meta = { ...meta, revision: meta.revision + 1, state: 'open' };
+      if (meta.capped === true) {
+        // After a size cap the trace goes on in a new window: revision n+1 holds only what
+        // follows, so neither memory nor the record grows past the cap.
+        meta = { ...meta, revision: meta.revision + 1, state: 'open', spanCount: 0, byteCount: 0, rootArrivalMs: null, capped: false };
+      } else {
+        // A late span reopens the trace as a new revision that supersedes the last one. A
+        // root seen before settles again from now, so stragglers arriving together join it.
+        const rootArrivalMs = meta.rootArrivalMs === null || meta.rootArrivalMs === undefined ? null : record.timestamp;
+        meta = { ...meta, revision: meta.revision + 1, state: 'open', rootArrivalMs };
+      }
     }
     if (meta === null) {
       meta = {
@@ -275,6 +310,8 @@ export class TraceStage {
         revision: 1,
         state: 'open',
         spanCount: 0,
+        byteCount: 0,
+        rootArrivalMs: null,
         lastArrivalMs: 0,
         closedAtMs: 0,
         deadlineMs: 0,
@@ -289,10 +326,48 @@ export class TraceStage {
       // A re-sent span replaces the earlier copy: same identity, latest content.
       this.stats.duplicateSpans++;
     }
+    meta.byteCount = (meta.byteCount ?? 0) - (existing?.length ?? 0) + record.value.length;
     work.store.put(key, record.value);
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
-    meta.deadlineMs = meta.lastArrivalMs + this.options.inactivityGapMs;
+    if ((meta.rootArrivalMs ?? null) === null && (await this.isRoot(record))) meta.rootArrivalMs = record.timestamp;
+    meta.deadlineMs = this.deadlineOf(meta);
+    if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
+      // The size cap: close now, at this record's stream time, marked truncated.
+      meta.deadlineMs = previousDeadline ?? meta.deadlineMs;
+      const spans = await this.loadSpans(work, ref);
+      await this.closeWindow(work, ref, meta, spans, 'size_cap', '', Math.max(work.position.streamTimeMs, record.timestamp));
+      return;
+    }
     this.writeMeta(work, ref, meta, previousDeadline);
+  }
+
+  /** The open window's next deadline: the inactivity gap, or the root's settle time if sooner. */
+  private deadlineOf(meta: WindowMeta): number {
+    const inactivity = meta.lastArrivalMs + this.options.inactivityGapMs;
+    const root = meta.rootArrivalMs ?? null;
+    return root === null ? inactivity : Math.min(inactivity, root + this.rootSettleMs);
+  }
+
+  /** Why an open window whose deadline came closes. */
+  private expiryReason(meta: WindowMeta): CloseReason {
+    const root = meta.rootArrivalMs ?? null;
+    return root !== null && root + this.rootSettleMs < meta.lastArrivalMs + this.options.inactivityGapMs ? 'root_settled' : 'inactivity';
+  }
+
+  /**
+   * Whether a span record is a root span. Ingest says so in a header; records appended
+   * before it did are decoded to find out.
+   */
+  private async isRoot(record: LogRecord): Promise<boolean> {
+    const header = record.headers[HEADER.root];
+    if (header !== undefined) return header === '1';
+    if (record.value === null) return false;
+    try {
+      const event = await this.options.codecs.rawEvent.decode(record.value);
+      return event.type === 'span' && event.span.parentSpanId === '';
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -316,6 +391,9 @@ export class TraceStage {
       revision: meta.state === 'open' ? meta.revision : meta.revision + 1,
       state: 'open',
       spanCount: 0,
+      byteCount: 0,
+      rootArrivalMs: null,
+      capped: false,
       lastArrivalMs,
       deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
     };
@@ -354,7 +432,7 @@ export class TraceStage {
     // The windows' spans are read side by side: each read is a round trip to RocksDB.
     const spans = await Promise.all(closing.map(({ ref }) => this.loadSpans(work, ref)));
     for (const [i, { ref, meta, deadlineMs }] of closing.entries()) {
-      await this.closeWindow(work, ref, meta, spans[i]!, 'inactivity', '', deadlineMs);
+      await this.closeWindow(work, ref, meta, spans[i]!, this.expiryReason(meta), '', deadlineMs);
     }
     // Learn the next deadline so that records before it skip the scan.
     this.nextDeadline.delete(work.partition);
@@ -384,14 +462,36 @@ export class TraceStage {
     closedAtMs: number,
   ): Promise<void> {
     const { detectors, pipelineVersion } = this.options;
+    const capped = reason === 'size_cap';
     const outputs = analyzeWindow(
-      { tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision, closeReason: reason, closeRequestId: requestId, closedAtMs, spans },
+      {
+        tenantId: meta.tenantId,
+        traceId: meta.traceId,
+        revision: meta.revision,
+        closeReason: reason,
+        closeRequestId: requestId,
+        closedAtMs,
+        spans,
+        truncated: capped,
+      },
       detectors,
       pipelineVersion,
     );
     await this.emit(work, outputs);
     const previousDeadline = meta.deadlineMs;
-    const closedMeta: WindowMeta = { ...meta, state: 'closed', closedAtMs, deadlineMs: closedAtMs + this.options.latenessHorizonMs };
+    if (capped) {
+      // The capped revision is final: its spans go, so the next revision starts empty.
+      const { gte, lt } = spanRange(work.partition, ref);
+      work.store.delRange(gte, lt);
+    }
+    const closedMeta: WindowMeta = {
+      ...meta,
+      state: 'closed',
+      capped,
+      ...(capped ? { spanCount: 0, byteCount: 0, rootArrivalMs: null } : {}),
+      closedAtMs,
+      deadlineMs: closedAtMs + this.options.latenessHorizonMs,
+    };
     this.writeMeta(work, ref, closedMeta, previousDeadline);
     this.stats.windowsClosed++;
   }

@@ -30,6 +30,9 @@ describe('loadConfig', () => {
       tokenTtlSeconds: 3600,
       inactivityGapMs: 30_000,
       latenessHorizonMs: 3_600_000,
+      rootSettleMs: 5000,
+      windowMaxSpans: 10_000,
+      windowMaxBytes: 64 * 1024 * 1024,
       maxBodyBytes: 10 * 1024 * 1024,
       rateLimitSpansPerSecond: 50_000,
       rateLimitBurstSpans: 100_000,
@@ -74,6 +77,10 @@ describe('loadConfig', () => {
     ['a fractional port', { TRACEFOLD_PORT: '80.5' }, 'TRACEFOLD_PORT'],
     ['a port out of range', { TRACEFOLD_PORT: '65536' }, 'TRACEFOLD_PORT'],
     ['a gap below the minimum', { TRACEFOLD_INACTIVITY_GAP_MS: '99' }, 'TRACEFOLD_INACTIVITY_GAP_MS'],
+    ['a negative root settle time', { TRACEFOLD_ROOT_SETTLE_MS: '-5' }, 'TRACEFOLD_ROOT_SETTLE_MS'],
+    ['a root settle time above a day', { TRACEFOLD_ROOT_SETTLE_MS: '86400001' }, 'TRACEFOLD_ROOT_SETTLE_MS'],
+    ['a zero span cap', { TRACEFOLD_WINDOW_MAX_SPANS: '0' }, 'TRACEFOLD_WINDOW_MAX_SPANS'],
+    ['a byte cap below 1 KiB', { TRACEFOLD_WINDOW_MAX_BYTES: '1000' }, 'TRACEFOLD_WINDOW_MAX_BYTES'],
     ['a bad log level', { TRACEFOLD_LOG_LEVEL: 'verbose' }, 'TRACEFOLD_LOG_LEVEL'],
     ['a short admin token', { TRACEFOLD_ADMIN_TOKEN: 'short' }, 'TRACEFOLD_ADMIN_TOKEN'],
     ['a short JWT secret', { TRACEFOLD_JWT_SECRET: 'x'.repeat(31) }, 'TRACEFOLD_JWT_SECRET'],
@@ -81,6 +88,11 @@ describe('loadConfig', () => {
   ])('rejects %s, naming the variable', (_label, env, key) => {
     const problems = problemsOf(env);
     expect(namedKeys(problems)).toEqual([key]);
+  });
+
+  it('reads the window limits', () => {
+    const config = loadConfig({ TRACEFOLD_ROOT_SETTLE_MS: '0', TRACEFOLD_WINDOW_MAX_SPANS: '500', TRACEFOLD_WINDOW_MAX_BYTES: '1048576' });
+    expect(config).toMatchObject({ rootSettleMs: 0, windowMaxSpans: 500, windowMaxBytes: 1_048_576 });
   });
 
   it('quotes the bad value and explains the rule', () => {

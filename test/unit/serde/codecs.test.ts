@@ -14,7 +14,7 @@ import {
 import { feedbackMapping } from '../../../src/log/serde/mapping.js';
 import type { Detection, TraceRecord } from '../../../src/model/outputs.js';
 import type { CanonicalSpan, RawEvent } from '../../../src/model/span.js';
-import { BIG, detection, feedback, fullSpan, metrics, minimalSpan, tenantEvents, traceRecord, typicalSpan } from './fixtures.js';
+import { BIG, detection, feedback, fullSpan, metrics, minimalSpan, tenantEvents, traceRecord, typicalSpan, unpricedMetrics } from './fixtures.js';
 
 let codecs: Codecs;
 
@@ -88,6 +88,7 @@ describe('round trips', () => {
 
   it('round-trips trace metrics, feedback and every tenant event', async () => {
     expect(await codecs.metrics.decode(await codecs.metrics.encode(metrics))).toStrictEqual(metrics);
+    expect(await codecs.metrics.decode(await codecs.metrics.encode(unpricedMetrics))).toStrictEqual(unpricedMetrics);
     expect(await codecs.feedback.decode(await codecs.feedback.encode(feedback))).toStrictEqual(feedback);
     for (const e of tenantEvents) expect(await codecs.tenantEvent.decode(await codecs.tenantEvent.encode(e))).toStrictEqual(e);
   });

@@ -201,6 +201,9 @@ export const traceRecord: TraceRecord = {
   hasError: true,
   digest: 'a'.repeat(64),
   spans: [fullSpan, minimalSpan, typicalSpan(1)],
+  truncated: true,
+  orphanSpanIds: [minimalSpan.spanId],
+  cycleSpanIds: [],
 };
 
 export const detection: Detection = {
@@ -246,7 +249,24 @@ export const metrics: TraceMetrics = {
   toolCallCount: 7,
   agents: ['support-agent', 'router'],
   models: ['gpt-4o'],
+  criticalPathMs: 1500.25,
+  criticalPathSpanIds: ['root', 'c1', 't3'],
+  agentCount: 2,
+  cachedInputTokens: 9_007_199_254_740_000,
+  costUsd: 0.012345678,
+  unpricedModels: [],
+  priceTable: '2026-11-25',
+  errorRate: 1 / 12,
+  toolErrorCount: 1,
+  toolErrorRate: 1 / 7,
+  retryCount: 2,
+  retryRate: 2 / 7,
+  blastRadius: 2,
+  filesWritten: ['src/a.ts', 'src/b.ts'],
 };
+
+/** Trace metrics whose cost is unknown: a model outside the price table. */
+export const unpricedMetrics: TraceMetrics = { ...metrics, id: 'met-2', costUsd: null, unpricedModels: ['acme-llm-7'], models: ['acme-llm-7', 'gpt-4o'] };
 
 export const feedback: FeedbackRecord = {
   id: 'fb-1',

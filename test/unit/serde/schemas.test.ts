@@ -17,6 +17,7 @@ import {
   parseSchema,
   type SchemaIds,
 } from '../../../src/log/serde/index.js';
+import { traceRecord } from './fixtures.js';
 
 /** The parts of an Avro schema document the checks below look at. */
 interface SchemaNode {
@@ -133,8 +134,8 @@ describe('local schema ids', () => {
       'raw-event': 306763025,
       'session-record': 160039331,
       'tenant-event': 197185651,
-      'trace-metrics': 1331209623,
-      'trace-record': 1469380391,
+      'trace-metrics': 1882742564,
+      'trace-record': 1679013391,
     });
   });
 
@@ -149,6 +150,77 @@ describe('local schema ids', () => {
     expect(await codecs.rawEvent.decode(written)).toEqual({
       type: 'marker',
       marker: { tenantId: 'acme', traceId: 't1', kind: 'session_end', requestId: 'r1', receivedAtMs: 1_700_000_000_000 },
+    });
+  });
+
+  it('keep every earlier schema readable: trace records written before the tree fields still decode', async () => {
+    // 1469380391: tracefold.traces.v1 before truncated, orphan_span_ids and cycle_span_ids.
+    const historic = await loadHistoricSchemas();
+    const old = historic.find((t) => localSchemaId(t) === 1469380391)!;
+    expect(old).toBeDefined();
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const current = (await loadSchema('trace-record')).fromBuffer((await codecs.trace.encode(traceRecord)).subarray(5)) as Record<string, unknown>;
+    const { truncated: _t, orphan_span_ids: _o, cycle_span_ids: _c, ...before } = current;
+    const decoded = await codecs.trace.decode(frame(1469380391, old.toBuffer(before)));
+    expect(decoded).toMatchObject({ traceId: traceRecord.traceId, revision: 2, digest: traceRecord.digest, truncated: false, orphanSpanIds: [], cycleSpanIds: [] });
+    expect(decoded.spans.map((s) => s.spanId)).toEqual(traceRecord.spans.map((s) => s.spanId));
+  });
+
+  it('keep every earlier schema readable: trace metrics written before cost, rates and critical path still decode', async () => {
+    // 1331209623: tracefold.metrics.v1 before critical path, cost, rates and blast radius.
+    const old = (await loadHistoricSchemas()).find((t) => localSchemaId(t) === 1331209623)!;
+    expect(old).toBeDefined();
+    const before = {
+      id: 'met-0',
+      tenant_id: 'acme',
+      trace_id: 't0',
+      revision: 1,
+      pipeline_version: 'p1',
+      service_name: 'svc',
+      start_time_unix_nano: 1_700_000_000_000_000_000n,
+      duration_ms: 12.5,
+      span_count: 3,
+      error_count: 1,
+      input_tokens: 10n,
+      output_tokens: 5n,
+      llm_call_count: 1,
+      tool_call_count: 1,
+      agents: ['a'],
+      models: ['gpt-4o'],
+    };
+    const codecs = await createCodecs(new LocalSchemaIds());
+    expect(await codecs.metrics.decode(frame(1331209623, old.toBuffer(before)))).toEqual({
+      id: 'met-0',
+      tenantId: 'acme',
+      traceId: 't0',
+      revision: 1,
+      pipelineVersion: 'p1',
+      serviceName: 'svc',
+      startTimeUnixNano: 1_700_000_000_000_000_000n,
+      durationMs: 12.5,
+      spanCount: 3,
+      errorCount: 1,
+      inputTokens: 10,
+      outputTokens: 5,
+      llmCallCount: 1,
+      toolCallCount: 1,
+      agents: ['a'],
+      models: ['gpt-4o'],
+      // Defaults of the fields added since: a cost never computed reads as unknown (null).
+      criticalPathMs: 0,
+      criticalPathSpanIds: [],
+      agentCount: 0,
+      cachedInputTokens: 0,
+      costUsd: null,
+      unpricedModels: [],
+      priceTable: '',
+      errorRate: 0,
+      toolErrorCount: 0,
+      toolErrorRate: 0,
+      retryCount: 0,
+      retryRate: 0,
+      blastRadius: 0,
+      filesWritten: [],
     });
   });
 

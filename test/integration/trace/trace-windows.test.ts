@@ -1,0 +1,193 @@
+/**
+ * The trace stage's windows on a real embedded log (RocksDB): records are appended with
+ * explicit timestamps, and the stage's wall clock is pinned at 0, so every window here
+ * closes by stream time alone.
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDetectors } from '../../../src/detectors/registry.js';
+import { spanRecord } from '../../../src/ingest/append-raw.js';
+import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
+import type { LogRecord } from '../../../src/log/port.js';
+import { partitionFor } from '../../../src/log/partitioner.js';
+import { createCodecs, LocalSchemaIds, type Codecs } from '../../../src/log/serde/index.js';
+import { loadTopicDeclarations, TOPICS } from '../../../src/log/topics.js';
+import type { TraceRecord } from '../../../src/model/outputs.js';
+import { HEADER, traceKey } from '../../../src/model/record-keys.js';
+import type { CanonicalSpan } from '../../../src/model/span.js';
+import { TraceStage, type TraceStageOptions } from '../../../src/stages/trace/trace-stage.js';
+import { canonicalSpan } from '../../unit/semantic/fixtures.js';
+import { consumeUntil, tempDir } from '../log/helpers.js';
+
+const TENANT = 'acme';
+const T0 = 1_000_000_000_000; // 2001: a replay of old records
+const GAP = 30_000;
+const SETTLE = 5000;
+const HORIZON = 3_600_000;
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let log: EmbeddedLog;
+let codecs: Codecs;
+let stage: TraceStage | null = null;
+let partitions: number;
+let groups = 0;
+
+beforeEach(async () => {
+  dir = await tempDir();
+  log = await createEmbeddedLog({ dataDir: dir.path });
+  const declarations = await loadTopicDeclarations();
+  await log.ensureTopics(declarations);
+  partitions = declarations.find((d) => d.name === TOPICS.raw)!.partitions;
+  codecs = await createCodecs(new LocalSchemaIds());
+});
+
+afterEach(async () => {
+  await stage?.stop();
+  stage = null;
+  await log.close();
+  await dir.remove();
+});
+
+function startStage(options: Partial<TraceStageOptions> = {}): TraceStage {
+  stage = new TraceStage({
+    log,
+    codecs,
+    detectors: createDetectors(),
+    pipelineVersion: 'test',
+    inactivityGapMs: GAP,
+    rootSettleMs: SETTLE,
+    latenessHorizonMs: HORIZON,
+    tombstoneRetentionMs: 7 * 86_400_000,
+    logger: pino({ level: 'silent' }),
+    // The wall clock never moves: only stream time closes windows.
+    now: () => 0,
+    ...options,
+  });
+  return stage;
+}
+
+function span(traceId: string, spanId: string, parentSpanId: string, atMs: number, name = spanId): CanonicalSpan {
+  return { ...canonicalSpan({ tenantId: TENANT, traceId, spanId, parentSpanId, name }), receivedAtMs: atMs };
+}
+
+async function send(...spans: CanonicalSpan[]): Promise<void> {
+  await log.append(TOPICS.raw, await Promise.all(spans.map((s) => spanRecord(codecs, s))));
+}
+
+/** A trace id on the same raw partition as `traceId`: its spans move that partition's stream time. */
+function tickerFor(traceId: string): string {
+  const p = partitionFor(traceKey(TENANT, traceId), partitions);
+  for (let i = 0; ; i++) if (partitionFor(traceKey(TENANT, `tick-${i}`), partitions) === p) return `tick-${i}`;
+}
+
+/** Moves the stream time of `traceId`'s partition to `atMs`. */
+async function tick(traceId: string, atMs: number): Promise<void> {
+  await send(span(tickerFor(traceId), `tick-${atMs}`, 'tick-parent', atMs));
+}
+
+/** Waits until `count` revisions of `traceId` are on tracefold.traces.v1; returns them in order. */
+async function traces(traceId: string, count: number): Promise<TraceRecord[]> {
+  const key = traceKey(TENANT, traceId).toString();
+  const matching = (records: readonly LogRecord[]) => records.filter((r) => r.key?.toString() === key);
+  const records = await consumeUntil(log, `reader-${groups++}`, [TOPICS.traces], (rs) => matching(rs).length >= count);
+  return Promise.all(matching(records).map((r) => codecs.trace.decode(r.value!)));
+}
+
+describe('trace windows', () => {
+  it('close when the root span has settled, before the inactivity gap', async () => {
+    await startStage().start();
+    await send(span('t-root', 'child', 'root', T0), span('t-root', 'root', '', T0 + 100));
+    await tick('t-root', T0 + 100 + SETTLE);
+    const [trace] = await traces('t-root', 1);
+    expect(trace).toMatchObject({ revision: 1, closeReason: 'root_settled', closedAtMs: T0 + 100 + SETTLE, truncated: false });
+    expect(trace!.spans.map((s) => s.spanId).sort()).toEqual(['child', 'root']);
+  });
+
+  it('without a root, wait for the inactivity gap', async () => {
+    await startStage().start();
+    await send(span('t-gap', 'a', 'missing', T0));
+    await tick('t-gap', T0 + SETTLE + 1);
+    await tick('t-gap', T0 + GAP);
+    const [trace] = await traces('t-gap', 1);
+    expect(trace).toMatchObject({ closeReason: 'inactivity', closedAtMs: T0 + GAP, orphanSpanIds: ['a'] });
+  });
+
+  it('close at the size cap, truncated, and start the next revision with what follows', async () => {
+    await startStage({ windowMaxSpans: 3 }).start();
+    await send(span('t-cap', 's1', 'p', T0), span('t-cap', 's2', 'p', T0 + 1), span('t-cap', 's3', 'p', T0 + 2), span('t-cap', 's4', 'p', T0 + 3));
+    await tick('t-cap', T0 + 3 + GAP);
+    const [first, second] = await traces('t-cap', 2);
+    expect(first).toMatchObject({ revision: 1, closeReason: 'size_cap', truncated: true, closedAtMs: T0 + 2 });
+    expect(first!.spans.map((s) => s.spanId).sort()).toEqual(['s1', 's2', 's3']);
+    expect(second).toMatchObject({ revision: 2, closeReason: 'inactivity', truncated: false });
+    expect(second!.spans.map((s) => s.spanId)).toEqual(['s4']);
+  });
+
+  it('close at the byte cap too', async () => {
+    await startStage({ windowMaxBytes: 1024 }).start();
+    const big = (id: string, at: number) => span('t-bytes', id, 'p', at, 'x'.repeat(600));
+    await send(big('b1', T0), big('b2', T0 + 1));
+    const [trace] = await traces('t-bytes', 1);
+    expect(trace).toMatchObject({ closeReason: 'size_cap', truncated: true });
+  });
+
+  it('assemble a re-sent span once, a changed re-send replacing it', async () => {
+    const running = startStage();
+    await running.start();
+    await send(span('t-dup', 'a', 'root', T0, 'first'), span('t-dup', 'b', 'root', T0 + 1), span('t-dup', 'b', 'root', T0 + 2));
+    await send(span('t-dup', 'a', 'root', T0 + 3, 'changed'));
+    await tick('t-dup', T0 + 3 + GAP);
+    const [trace] = await traces('t-dup', 1);
+    expect(trace!.spans.map((s) => [s.spanId, s.name]).sort()).toEqual([
+      ['a', 'changed'],
+      ['b', 'b'],
+    ]);
+    expect(running.stats.duplicateSpans).toBe(2);
+  });
+
+  it('reopen a closed trace for a late span as revision n+1; past the horizon dead-letter and count it', async () => {
+    const running = startStage();
+    await running.start();
+    await send(span('t-late', 'a', 'p', T0));
+    await tick('t-late', T0 + GAP);
+    await send(span('t-late', 'late', 'p', T0 + GAP + 10));
+    await tick('t-late', T0 + 2 * GAP + 10);
+    const [first, second] = await traces('t-late', 2);
+    expect(first).toMatchObject({ revision: 1 });
+    expect(second).toMatchObject({ revision: 2 });
+    expect(second!.spans.map((s) => s.spanId).sort()).toEqual(['a', 'late']);
+
+    await send(span('t-late', 'too-late', 'p', T0 + 2 * GAP + 10 + HORIZON + 1));
+    const dead = await consumeUntil(log, 'dead-reader', [TOPICS.deadLetter], (rs) => rs.length >= 1);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.headers[HEADER.spanId]).toBe('too-late');
+    expect(dead[0]!.headers[HEADER.reason]).toMatch(/^late: /);
+    expect(running.stats.lateSpansDeadLettered).toBe(1);
+  });
+
+  it('replay a backlog of old records by stream time without waiting for the wall clock', async () => {
+    const count = 50;
+    const backlog: CanonicalSpan[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = T0 + i * (GAP + 1);
+      backlog.push(span(`replay-${i}`, 'child', 'root', at), span(`replay-${i}`, 'root', '', at + 1));
+    }
+    await send(...backlog);
+    const started = Date.now();
+    const running = startStage();
+    await running.start();
+    // Every partition's stream time passes the last trace's deadlines.
+    const end = T0 + count * (GAP + 1) + GAP;
+    for (let p = 0; p < partitions; p++) {
+      let i = 0;
+      while (partitionFor(traceKey(TENANT, `end-${i}`), partitions) !== p) i++;
+      await send(span(`end-${i}`, 'x', 'p', end));
+    }
+    const deadline = Date.now() + 10_000;
+    while (running.stats.windowsClosed < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(running.stats.windowsClosed).toBe(count);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const [first] = await traces('replay-0', 1);
+    expect(first).toMatchObject({ closeReason: 'root_settled', closedAtMs: T0 + 1 + SETTLE });
+  });
+});
