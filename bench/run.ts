@@ -17,6 +17,7 @@ import { runIngestToDetectionsBench } from './ingest-to-detections.js';
 import { runKafkaBench } from './kafka.js';
 import { runOtlpDecodeBench } from './otlp-decode.js';
 import { runSerdeBench } from './serde.js';
+import { runTraceStageBench } from './trace-stage.js';
 
 interface Benchmark {
   readonly name: string;
@@ -29,6 +30,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'ingest-formats', run: runIngestFormatsBench },
   { name: 'embedded-log', run: runEmbeddedLogBench },
   { name: 'serde', run: runSerdeBench },
+  { name: 'trace-stage', run: runTraceStageBench },
 ];
 
 /** Need a Kafka broker; run only with --kafka. */
