@@ -8,7 +8,10 @@ import type { AnyValue, CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
 import type { Operation, SemanticSpan, SemanticTrace } from './semantic-span.js';
 
-export const MAPPER_VERSION = 1;
+export const MAPPER_VERSION = 2;
+
+/** Token counts above this are treated as absent. */
+const MAX_TOKEN_COUNT = 1_000_000_000;
 
 /** Attribute names in order of preference, newest convention first. */
 const KEYS = {
@@ -95,7 +98,9 @@ class AttributeIndex {
     else if (value.type === 'double') n = value.value;
     else if (value.type === 'string') n = Number(value.value);
     else return null;
-    return Number.isFinite(n) && n >= 0 ? Math.round(n) : null;
+    // No model call uses a billion tokens: larger values are producer bugs, and their sums
+    // would pass the range of exact numbers.
+    return Number.isFinite(n) && n >= 0 && n <= MAX_TOKEN_COUNT ? Math.round(n) : null;
   }
 }
 

@@ -182,6 +182,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         () => stats.lateSpansDeadLettered,
       );
       observedCounter('tracefold_trace_detections_emitted_total', 'Detections emitted by the trace stage', () => stats.detectionsEmitted);
+      observedCounter('tracefold_trace_windows_failed_total', 'Traces whose analysis failed, sent to the dead-letter topic', () => stats.windowsFailed);
     },
 
     observeViews(views, log) {

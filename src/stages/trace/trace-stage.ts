@@ -101,6 +101,8 @@ export interface TraceStageStats {
   windowsClosed: number;
   lateSpansDeadLettered: number;
   detectionsEmitted: number;
+  /** Windows whose analysis or encoding failed; each is on the dead-letter topic. */
+  windowsFailed: number;
 }
 
 export class TraceStage {
@@ -119,6 +121,7 @@ export class TraceStage {
     windowsClosed: 0,
     lateSpansDeadLettered: 0,
     detectionsEmitted: 0,
+    windowsFailed: 0,
   };
 
   constructor(private readonly options: TraceStageOptions) {
@@ -463,21 +466,38 @@ export class TraceStage {
   ): Promise<void> {
     const { detectors, pipelineVersion } = this.options;
     const capped = reason === 'size_cap';
-    const outputs = analyzeWindow(
-      {
-        tenantId: meta.tenantId,
-        traceId: meta.traceId,
-        revision: meta.revision,
-        closeReason: reason,
-        closeRequestId: requestId,
-        closedAtMs,
-        spans,
-        truncated: capped,
-      },
-      detectors,
-      pipelineVersion,
-    );
-    await this.emit(work, outputs);
+    try {
+      const outputs = analyzeWindow(
+        {
+          tenantId: meta.tenantId,
+          traceId: meta.traceId,
+          revision: meta.revision,
+          closeReason: reason,
+          closeRequestId: requestId,
+          closedAtMs,
+          spans,
+          truncated: capped,
+        },
+        detectors,
+        pipelineVersion,
+      );
+      await this.emit(work, outputs);
+    } catch (err) {
+      // One trace that cannot be analyzed or encoded must not stop the partition: it would
+      // fail again after every restart. It is recorded on the dead-letter topic, counted,
+      // and closed like any other; a fixed build can replay it from the raw topic.
+      this.stats.windowsFailed++;
+      this.options.logger.error({ err, tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision }, 'trace could not be analyzed');
+      work.outputs.push({
+        topic: TOPICS.deadLetter,
+        record: {
+          key: traceKey(meta.tenantId, meta.traceId),
+          value: null,
+          headers: { [HEADER.reason]: `analysis failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000), [HEADER.revision]: String(meta.revision) },
+          timestamp: closedAtMs,
+        },
+      });
+    }
     const previousDeadline = meta.deadlineMs;
     if (capped) {
       // The capped revision is final: its spans go, so the next revision starts empty.
@@ -506,20 +526,21 @@ export class TraceStage {
     this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs }, meta.deadlineMs);
   }
 
+  /** Encodes every output first, so a failure leaves nothing of this trace half-emitted. */
   private async emit(work: PartitionWork, outputs: TraceOutputs): Promise<void> {
     const { codecs, pipelineVersion } = this.options;
     const { trace } = outputs;
     const key = traceKey(trace.tenantId, trace.traceId);
     const headers = { [HEADER.revision]: String(trace.revision), [HEADER.pipeline]: pipelineVersion };
     const timestamp = trace.closedAtMs;
-    work.outputs.push({ topic: TOPICS.traces, record: { key, value: await codecs.trace.encode(trace), headers, timestamp } });
-    work.outputs.push({
-      topic: TOPICS.metrics,
-      record: { key, value: await codecs.metrics.encode(outputs.metrics), headers, timestamp },
-    });
+    const encoded: { topic: string; record: OutgoingRecord }[] = [
+      { topic: TOPICS.traces, record: { key, value: await codecs.trace.encode(trace), headers, timestamp } },
+      { topic: TOPICS.metrics, record: { key, value: await codecs.metrics.encode(outputs.metrics), headers, timestamp } },
+    ];
     for (const detection of outputs.detections) {
-      work.outputs.push({ topic: TOPICS.detections, record: { key, value: await codecs.detection.encode(detection), headers, timestamp } });
+      encoded.push({ topic: TOPICS.detections, record: { key, value: await codecs.detection.encode(detection), headers, timestamp } });
     }
+    work.outputs.push(...encoded);
     this.stats.detectionsEmitted += outputs.detections.length;
   }
 }

@@ -112,6 +112,29 @@ describe('trace windows', () => {
     expect(trace).toMatchObject({ closeReason: 'inactivity', closedAtMs: T0 + GAP, orphanSpanIds: ['a'] });
   });
 
+  it('send a trace whose analysis fails to the dead-letter topic and keep going with the others', async () => {
+    const failing = {
+      id: 'explodes',
+      version: 1,
+      detect: (trace: { traceId: string }) => {
+        if (trace.traceId === 't-poison') throw new Error('detector bug');
+        return [];
+      },
+    };
+    const running = startStage({ detectors: [...createDetectors(), failing] });
+    await running.start();
+    await send(span('t-poison', 'root', '', T0), span('t-healthy', 'root', '', T0));
+    await tick('t-poison', T0 + SETTLE);
+    await tick('t-healthy', T0 + SETTLE);
+    const [healthy] = await traces('t-healthy', 1);
+    expect(healthy).toMatchObject({ revision: 1, closeReason: 'root_settled' });
+    const key = traceKey(TENANT, 't-poison').toString();
+    const dead = await consumeUntil(log, `reader-${groups++}`, [TOPICS.deadLetter], (rs) => rs.some((r) => r.key?.toString() === key));
+    const record = dead.find((r) => r.key?.toString() === key)!;
+    expect(record.headers[HEADER.reason]).toContain('analysis failed: detector bug');
+    expect(running.stats.windowsFailed).toBe(1);
+  });
+
   it('close at the size cap, truncated, and start the next revision with what follows', async () => {
     await startStage({ windowMaxSpans: 3 }).start();
     await send(span('t-cap', 's1', 'p', T0), span('t-cap', 's2', 'p', T0 + 1), span('t-cap', 's3', 'p', T0 + 2), span('t-cap', 's4', 'p', T0 + 3));

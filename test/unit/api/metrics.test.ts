@@ -47,7 +47,7 @@ describe('createMetrics', () => {
 
   it('reads the trace stage counters at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3 };
+    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, windowsFailed: 0 };
     metrics.observeTraceStage(stats);
     let read = samples(await metrics.registry.metrics());
     expect(read.get('tracefold_trace_spans_assembled_total')).toBe(7);
