@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { Severity } from '../model/outputs.js';
-import type { SemanticTrace } from '../semantic/semantic-span.js';
+import type { SemanticSpan, SemanticTrace } from '../semantic/semantic-span.js';
 
 export interface Finding {
   readonly detectionType: string;
@@ -43,4 +43,17 @@ export interface Detector {
 
 export function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
+}
+
+/**
+ * The agent a span acts for: its own agent name, else the nearest ancestor's (a tool call
+ * inside an agent's span belongs to that agent). Safe against parent cycles.
+ */
+export function agentOf(span: SemanticSpan, byId: ReadonlyMap<string, SemanticSpan>): string | null {
+  const seen = new Set<string>();
+  for (let s: SemanticSpan | undefined = span; s !== undefined && !seen.has(s.spanId); s = byId.get(s.parentSpanId)) {
+    if (s.agentName !== null) return s.agentName;
+    seen.add(s.spanId);
+  }
+  return null;
 }

@@ -5,10 +5,35 @@
 import type { Detector, DetectorModule } from './detector.js';
 import { loopDetector } from './loop.js';
 import { spanErrorsDetector } from './span-errors.js';
+import { stateCorruptionDetector } from './state-corruption.js';
+import { coordinationFailureDetector } from './coordination-failure.js';
+import { prematureTerminationDetector } from './premature-termination.js';
+import { emptyOutputDetector } from './empty-output.js';
+import { latencyOutlierDetector } from './latency-outlier.js';
+import { retryStormDetector } from './retry-storm.js';
+import { errorCascadeDetector } from './error-cascade.js';
+import { hallucinatedToolDetector } from './hallucinated-tool.js';
+import { contextOverflowDetector } from './context-overflow.js';
+import { tokenExplosionDetector } from './token-explosion.js';
+import { rateLimitDetector } from './rate-limit.js';
 
 // Each module has its own config type; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const MODULES: readonly DetectorModule<any>[] = [loopDetector, spanErrorsDetector];
+const MODULES: readonly DetectorModule<any>[] = [
+  loopDetector,
+  spanErrorsDetector,
+  stateCorruptionDetector,
+  coordinationFailureDetector,
+  prematureTerminationDetector,
+  emptyOutputDetector,
+  latencyOutlierDetector,
+  retryStormDetector,
+  errorCascadeDetector,
+  hallucinatedToolDetector,
+  contextOverflowDetector,
+  tokenExplosionDetector,
+  rateLimitDetector,
+];
 
 /**
  * Overrides are validated against each detector's schema: an unknown detector, an unknown

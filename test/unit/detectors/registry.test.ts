@@ -3,9 +3,11 @@ import { createDetectors, detectorVersions } from '../../../src/detectors/regist
 import { repeated, run } from './run-detector.js';
 
 describe('createDetectors', () => {
-  it('lists the loop and span_errors detectors with their versions', () => {
+  it('lists each detector once, loop and span_errors first, with their versions', () => {
     const detectors = createDetectors();
-    expect(detectors.map((d) => d.id)).toEqual(['loop', 'span_errors']);
+    const ids = detectors.map((d) => d.id);
+    expect(ids.slice(0, 2)).toEqual(['loop', 'span_errors']);
+    expect(new Set(ids).size).toBe(ids.length);
     expect(Object.fromEntries(detectors.map((d) => [d.id, d.version]))).toEqual(detectorVersions());
   });
 

@@ -128,8 +128,8 @@ describe('analyzeWindow: detections', () => {
 
   it('marks the first ranked detection, and only it, as primary', () => {
     const { detections } = analyze(sampleSpans());
-    expect(detections.map((d) => d.detectionType)).toEqual(['tool_failure', 'loop']);
-    expect(detections.map((d) => d.primary)).toEqual([true, false]);
+    expect(detections.map((d) => d.detectionType)).toEqual(['tool_failure', 'service_error', 'loop']);
+    expect(detections.map((d) => d.primary)).toEqual([true, false, false]);
   });
 
   it('fills each detection from its finding and the window', () => {
