@@ -50,7 +50,12 @@ describeKafka('ingest while the broker is down', () => {
     expect(Number(during.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(during.body.error).toBe('LOG_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(30_000);
-    const ready = await request(`${server.url}/readyz`, 'GET');
+    // Readiness probes the cluster at most once a second: it turns within a few seconds.
+    let ready = await request(`${server.url}/readyz`, 'GET');
+    for (let i = 0; i < 20 && ready.status !== 503; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      ready = await request(`${server.url}/readyz`, 'GET');
+    }
     expect(ready.status).toBe(503);
 
     await kafka('start');
@@ -62,7 +67,14 @@ describeKafka('ingest while the broker is down', () => {
     expect(after.status).toBe(200);
 
     for (const traceId of ['before-outage', 'after-outage']) {
-      const analysis = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
+      // After an outage the trace stage rejoins its group and catches up; until then analyze
+      // answers 503 with Retry-After, and a client retries as this one does.
+      let analysis = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
+      for (let i = 0; i < 12 && analysis.status === 503; i++) {
+        expect(Number(analysis.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        await new Promise((r) => setTimeout(r, 1000));
+        analysis = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
+      }
       expect(analysis.status, JSON.stringify(analysis.body)).toBe(200);
       expect(analysis.body.primary_failure.detection_type).toBe('loop');
     }
