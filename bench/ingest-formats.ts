@@ -29,6 +29,7 @@ import { loadConfig } from '../src/config/config.js';
 import { decodeOtlpJson } from '../src/ingest/otlp/json.js';
 import { decodeOtlpProto, ExportTraceServiceRequest } from '../src/ingest/otlp/proto.js';
 import { agentWorkload } from './payloads.js';
+import { envInt } from './http.js';
 import { formatCount, formatRatio, median, medianMs, perSecond, table } from './stats.js';
 
 const BATCH_SIZES = [1, 100, 1000] as const;
@@ -43,14 +44,6 @@ interface Payloads {
   readonly spans: number;
   readonly json: readonly Buffer[];
   readonly protobuf: readonly Buffer[];
-}
-
-function envInt(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
-  return n;
 }
 
 const ID_FIELDS = ['traceId', 'spanId', 'parentSpanId'] as const;

@@ -31,6 +31,7 @@ import { z } from 'zod';
 import { startTracefold } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/config/config.js';
 import { agentWorkload, type AgentWorkload } from './payloads.js';
+import { envInt, postJson, sleep } from './http.js';
 import { formatCount, formatRatio, median, medianMs, perSecond, table } from './stats.js';
 
 type Sync = 'fsync' | 'none';
@@ -53,30 +54,6 @@ interface RunResult {
   readonly parseMs: number;
   readonly detections: number;
   readonly windowsClosed: number;
-}
-
-function envInt(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function postJson(url: string, body: string, token?: string): Promise<{ status: number; json: unknown; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON; the caller reports the text
-  }
-  return { status: res.status, json, text };
 }
 
 /** Evenly spread trace ids, always including the last one sent. */

@@ -55,6 +55,7 @@ import { TOPICS } from '../src/log/topics.js';
 import { TRACE_STAGE_GROUP } from '../src/stages/trace/trace-stage.js';
 import { acquireBroker, type BenchBroker } from './kafka-broker.js';
 import { agentWorkload, typicalCanonicalSpan, type AgentWorkload } from './payloads.js';
+import { envInt, postJson, sleep } from './http.js';
 import { formatCount, formatRatio, median, perSecond, table } from './stats.js';
 
 const SPANS_PER_TRACE = 10;
@@ -98,30 +99,6 @@ interface PipelineRun {
   readonly backlog: number;
   readonly windowsClosed: number;
   readonly detections: number;
-}
-
-function envInt(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function postJson(url: string, body: string, token?: string): Promise<{ status: number; json: unknown; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON; the caller reports the text
-  }
-  return { status: res.status, json, text };
 }
 
 function benchKafka(broker: BenchBroker, clientId: string): Kafka {
