@@ -65,12 +65,20 @@ describeKafka('Kafka mode with one process per role', () => {
       // Values go through the schema registry when the test run has one.
       ...(schemaRegistryUrl() === null ? {} : { TRACEFOLD_SCHEMA_REGISTRY_URL: schemaRegistryUrl()! }),
     };
-    const [trace, ingestChild, apiChild] = await Promise.all(
+    const started = await Promise.allSettled(
       (['trace', 'ingest', 'api'] as const).map(async (role) =>
         startChild({ ...common, TRACEFOLD_DATA_DIR: await tempDir(`kafka-${role}`) }, ['--role', role]),
       ),
     );
-    children.push(trace!, ingestChild!, apiChild!);
+    for (const result of started) if (result.status === 'fulfilled') children.push(result.value);
+    // A role that failed to start must not leave the others running after the suite.
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) {
+      await Promise.all(children.map((c) => c.kill('SIGTERM')));
+      children.length = 0;
+      throw failure.reason;
+    }
+    const [, ingestChild, apiChild] = children;
     ingest = ingestChild!;
     api = apiChild!;
     embedded = await startServer({ TRACEFOLD_INACTIVITY_GAP_MS: '60000' });
