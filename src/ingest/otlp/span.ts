@@ -83,6 +83,11 @@ function uint32Field(o: Loose, value: unknown, camel: string, snake: string): nu
   }
 }
 
+/** The dropped_attributes_count every OTLP message with attributes carries; absent is 0. */
+function droppedAttributes(o: Loose): number {
+  return uint32Field(o, o.droppedAttributesCount ?? o.dropped_attributes_count, 'droppedAttributesCount', 'dropped_attributes_count');
+}
+
 /**
  * The latest time a canonical span can carry: OTLP times are uint64 nanoseconds, but the raw
  * topic stores them as Avro longs (int64), so times from the year 2262 on are rejected here
@@ -130,12 +135,7 @@ export function convertResource(input: unknown, schemaUrl: string): Resource {
   if (!isLoose(input)) throw new OtlpValueError(`expected an object, got ${describe(input)}`);
   return {
     attributes: attributesField(input.attributes),
-    droppedAttributesCount: uint32Field(
-      input,
-      input.droppedAttributesCount ?? input.dropped_attributes_count,
-      'droppedAttributesCount',
-      'dropped_attributes_count',
-    ),
+    droppedAttributesCount: droppedAttributes(input),
     schemaUrl,
   };
 }
@@ -150,12 +150,7 @@ export function convertScope(input: unknown, schemaUrl: string): Instrumentation
     name: optionalString(input, input.name, 'name', 'name'),
     version: optionalString(input, input.version, 'version', 'version'),
     attributes: attributesField(input.attributes),
-    droppedAttributesCount: uint32Field(
-      input,
-      input.droppedAttributesCount ?? input.dropped_attributes_count,
-      'droppedAttributesCount',
-      'dropped_attributes_count',
-    ),
+    droppedAttributesCount: droppedAttributes(input),
     schemaUrl,
   };
 }
@@ -168,12 +163,7 @@ function convertEvent(input: unknown): SpanEvent {
     timeUnixNano: time == null ? 0n : timeField(input, time, 'timeUnixNano', 'time_unix_nano'),
     name: optionalString(input, input.name, 'name', 'name'),
     attributes: attributesField(input.attributes),
-    droppedAttributesCount: uint32Field(
-      input,
-      input.droppedAttributesCount ?? input.dropped_attributes_count,
-      'droppedAttributesCount',
-      'dropped_attributes_count',
-    ),
+    droppedAttributesCount: droppedAttributes(input),
   };
 }
 
@@ -184,12 +174,7 @@ function convertLink(input: unknown): SpanLink {
     spanId: requiredId(input, input.spanId ?? input.span_id, 'spanId', 'span_id', normalizeSpanId),
     traceState: optionalString(input, input.traceState ?? input.trace_state, 'traceState', 'trace_state'),
     attributes: attributesField(input.attributes),
-    droppedAttributesCount: uint32Field(
-      input,
-      input.droppedAttributesCount ?? input.dropped_attributes_count,
-      'droppedAttributesCount',
-      'dropped_attributes_count',
-    ),
+    droppedAttributesCount: droppedAttributes(input),
     flags: uint32Field(input, input.flags, 'flags', 'flags'),
   };
 }
@@ -286,12 +271,7 @@ export function convertSpan(
     startTimeUnixNano: start,
     endTimeUnixNano: end,
     attributes: attributesField(s.attributes),
-    droppedAttributesCount: uint32Field(
-      s,
-      s.droppedAttributesCount ?? s.dropped_attributes_count,
-      'droppedAttributesCount',
-      'dropped_attributes_count',
-    ),
+    droppedAttributesCount: droppedAttributes(s),
     events: listField(s.events, 'events', convertEvent, NO_EVENTS),
     droppedEventsCount: uint32Field(s, s.droppedEventsCount ?? s.dropped_events_count, 'droppedEventsCount', 'dropped_events_count'),
     links: listField(s.links, 'links', convertLink, NO_LINKS),
