@@ -2,6 +2,11 @@
  * Small helpers the HTTP-driving benchmarks share: environment knobs, sleeping, and a
  * JSON POST that keeps the text when the answer is not JSON.
  */
+import { z } from 'zod';
+
+/** The answers the benchmarks read: tenant creation and OTLP ingest. */
+export const tenantAnswer = z.object({ tenant_id: z.string(), api_key: z.string() });
+export const ingestAnswer = z.object({ accepted_spans: z.number(), rejected_spans: z.number() });
 
 export function envInt(name: string, fallback: number): number {
   const value = process.env[name];

@@ -27,11 +27,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { z } from 'zod';
 import { startTracefold } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/config/config.js';
 import { agentWorkload, type AgentWorkload } from './payloads.js';
-import { envInt, postJson, sleep } from './http.js';
+import { envInt, ingestAnswer, postJson, sleep, tenantAnswer } from './http.js';
 import { formatCount, formatRatio, median, medianMs, perSecond, table } from './stats.js';
 
 type Sync = 'fsync' | 'none';
@@ -45,8 +44,6 @@ const SAMPLE_TRACES = 50;
 const DETECTIONS_PAGE = 1000;
 const TIMEOUT_MS = 120_000;
 
-const tenantAnswer = z.object({ tenant_id: z.string(), api_key: z.string() });
-const ingestAnswer = z.object({ accepted_spans: z.number(), rejected_spans: z.number() });
 
 interface RunResult {
   readonly ingestMs: number;

@@ -45,7 +45,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 import { pino } from 'pino';
-import { z } from 'zod';
 import { startTracefold, type Role, type Tracefold } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/config/config.js';
 import { spanRecord } from '../src/ingest/append-raw.js';
@@ -55,7 +54,7 @@ import { TOPICS } from '../src/log/topics.js';
 import { TRACE_STAGE_GROUP } from '../src/stages/trace/trace-stage.js';
 import { acquireBroker, type BenchBroker } from './kafka-broker.js';
 import { agentWorkload, typicalCanonicalSpan, type AgentWorkload } from './payloads.js';
-import { envInt, postJson, sleep } from './http.js';
+import { envInt, ingestAnswer, postJson, sleep, tenantAnswer } from './http.js';
 import { formatCount, formatRatio, median, perSecond, table } from './stats.js';
 
 const SPANS_PER_TRACE = 10;
@@ -68,8 +67,6 @@ const CONSUMER_MAX_WAIT_MS = 500;
 const POLL_MS = 20;
 const TIMEOUT_MS = 120_000;
 
-const tenantAnswer = z.object({ tenant_id: z.string(), api_key: z.string() });
-const ingestAnswer = z.object({ accepted_spans: z.number(), rejected_spans: z.number() });
 
 interface Settings {
   readonly traces: number;
