@@ -12,6 +12,18 @@ import { declaredConfigs, planTopic, validateDeclaration, type ExistingTopic, ty
 // Node sees only some of kafkajs's exports as named ESM exports; these come from the object.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
+/** Attempts of one ensureTopics call; the waits between them add up to about 3 s. */
+const RECONCILE_ATTEMPTS = 5;
+
+/** A create that lost the race to another process: the next plan finds the topic there. */
+function isTopicRace(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
+    const { type } = e as { type?: unknown };
+    if (type === 'TOPIC_ALREADY_EXISTS' || type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return true;
+  }
+  return false;
+}
+
 export class TopicCatalog {
   private readonly partitions = new Map<string, number>();
   private readonly roundRobins = new Map<string, RoundRobin>();
@@ -79,7 +91,24 @@ export class TopicCatalog {
     return run;
   }
 
+  /**
+   * Processes that start together race to create the same topics: one sees a topic listed
+   * before its partitions have leaders, another's create finds it already made. Each such
+   * race is settled by planning again from what the cluster now says.
+   */
   private async reconcile(declarations: readonly TopicDeclaration[]): Promise<string[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reconcileOnce(declarations);
+      } catch (err) {
+        if (attempt >= RECONCILE_ATTEMPTS || !(isTopicRace(err) || (err instanceof KafkaLogError && err.retryable))) throw err;
+        this.logger.warn({ attempt, err: err instanceof Error ? err.message : String(err) }, 'ensureTopics raced another process or a moving leader; planning again');
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private async reconcileOnce(declarations: readonly TopicDeclaration[]): Promise<string[]> {
     const wanted = new Map<string, TopicDeclaration>();
     for (const declaration of declarations) {
       validateDeclaration(declaration);

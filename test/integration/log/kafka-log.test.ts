@@ -89,6 +89,16 @@ describeKafka('kafka log adapter', () => {
     expect(log.partitionsOf(topic)).toBe(3);
   });
 
+  it('lets processes that start together declare the same new topics at once', async () => {
+    const topics = [1, 2, 3, 4, 5, 6].map((i) => name(`raced-${i}`));
+    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => openKafkaLog(`${dir.path}/race-${i}`)));
+    extra.push(...others);
+    const declarations = topics.map((topic, i) => declareTopic(topic, i + 1));
+    const results = await Promise.all([log, ...others].map((each) => each.ensureTopics(declarations)));
+    expect(results).toEqual(results.map(() => []));
+    for (const each of [log, ...others]) expect(topics.map((topic) => each.partitionsOf(topic))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('names unknown topics and bad partitions, and refuses misuse of units and stores', async () => {
     const topic = name('known');
     const second = name('second');
