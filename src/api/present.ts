@@ -42,6 +42,7 @@ export function presentDetection(d: Detection, feedback: readonly FeedbackRecord
     suggested_fix: d.suggestedFix,
     live: d.live,
     primary: d.primary,
+    subsumed_by: d.subsumedBy,
     detected_at: iso(d.detectedAtMs),
     feedback: feedback.map(presentFeedback),
   };

@@ -49,6 +49,8 @@ export interface Detection {
   readonly live: boolean;
   readonly primary: boolean;
   readonly detectedAtMs: number;
+  /** The id of the detection (same trace and revision) that explains this one; null if it stands. */
+  readonly subsumedBy: string | null;
 }
 
 /** What is measured of one trace (src/metrics computes it; definitions in trace-metrics.ts). */
@@ -124,6 +126,11 @@ export interface TraceRecord {
   readonly orphanSpanIds: readonly string[];
   /** Spans whose parent link was cut to break a parent cycle, kept under the synthetic root. */
   readonly cycleSpanIds: readonly string[];
+  /**
+   * The detections this revision stands by. A live detection of the revision that is not
+   * listed was withdrawn at close (the closed window no longer supports it).
+   */
+  readonly detectionIds: readonly string[];
 }
 
 export type FeedbackType = 'true_positive' | 'false_positive';

@@ -57,6 +57,7 @@ export class ViewQueries {
     return out.sort(
       (a, b) =>
         Number(b.primary) - Number(a.primary) ||
+        Number(a.subsumedBy !== null) - Number(b.subsumedBy !== null) ||
         severityRank[b.severity] - severityRank[a.severity] ||
         b.confidence - a.confidence ||
         (a.id < b.id ? -1 : 1),

@@ -203,18 +203,27 @@ export class Views {
   }
 
   private async dropDetections(store: BufferedStore, tenantId: string, traceId: string): Promise<void> {
+    for (const detection of await this.detectionsOf(store, tenantId, traceId)) this.deleteDetection(store, detection);
+  }
+
+  private async detectionsOf(store: BufferedStore, tenantId: string, traceId: string): Promise<Detection[]> {
     const prefix = VIEW_KEYS.detectionByTracePrefix(tenantId, traceId);
     const ids: string[] = [];
     for await (const [key] of store.range(VIEW_KEYS.prefixRange(prefix))) ids.push(VIEW_KEYS.parseDetectionByTrace(key));
+    const detections: Detection[] = [];
     for (const id of ids) {
       const raw = await store.get(VIEW_KEYS.detection(tenantId, id));
-      if (raw !== null) {
-        const old = JSON.parse(raw.toString()) as Detection;
-        store.del(VIEW_KEYS.detectionByTime(tenantId, old.detectedAtMs, id));
-      }
-      store.del(VIEW_KEYS.detection(tenantId, id));
-      store.del(VIEW_KEYS.detectionByTrace(tenantId, traceId, id));
+      if (raw !== null) detections.push(JSON.parse(raw.toString()) as Detection);
+      // An index entry without its detection is dropped with the others.
+      else store.del(VIEW_KEYS.detectionByTrace(tenantId, traceId, id));
     }
+    return detections;
+  }
+
+  private deleteDetection(store: BufferedStore, detection: Detection): void {
+    store.del(VIEW_KEYS.detectionByTime(detection.tenantId, detection.detectedAtMs, detection.id));
+    store.del(VIEW_KEYS.detection(detection.tenantId, detection.id));
+    store.del(VIEW_KEYS.detectionByTrace(detection.tenantId, detection.traceId, detection.id));
   }
 
   private async applyTrace(store: BufferedStore, trace: TraceRecord, encoded: Buffer): Promise<void> {
@@ -231,14 +240,45 @@ export class Views {
       endTimeUnixNano: trace.endTimeUnixNano.toString(),
       spanCount: spans.length,
     };
+    await this.withdrawLiveDetections(store, trace);
     store.put(VIEW_KEYS.trace(trace.tenantId, trace.traceId), json(summary));
     store.put(VIEW_KEYS.traceByTime(trace.tenantId, trace.closedAtMs, trace.traceId), Buffer.alloc(0));
     // The full record, spans included, for trace detail; kept encoded as it came.
     store.put(VIEW_KEYS.traceBody(trace.tenantId, trace.traceId), encoded);
   }
 
+  /**
+   * A closed revision lists the detections it stands by: live detections of that revision
+   * it does not list were withdrawn. The trace and detection topics are read side by side,
+   * so either may come first; both orders end with the same view.
+   */
+  private async withdrawLiveDetections(store: BufferedStore, trace: TraceRecord): Promise<void> {
+    const standing = new Set(trace.detectionIds);
+    for (const detection of await this.detectionsOf(store, trace.tenantId, trace.traceId)) {
+      if (detection.revision === trace.revision && detection.live && !standing.has(detection.id)) {
+        this.deleteDetection(store, detection);
+      }
+    }
+  }
+
+  /** A live detection arriving after its revision closed stands only if the close listed it. */
+  private async withdrawnAlready(store: BufferedStore, detection: Detection): Promise<boolean> {
+    if (!detection.live) return false;
+    const raw = await store.get(VIEW_KEYS.trace(detection.tenantId, detection.traceId));
+    if (raw === null) return false;
+    const summary = JSON.parse(raw.toString()) as TraceSummary;
+    if (summary.revision !== detection.revision) return false;
+    const existing = await store.get(VIEW_KEYS.detection(detection.tenantId, detection.id));
+    // Never let a live copy overwrite the final one, nor revive a withdrawn one.
+    return existing !== null || !(summary.detectionIds ?? []).includes(detection.id);
+  }
+
   private async applyDetection(store: BufferedStore, detection: Detection): Promise<void> {
     if (!(await this.admitRevision(store, detection.tenantId, detection.traceId, detection.revision))) return;
+    if (await this.withdrawnAlready(store, detection)) return;
+    // The final copy of a live detection replaces it, and its time index entry with it.
+    const previous = await store.get(VIEW_KEYS.detection(detection.tenantId, detection.id));
+    if (previous !== null) this.deleteDetection(store, JSON.parse(previous.toString()) as Detection);
     store.put(VIEW_KEYS.detection(detection.tenantId, detection.id), json(detection));
     store.put(VIEW_KEYS.detectionByTrace(detection.tenantId, detection.traceId, detection.id), Buffer.alloc(0));
     store.put(VIEW_KEYS.detectionByTime(detection.tenantId, detection.detectedAtMs, detection.id), Buffer.alloc(0));

@@ -81,9 +81,10 @@ export function traceRoutes(ctx: AppContext) {
       return {
         trace_id: traceId,
         revision: summary.revision,
-        has_failures: detections.length > 0,
-        failure_count: detections.length,
-        primary_failure: presented[0] ?? null,
+        // Subsumed detections are listed but are not failures of their own.
+        has_failures: detections.some((d) => d.subsumedBy === null),
+        failure_count: detections.filter((d) => d.subsumedBy === null).length,
+        primary_failure: presented.find((d) => d.primary) ?? null,
         all_detections: presented,
         detection_time_ms: Math.round((performance.now() - started) * 100) / 100,
       };

@@ -395,6 +395,7 @@ export interface AvroTraceRecord {
   truncated: boolean;
   orphan_span_ids: readonly string[];
   cycle_span_ids: readonly string[];
+  detection_ids: readonly string[];
 }
 
 export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
@@ -416,6 +417,7 @@ export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
     truncated: t.truncated,
     orphan_span_ids: t.orphanSpanIds,
     cycle_span_ids: t.cycleSpanIds,
+    detection_ids: t.detectionIds,
   }),
   fromAvro: (r) => ({
     tenantId: r.tenant_id,
@@ -435,6 +437,7 @@ export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
     truncated: r.truncated,
     orphanSpanIds: r.orphan_span_ids,
     cycleSpanIds: r.cycle_span_ids,
+    detectionIds: r.detection_ids,
   }),
 };
 
@@ -465,6 +468,7 @@ export interface AvroDetection {
   live: boolean;
   primary: boolean;
   detected_at_ms: bigint;
+  subsumed_by: string | null;
 }
 
 export const detectionMapping: RecordMapping<Detection, AvroDetection> = {
@@ -489,6 +493,7 @@ export const detectionMapping: RecordMapping<Detection, AvroDetection> = {
     live: d.live,
     primary: d.primary,
     detected_at_ms: longFromNumber(d.detectedAtMs, 'detected_at_ms'),
+    subsumed_by: d.subsumedBy,
   }),
   fromAvro: (r) => ({
     id: r.id,
@@ -511,6 +516,7 @@ export const detectionMapping: RecordMapping<Detection, AvroDetection> = {
     live: r.live,
     primary: r.primary,
     detectedAtMs: numberFromLong(r.detected_at_ms, 'detected_at_ms'),
+    subsumedBy: r.subsumed_by,
   }),
 };
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
-import { rankFindings, type RankedFinding } from '../../detectors/reconcile.js';
+import { reconcileFindings, type RankedFinding } from '../../detectors/reconcile.js';
 import { PRICE_TABLE, measureTrace } from '../../metrics/trace-metrics.js';
 import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import { confidenceTier } from '../../model/outputs.js';
@@ -41,6 +41,45 @@ function roundConfidence(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/** The detection's id: the same finding of the same revision has it, live or final. */
+export function detectionId(tenantId: string, traceId: string, revision: number, found: RankedFinding): string {
+  return outputId(tenantId, traceId, found.detectorId, found.detectorVersion, revision, found.finding.fingerprint);
+}
+
+/** One finding as a detection record; live and final detections are made here alike. */
+export function toDetection(
+  ids: { readonly tenantId: string; readonly traceId: string; readonly revision: number; readonly pipelineVersion: string },
+  found: RankedFinding,
+  flags: { readonly live: boolean; readonly primary: boolean; readonly subsumedBy: string | null; readonly detectedAtMs: number },
+): Detection {
+  const { finding } = found;
+  // The tier follows the confidence as reported, so 0.7999… shown as 0.8 is 'high'.
+  const confidence = roundConfidence(finding.confidence);
+  return {
+    id: detectionId(ids.tenantId, ids.traceId, ids.revision, found),
+    tenantId: ids.tenantId,
+    traceId: ids.traceId,
+    revision: ids.revision,
+    pipelineVersion: ids.pipelineVersion,
+    detectorId: found.detectorId,
+    detectorVersion: found.detectorVersion,
+    detectionType: finding.detectionType,
+    title: finding.title,
+    description: finding.description,
+    confidence,
+    confidenceTier: confidenceTier(confidence),
+    severity: finding.severity,
+    evidence: finding.evidence.map((e) => ({ description: e.description, spanIds: e.spanIds, dataJson: JSON.stringify(e.data) })),
+    affectedSpanIds: finding.affectedSpanIds,
+    agent: finding.agent,
+    suggestedFix: finding.suggestedFix,
+    live: flags.live,
+    primary: flags.primary,
+    subsumedBy: flags.subsumedBy,
+    detectedAtMs: flags.detectedAtMs,
+  };
+}
+
 export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector[], pipelineVersion: string): TraceOutputs {
   const { tenantId, traceId, revision } = window;
   const semantic = toSemanticTrace(tenantId, traceId, window.spans);
@@ -52,30 +91,17 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
       found.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
     }
   }
-  const ranked = rankFindings(found, spanOrder);
-  const detections: Detection[] = ranked.map(({ detectorId, detectorVersion, finding }, index) => ({
-    id: outputId(tenantId, traceId, detectorId, detectorVersion, revision, finding.fingerprint),
-    tenantId,
-    traceId,
-    revision,
-    pipelineVersion,
-    detectorId,
-    detectorVersion,
-    detectionType: finding.detectionType,
-    title: finding.title,
-    description: finding.description,
-    // The tier follows the confidence as reported, so 0.7999… shown as 0.8 is 'high'.
-    confidence: roundConfidence(finding.confidence),
-    confidenceTier: confidenceTier(roundConfidence(finding.confidence)),
-    severity: finding.severity,
-    evidence: finding.evidence.map((e) => ({ description: e.description, spanIds: e.spanIds, dataJson: JSON.stringify(e.data) })),
-    affectedSpanIds: finding.affectedSpanIds,
-    agent: finding.agent,
-    suggestedFix: finding.suggestedFix,
-    live: false,
-    primary: index === 0,
-    detectedAtMs: window.closedAtMs,
-  }));
+  const reconciled = reconcileFindings(found, spanOrder);
+  const ids = { tenantId, traceId, revision, pipelineVersion };
+  const detectionIds = reconciled.map((r) => detectionId(tenantId, traceId, revision, r));
+  const detections: Detection[] = reconciled.map((r, index) =>
+    toDetection(ids, r, {
+      live: false,
+      primary: index === 0 && r.subsumedBy === null,
+      subsumedBy: r.subsumedBy === null ? null : detectionIds[r.subsumedBy]!,
+      detectedAtMs: window.closedAtMs,
+    }),
+  );
 
   const measures = measureTrace(semantic, PRICE_TABLE);
   const tree = assembleTrace(window.spans);
@@ -101,6 +127,7 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
     truncated: window.truncated ?? false,
     orphanSpanIds: tree.orphanSpanIds,
     cycleSpanIds: tree.cycleSpanIds,
+    detectionIds,
   };
   const metrics: TraceMetrics = {
     id: outputId(tenantId, traceId, 'metrics', revision),

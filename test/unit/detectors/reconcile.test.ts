@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/detectors/detector.js';
-import { rankFindings, type RankedFinding } from '../../../src/detectors/reconcile.js';
+import { rankFindings, reconcileFindings, SUBSUMES, type RankedFinding } from '../../../src/detectors/reconcile.js';
 import type { Severity } from '../../../src/model/outputs.js';
 
 interface Init {
@@ -97,5 +97,64 @@ describe('rankFindings', () => {
     const result = rankFindings(list, order);
     expect(result).not.toBe(list);
     expect(names(list)).toEqual(['low', 'high']);
+  });
+});
+
+describe('reconcileFindings', () => {
+  const view = (list: ReturnType<typeof reconcileFindings>) =>
+    list.map((r) => ({ type: r.finding.detectionType, severity: r.finding.severity, by: r.subsumedBy === null ? null : list[r.subsumedBy]!.finding.detectionType }));
+
+  it('merges one timed-out tool call reported three ways into one standing detection', () => {
+    const list = [
+      ranked('tool_failure', { severity: 'high', confidence: 0.95, spans: ['s2'] }),
+      ranked('service_error', { severity: 'medium', confidence: 0.85, spans: ['s2'] }),
+      ranked('timeout', { severity: 'medium', confidence: 0.8, spans: ['s2'] }),
+    ];
+    for (const perm of permutations(list)) {
+      expect(view(reconcileFindings(perm, order))).toEqual([
+        // The timeout explains both and takes the highest severity among them.
+        { type: 'timeout', severity: 'high', by: null },
+        { type: 'tool_failure', severity: 'high', by: 'timeout' },
+        { type: 'service_error', severity: 'medium', by: 'timeout' },
+      ]);
+    }
+    const [top] = reconcileFindings(list, order);
+    expect(top!.finding.evidence.map((e) => e.description)).toEqual(['also reported as tool_failure: tool_failure', 'also reported as service_error: service_error']);
+  });
+
+  it('leaves findings standing when their affected spans do not overlap', () => {
+    const list = [ranked('tool_failure', { severity: 'high', spans: ['s1'] }), ranked('timeout', { severity: 'medium', spans: ['s2'] })];
+    expect(view(reconcileFindings(list, order))).toEqual([
+      { type: 'tool_failure', severity: 'high', by: null },
+      { type: 'timeout', severity: 'medium', by: null },
+    ]);
+  });
+
+  it('does not subsume across unrelated types, even on the same span', () => {
+    const list = [ranked('loop', { spans: ['s1', 's2'] }), ranked('context_overflow', { spans: ['s2'] })];
+    expect(reconcileFindings(list, order).every((r) => r.subsumedBy === null)).toBe(true);
+  });
+
+  it('follows a chain of subsumption up to the finding that stands', () => {
+    // The timeout covers s1 only; the service error it explains also covers s3, where a
+    // tool failure sits that the timeout does not touch.
+    const list = [
+      ranked('timeout', { severity: 'medium', spans: ['s1'] }),
+      ranked('service_error', { severity: 'medium', spans: ['s1', 's3'] }),
+      ranked('tool_failure', { severity: 'low', spans: ['s3'] }),
+    ];
+    expect(view(reconcileFindings(list, order))).toEqual([
+      { type: 'timeout', severity: 'medium', by: null },
+      { type: 'service_error', severity: 'medium', by: 'timeout' },
+      { type: 'tool_failure', severity: 'low', by: 'timeout' },
+    ]);
+  });
+
+  it('has no cycles in its rules', () => {
+    const visit = (type: string, path: readonly string[]): void => {
+      expect(path, `cycle through ${type}`).not.toContain(type);
+      for (const next of SUBSUMES[type] ?? []) visit(next, [...path, type]);
+    };
+    for (const type of Object.keys(SUBSUMES)) visit(type, []);
   });
 });

@@ -204,6 +204,7 @@ export const traceRecord: TraceRecord = {
   truncated: true,
   orphanSpanIds: [minimalSpan.spanId],
   cycleSpanIds: [],
+  detectionIds: ['det-1', 'det-2'],
 };
 
 export const detection: Detection = {
@@ -230,6 +231,7 @@ export const detection: Detection = {
   live: true,
   primary: false,
   detectedAtMs: 1_732_537_005_000,
+  subsumedBy: 'det-0',
 };
 
 export const metrics: TraceMetrics = {

@@ -17,7 +17,7 @@ import {
   parseSchema,
   type SchemaIds,
 } from '../../../src/log/serde/index.js';
-import { traceRecord } from './fixtures.js';
+import { detection, traceRecord } from './fixtures.js';
 
 /** The parts of an Avro schema document the checks below look at. */
 interface SchemaNode {
@@ -129,13 +129,13 @@ describe('local schema ids', () => {
     const ids = Object.fromEntries([...(await loadAllSchemas())].map(([name, type]) => [name, localSchemaId(type)]));
     expect(ids).toEqual({
       'canonical-span': 335699982,
-      detection: 240099251,
+      detection: 982495941,
       feedback: 346098039,
       'raw-event': 306763025,
       'session-record': 160039331,
       'tenant-event': 197185651,
       'trace-metrics': 1882742564,
-      'trace-record': 1679013391,
+      'trace-record': 836491265,
     });
   });
 
@@ -164,6 +164,22 @@ describe('local schema ids', () => {
     const decoded = await codecs.trace.decode(frame(1469380391, old.toBuffer(before)));
     expect(decoded).toMatchObject({ traceId: traceRecord.traceId, revision: 2, digest: traceRecord.digest, truncated: false, orphanSpanIds: [], cycleSpanIds: [] });
     expect(decoded.spans.map((s) => s.spanId)).toEqual(traceRecord.spans.map((s) => s.spanId));
+  });
+
+  it('keep every earlier schema readable: detections and trace records written before subsumption and detection ids still decode', async () => {
+    // 240099251 and 1679013391: tracefold.detections.v1 before subsumed_by, tracefold.traces.v1 before detection_ids.
+    const historic = await loadHistoricSchemas();
+    const oldDetection = historic.find((t) => localSchemaId(t) === 240099251)!;
+    const oldTrace = historic.find((t) => localSchemaId(t) === 1679013391)!;
+    expect(oldDetection).toBeDefined();
+    expect(oldTrace).toBeDefined();
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const currentDetection = (await loadSchema('detection')).fromBuffer((await codecs.detection.encode(detection)).subarray(5)) as Record<string, unknown>;
+    const { subsumed_by: _s, ...detectionBefore } = currentDetection;
+    expect(await codecs.detection.decode(frame(240099251, oldDetection.toBuffer(detectionBefore)))).toEqual({ ...detection, subsumedBy: null });
+    const currentTrace = (await loadSchema('trace-record')).fromBuffer((await codecs.trace.encode(traceRecord)).subarray(5)) as Record<string, unknown>;
+    const { detection_ids: _d, ...traceBefore } = currentTrace;
+    expect(await codecs.trace.decode(frame(1679013391, oldTrace.toBuffer(traceBefore)))).toMatchObject({ traceId: traceRecord.traceId, detectionIds: [] });
   });
 
   it('keep every earlier schema readable: trace metrics written before cost, rates and critical path still decode', async () => {

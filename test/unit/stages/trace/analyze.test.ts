@@ -126,10 +126,14 @@ describe('analyzeWindow: detections', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('marks the first ranked detection, and only it, as primary', () => {
-    const { detections } = analyze(sampleSpans());
-    expect(detections.map((d) => d.detectionType)).toEqual(['tool_failure', 'service_error', 'loop']);
+  it('marks the first standing detection, and only it, as primary; subsumed ones point at what explains them', () => {
+    const { detections, trace } = analyze(sampleSpans());
+    // The failed call's service error explains its tool failure and takes its severity.
+    expect(detections.map((d) => d.detectionType)).toEqual(['service_error', 'loop', 'tool_failure']);
     expect(detections.map((d) => d.primary)).toEqual([true, false, false]);
+    expect(detections.map((d) => d.severity)).toEqual(['high', 'medium', 'high']);
+    expect(detections.map((d) => d.subsumedBy)).toEqual([null, null, detections[0]!.id]);
+    expect(trace.detectionIds).toEqual(detections.map((d) => d.id));
   });
 
   it('fills each detection from its finding and the window', () => {
