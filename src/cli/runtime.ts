@@ -120,6 +120,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         rootSettleMs: config.rootSettleMs,
         windowMaxSpans: config.windowMaxSpans,
         windowMaxBytes: config.windowMaxBytes,
+        liveDetection: config.liveDetection,
         tombstoneRetentionMs: 7 * 86_400_000,
         logger: logger.child({ component: 'trace-stage' }),
       });

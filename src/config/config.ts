@@ -35,6 +35,7 @@ const schema = z.object({
   TRACEFOLD_RATE_LIMIT_SPANS_PER_S: intFrom(0, 1_000_000_000).default(50_000),
   TRACEFOLD_RATE_LIMIT_BURST_SPANS: intFrom(0, 1_000_000_000).default(100_000),
   TRACEFOLD_INGEST_INFLIGHT_BYTES: intFrom(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  TRACEFOLD_LIVE_DETECTION: z.enum(['on', 'off']).default('on'),
   TRACEFOLD_LOG_SYNC: z.enum(['fsync', 'none']).default('fsync'),
   TRACEFOLD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -61,6 +62,8 @@ export interface Config {
   readonly windowMaxSpans: number;
   /** A window holding this many bytes of raw record values closes at once, marked truncated. */
   readonly windowMaxBytes: number;
+  /** Detectors that support it fire while a window is open (live detections). */
+  readonly liveDetection: boolean;
   readonly maxBodyBytes: number;
   /** Per-tenant ingest rate, in spans per second, per ingest process; 0 disables the limit. */
   readonly rateLimitSpansPerSecond: number;
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rootSettleMs: v.TRACEFOLD_ROOT_SETTLE_MS,
     windowMaxSpans: v.TRACEFOLD_WINDOW_MAX_SPANS,
     windowMaxBytes: v.TRACEFOLD_WINDOW_MAX_BYTES,
+    liveDetection: v.TRACEFOLD_LIVE_DETECTION === 'on',
     maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,
     rateLimitSpansPerSecond: v.TRACEFOLD_RATE_LIMIT_SPANS_PER_S,
     rateLimitBurstSpans: v.TRACEFOLD_RATE_LIMIT_BURST_SPANS,

@@ -25,6 +25,18 @@ export interface Finding {
 
 export type DetectFn = (trace: SemanticTrace) => readonly Finding[];
 
+/**
+ * What lets a detector fire while the run is live. The trace stage keeps, per open window
+ * and detector, the spans for which `relevant` is true (a bounded number, in RocksDB) and
+ * runs the detector's own `detect` over them each time one arrives; a finding whose
+ * fingerprint it has not reported yet goes out at once as a live detection. Only detectors
+ * whose findings need nothing beyond their relevant spans opt in, so the live finding is the
+ * one the closed window will find again, under the same id.
+ */
+export interface LiveSupport {
+  relevant(span: SemanticSpan): boolean;
+}
+
 export interface DetectorModule<C> {
   /** Stable id, also the default detection type prefix. */
   readonly id: string;
@@ -33,12 +45,15 @@ export interface DetectorModule<C> {
   readonly configSchema: z.ZodType<C>;
   readonly defaults: C;
   create(config: C): DetectFn;
+  /** Present when the detector can fire on a live window (see LiveSupport). */
+  readonly live?: LiveSupport;
 }
 
 export interface Detector {
   readonly id: string;
   readonly version: number;
   readonly detect: DetectFn;
+  readonly live?: LiveSupport;
 }
 
 export function clamp01(x: number): number {

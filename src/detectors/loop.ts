@@ -46,6 +46,7 @@ export const loopDetector: DetectorModule<LoopConfig> = {
   version: 1,
   configSchema,
   defaults: { minRepeats: 3 },
+  live: { relevant: (span) => span.operation === 'execute_tool' && span.toolName !== null },
   create(config) {
     return (trace) => {
       const groups = new Map<string, SemanticSpan[]>();

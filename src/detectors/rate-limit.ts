@@ -51,6 +51,7 @@ export const rateLimitDetector: DetectorModule<RateLimitConfig> = {
   version: 1,
   configSchema,
   defaults: { minOccurrences: 1, highSeverityAt: 3 },
+  live: { relevant: (span) => span.isError && span.errorMessage !== null },
   create(config) {
     return (trace) => {
       const byId = new Map(trace.spans.map((s) => [s.spanId, s]));

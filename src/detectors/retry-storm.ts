@@ -39,6 +39,8 @@ export const retryStormDetector: DetectorModule<RetryStormConfig> = {
   version: 1,
   configSchema,
   defaults: { minConsecutiveFailures: 3 },
+  // Successful calls matter too: they end a run of failures.
+  live: { relevant: (span) => span.operation === 'execute_tool' },
   create(config) {
     return (trace) => {
       const byId = new Map(trace.spans.map((s) => [s.spanId, s]));

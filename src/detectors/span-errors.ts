@@ -20,6 +20,8 @@ export const spanErrorsDetector: DetectorModule<SpanErrorsConfig> = {
   version: 1,
   configSchema,
   defaults: { includeUnclassified: false },
+  // One failing span is the whole evidence.
+  live: { relevant: (span) => span.isError },
   create(config) {
     return (trace) => {
       const findings: Finding[] = [];

@@ -16,6 +16,8 @@ export const HEADER = {
   revision: 'tf-revision',
   pipeline: 'tf-pipeline',
   reason: 'tf-reason',
+  /** '1' on a detection fired while its window was open. */
+  live: 'tf-live',
 } as const;
 
 export function traceKey(tenantId: string, traceId: string): Buffer {

@@ -182,6 +182,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         () => stats.lateSpansDeadLettered,
       );
       observedCounter('tracefold_trace_detections_emitted_total', 'Detections emitted by the trace stage', () => stats.detectionsEmitted);
+      observedCounter(
+        'tracefold_trace_live_detections_emitted_total',
+        'Detections the trace stage emitted while their window was open (also in detections_emitted)',
+        () => stats.liveDetectionsEmitted,
+      );
       observedCounter('tracefold_trace_windows_failed_total', 'Traces whose analysis failed, sent to the dead-letter topic', () => stats.windowsFailed);
     },
 

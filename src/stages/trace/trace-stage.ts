@@ -24,10 +24,13 @@ import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
 import type { CanonicalSpan } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
-import { analyzeWindow, type TraceOutputs } from './analyze.js';
+import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
+import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
+import { isLiveRelevant, liveStep, parseLiveState, serializeLiveState } from './live.js';
 import {
   expiryKey,
   expiryRange,
+  liveKey,
   parseExpiryKey,
   positionKey,
   spanKey,
@@ -57,6 +60,8 @@ export interface TraceStageOptions {
   readonly latenessHorizonMs: number;
   /** How long a forgotten trace's revision number is remembered (the raw topic's retention). */
   readonly tombstoneRetentionMs: number;
+  /** Run detectors that support it on open windows (live.ts); default true. */
+  readonly liveDetection?: boolean;
   readonly logger: Logger;
   /** Wall clock, injectable for tests. */
   readonly now?: () => number;
@@ -101,6 +106,8 @@ export interface TraceStageStats {
   windowsClosed: number;
   lateSpansDeadLettered: number;
   detectionsEmitted: number;
+  /** Of detectionsEmitted, those fired while their window was open. */
+  liveDetectionsEmitted: number;
   /** Windows whose analysis or encoding failed; each is on the dead-letter topic. */
   windowsFailed: number;
 }
@@ -121,14 +128,18 @@ export class TraceStage {
     windowsClosed: 0,
     lateSpansDeadLettered: 0,
     detectionsEmitted: 0,
+    liveDetectionsEmitted: 0,
     windowsFailed: 0,
   };
+  /** The detectors that can fire on open windows; empty when live detection is off. */
+  private readonly liveDetectors: readonly Detector[];
 
   constructor(private readonly options: TraceStageOptions) {
     this.now = options.now ?? Date.now;
     this.rootSettleMs = options.rootSettleMs ?? WINDOW_DEFAULTS.rootSettleMs;
     this.windowMaxSpans = options.windowMaxSpans ?? WINDOW_DEFAULTS.windowMaxSpans;
     this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
+    this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
   }
 
   async start(): Promise<void> {
@@ -227,6 +238,7 @@ export class TraceStage {
       if (ids === null) continue;
       const ref = traceRef(ids.tenantId, ids.traceId);
       keys.push(windowKey(batch.partition, ref));
+      if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
       const spanId = record.headers[HEADER.spanId];
       if (spanId !== undefined) keys.push(spanKey(batch.partition, ref, spanId));
     }
@@ -333,6 +345,7 @@ export class TraceStage {
     work.store.put(key, record.value);
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
     if ((meta.rootArrivalMs ?? null) === null && (await this.isRoot(record))) meta.rootArrivalMs = record.timestamp;
+    if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, record.value, record.timestamp);
     meta.deadlineMs = this.deadlineOf(meta);
     if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
       // The size cap: close now, at this record's stream time, marked truncated.
@@ -342,6 +355,33 @@ export class TraceStage {
       return;
     }
     this.writeMeta(work, ref, meta, previousDeadline);
+  }
+
+  /**
+   * Runs the live detectors over the span just stored; what they find goes out with this
+   * unit, flagged live, under the id the closed window's detection will have.
+   */
+  private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, value: Buffer, timestampMs: number): Promise<void> {
+    const event = await this.options.codecs.rawEvent.decode(value);
+    if (event.type !== 'span') return;
+    const span = toSemanticSpan(event.span);
+    if (!isLiveRelevant(this.liveDetectors, span)) return;
+    const key = liveKey(work.partition, ref);
+    const state = parseLiveState(await work.store.get(key));
+    const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
+    const found = liveStep(state, span, this.liveDetectors, trace);
+    work.store.put(key, serializeLiveState(state));
+    if (found.length === 0) return;
+    const { codecs, pipelineVersion } = this.options;
+    const ids = { tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision, pipelineVersion };
+    const headers = { [HEADER.revision]: String(meta.revision), [HEADER.pipeline]: pipelineVersion, [HEADER.live]: '1' };
+    for (const f of found) {
+      const detection = toDetection(ids, f, { live: true, primary: false, subsumedBy: null, detectedAtMs: timestampMs });
+      const encoded = await codecs.detection.encode(detection);
+      work.outputs.push({ topic: TOPICS.detections, record: { key: traceKey(meta.tenantId, meta.traceId), value: encoded, headers, timestamp: timestampMs } });
+    }
+    this.stats.detectionsEmitted += found.length;
+    this.stats.liveDetectionsEmitted += found.length;
   }
 
   /** The open window's next deadline: the inactivity gap, or the root's settle time if sooner. */
@@ -388,6 +428,7 @@ export class TraceStage {
     if (meta === null) return;
     const { gte, lt } = spanRange(work.partition, ref);
     work.store.delRange(gte, lt);
+    work.store.del(liveKey(work.partition, ref));
     const lastArrivalMs = Math.max(meta.lastArrivalMs, timestampMs);
     const reset: WindowMeta = {
       ...meta,
@@ -499,6 +540,8 @@ export class TraceStage {
       });
     }
     const previousDeadline = meta.deadlineMs;
+    // What fired live is settled by the outputs above; a reopened revision starts afresh.
+    work.store.del(liveKey(work.partition, ref));
     if (capped) {
       // The capped revision is final: its spans go, so the next revision starts empty.
       const { gte, lt } = spanRange(work.partition, ref);

@@ -47,11 +47,12 @@ describe('createMetrics', () => {
 
   it('reads the trace stage counters at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, windowsFailed: 0 };
+    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, liveDetectionsEmitted: 2, windowsFailed: 0 };
     metrics.observeTraceStage(stats);
     let read = samples(await metrics.registry.metrics());
     expect(read.get('tracefold_trace_spans_assembled_total')).toBe(7);
     expect(read.get('tracefold_trace_windows_closed_total')).toBe(2);
+    expect(read.get('tracefold_trace_live_detections_emitted_total')).toBe(2);
     stats.spansAssembled = 12;
     stats.lateSpansDeadLettered = 4;
     read = samples(await metrics.registry.metrics());

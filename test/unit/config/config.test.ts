@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       rootSettleMs: 5000,
       windowMaxSpans: 10_000,
       windowMaxBytes: 64 * 1024 * 1024,
+      liveDetection: true,
       maxBodyBytes: 10 * 1024 * 1024,
       rateLimitSpansPerSecond: 50_000,
       rateLimitBurstSpans: 100_000,
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
     ['a short admin token', { TRACEFOLD_ADMIN_TOKEN: 'short' }, 'TRACEFOLD_ADMIN_TOKEN'],
     ['a short JWT secret', { TRACEFOLD_JWT_SECRET: 'x'.repeat(31) }, 'TRACEFOLD_JWT_SECRET'],
     ['a bad log sync mode', { TRACEFOLD_LOG_SYNC: 'sometimes' }, 'TRACEFOLD_LOG_SYNC'],
+    ['a bad live detection switch', { TRACEFOLD_LIVE_DETECTION: 'yes' }, 'TRACEFOLD_LIVE_DETECTION'],
   ])('rejects %s, naming the variable', (_label, env, key) => {
     const problems = problemsOf(env);
     expect(namedKeys(problems)).toEqual([key]);
@@ -93,6 +95,10 @@ describe('loadConfig', () => {
   it('reads the window limits', () => {
     const config = loadConfig({ TRACEFOLD_ROOT_SETTLE_MS: '0', TRACEFOLD_WINDOW_MAX_SPANS: '500', TRACEFOLD_WINDOW_MAX_BYTES: '1048576' });
     expect(config).toMatchObject({ rootSettleMs: 0, windowMaxSpans: 500, windowMaxBytes: 1_048_576 });
+  });
+
+  it('turns live detection off', () => {
+    expect(loadConfig({ TRACEFOLD_LIVE_DETECTION: 'off' }).liveDetection).toBe(false);
   });
 
   it('quotes the bad value and explains the rule', () => {

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { createDetectors } from '../../../../src/detectors/registry.js';
+import type { CanonicalSpan } from '../../../../src/model/span.js';
+import { toSemanticSpan } from '../../../../src/semantic/mapper.js';
+import { analyzeWindow, detectionId } from '../../../../src/stages/trace/analyze.js';
+import { LIVE_SPANS_PER_DETECTOR, liveStep, parseLiveState, serializeLiveState, type LiveState } from '../../../../src/stages/trace/live.js';
+import { canonicalSpan, type SpanInit } from '../../semantic/fixtures.js';
+
+const MS = 1_000_000n;
+const T0 = 1_700_000_000_000n * MS;
+const TRACE = { tenantId: 'acme', traceId: 'trace-live', serviceName: 'svc' };
+const detectors = createDetectors();
+
+function tool(spanId: string, startMs: number, init: SpanInit = {}): CanonicalSpan {
+  return canonicalSpan({
+    tenantId: 'acme',
+    traceId: 'trace-live',
+    spanId,
+    parentSpanId: 'root',
+    name: 'execute_tool search',
+    start: T0 + BigInt(startMs) * MS,
+    end: T0 + BigInt(startMs + 10) * MS,
+    attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': '{"q":"refunds"}' },
+    ...init,
+  });
+}
+
+/** Feeds spans one by one, through a serialised state as the stage keeps it. */
+function feed(spans: readonly CanonicalSpan[]) {
+  let state: LiveState = parseLiveState(null);
+  const fired: { after: string; type: string; fingerprint: string; detectorId: string; version: number }[] = [];
+  for (const span of spans) {
+    for (const f of liveStep(state, toSemanticSpan(span), detectors, TRACE)) {
+      fired.push({ after: span.spanId, type: f.finding.detectionType, fingerprint: f.finding.fingerprint, detectorId: f.detectorId, version: f.detectorVersion });
+    }
+    state = parseLiveState(serializeLiveState(state));
+  }
+  return { fired, state };
+}
+
+describe('live detection', () => {
+  it('fires a loop on the call that completes it, and only once', () => {
+    const { fired } = feed([tool('t1', 10), tool('t2', 20), tool('t3', 30), tool('t4', 40)]);
+    expect(fired.map((f) => [f.after, f.type])).toEqual([['t3', 'loop']]);
+  });
+
+  it('fires a failing call as soon as it arrives', () => {
+    const { fired } = feed([tool('ok', 10, { attributes: { 'gen_ai.tool.name': 'fetch' } }), tool('bad', 20, { status: { code: 2, message: 'ENOENT' } })]);
+    expect(fired.map((f) => [f.after, f.type])).toEqual([['bad', 'tool_failure']]);
+  });
+
+  it('gives a live finding the id the closed window gives the same finding', () => {
+    const spans = [tool('t1', 10), tool('t2', 20), tool('t3', 30), tool('bad', 40, { status: { code: 2, message: 'boom' } })];
+    const { fired } = feed(spans);
+    const final = analyzeWindow(
+      { tenantId: 'acme', traceId: 'trace-live', revision: 3, closeReason: 'analyze', closeRequestId: '', closedAtMs: 1, spans },
+      detectors,
+      'p',
+    );
+    const liveIds = fired.map((f) =>
+      detectionId('acme', 'trace-live', 3, { detectorId: f.detectorId, detectorVersion: f.version, finding: { fingerprint: f.fingerprint } as never }),
+    );
+    expect(liveIds).toHaveLength(2);
+    for (const id of liveIds) expect(final.trace.detectionIds).toContain(id);
+  });
+
+  it('keeps nothing for spans no live detector reads', () => {
+    const chat = canonicalSpan({ spanId: 'c', attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' } });
+    const { state } = feed([chat]);
+    expect(state).toEqual({ spans: {}, reported: {} });
+  });
+
+  it('replaces a re-sent span instead of counting it twice', () => {
+    const { fired, state } = feed([tool('t1', 10), tool('t2', 20), tool('t2', 20), tool('t2', 20)]);
+    expect(fired).toEqual([]);
+    expect(state.spans.loop!.map((s) => s.spanId)).toEqual(['t1', 't2']);
+  });
+
+  it('holds a bounded number of spans per detector, then leaves the rest to the close', () => {
+    const spans = Array.from({ length: LIVE_SPANS_PER_DETECTOR + 10 }, (_, i) =>
+      tool(`t${i}`, i * 10, { attributes: { 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': `{"q":${i}}` } }),
+    );
+    const { state } = feed(spans);
+    expect(state.spans.loop).toHaveLength(LIVE_SPANS_PER_DETECTOR);
+  });
+
+  it('shortens long texts to their head and tail', () => {
+    const long = 'a'.repeat(10_000) + 'END';
+    const { state } = feed([tool('t1', 10, { attributes: { 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': long } })]);
+    const kept = state.spans.loop![0]!.toolArguments as string;
+    expect(kept.length).toBeLessThan(long.length);
+    expect(kept.endsWith('END')).toBe(true);
+  });
+});
