@@ -11,6 +11,7 @@
  * than absolute rates do.
  */
 import os from 'node:os';
+import { runDetectionBench } from './detection.js';
 import { runEmbeddedLogBench } from './embedded-log.js';
 import { runIngestFormatsBench } from './ingest-formats.js';
 import { runIngestToDetectionsBench } from './ingest-to-detections.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'embedded-log', run: runEmbeddedLogBench },
   { name: 'serde', run: runSerdeBench },
   { name: 'trace-stage', run: runTraceStageBench },
+  { name: 'detection', run: runDetectionBench },
 ];
 
 /** Need a Kafka broker; run only with --kafka. */
