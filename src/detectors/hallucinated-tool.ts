@@ -3,21 +3,24 @@
  * a tool name (or misspelt one), so the call fails or, worse, reaches a tool the agent was
  * not meant to have.
  *
- * Signals: the tools an agent declares, read from what the semantic span carries: a
- * `tools`, `available_tools` or `functions` list (names, or objects with `name` or
- * `function.name`) at the top level of the agent's state JSON, or of the prompt JSON of
- * its chat calls (a request body sent as input.value). A tool call of that agent whose
- * name is not in the list is a finding, one per agent and tool. An agent with no
- * declaration yields no detection.
+ * Signals: the tools an agent declares, read from what the semantic span carries: the
+ * span's `declaredTools` (the mapper reads gen_ai.tool.definitions, gen_ai.agent.tools and
+ * llm.tools, flattened OpenInference llm.tools.N.tool.json_schema included), and a `tools`,
+ * `available_tools` or `functions` list (names, or objects with `name` or `function.name`)
+ * at the top level of the agent's state JSON, or of the prompt JSON of its chat calls (a
+ * request body sent as input.value). All declarations of an agent's spans are merged. A
+ * tool call of that agent whose name is not in the list is a finding, one per agent and
+ * tool. An agent with no declaration yields no detection.
  *
  * Thresholds: none beyond the declaration; names compare case-insensitively, and a span
  * named "execute_tool <name>" is read as <name>. `ignoreTools` lists tools never reported
  * (framework built-ins such as hand-off functions).
  *
- * Blind spots: declarations in span attributes (gen_ai.tool.definitions,
- * gen_ai.agent.tools, llm.tools) are not on the semantic span yet, so most traces carry
- * no declaration and this detector stays silent on them; tools declared for the whole
- * run rather than per agent are only seen when an agent's own spans carry them.
+ * Blind spots: tools declared for the whole run rather than per agent (say on a root span
+ * without an agent) are only seen when an agent's own spans carry them; an agent whose
+ * spans declare only part of its tools (one chat call with a narrowed tool list) has the
+ * rest reported; a declared tool called with the wrong arguments is not this detector's
+ * concern.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -73,7 +76,7 @@ export function declaredTools(json: string | null): string[] | null {
 
 export const hallucinatedToolDetector: DetectorModule<HallucinatedToolConfig> = {
   id: 'hallucinated_tool',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { ignoreTools: [] },
   create(config) {
@@ -84,8 +87,7 @@ export const hallucinatedToolDetector: DetectorModule<HallucinatedToolConfig> = 
       for (const span of trace.spans) {
         const agent = agentOf(span, byId);
         if (agent === null) continue;
-        for (const source of [span.state, span.operation === 'chat' ? span.prompt : null]) {
-          const names = declaredTools(source);
+        for (const names of [span.declaredTools, declaredTools(span.state), declaredTools(span.operation === 'chat' ? span.prompt : null)]) {
           if (names === null) continue;
           const set = declared.get(agent) ?? new Set<string>();
           for (const n of names) set.add(normaliseTool(n));

@@ -16,6 +16,8 @@ import { hallucinatedToolDetector } from './hallucinated-tool.js';
 import { contextOverflowDetector } from './context-overflow.js';
 import { tokenExplosionDetector } from './token-explosion.js';
 import { rateLimitDetector } from './rate-limit.js';
+import { personaDriftDetector } from './persona-drift.js';
+import { derailmentDetector } from './derailment.js';
 
 // Each module has its own config type; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,6 +35,8 @@ const MODULES: readonly DetectorModule<any>[] = [
   contextOverflowDetector,
   tokenExplosionDetector,
   rateLimitDetector,
+  personaDriftDetector,
+  derailmentDetector,
 ];
 
 /**
@@ -57,7 +61,7 @@ export function createDetectors(overrides: Readonly<Record<string, unknown>> = {
       const issue = parsed.error.issues[0]!;
       throw new Error(`detector ${module.id}: ${issue.path.join('.')}: ${issue.message}`);
     }
-    return { id: module.id, version: module.version, detect: module.create(parsed.data) };
+    return { id: module.id, version: module.version, detect: module.create(parsed.data), ...(module.live === undefined ? {} : { live: module.live }) };
   });
 }
 

@@ -8,7 +8,7 @@ import type { AnyValue, CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
 import type { Operation, SemanticSpan, SemanticTrace } from './semantic-span.js';
 
-export const MAPPER_VERSION = 2;
+export const MAPPER_VERSION = 3;
 
 /** Token counts above this are treated as absent. */
 const MAX_TOKEN_COUNT = 1_000_000_000;
@@ -28,6 +28,16 @@ const KEYS = {
     'openclaw.agent.name',
   ],
   agentId: ['gen_ai.agent.id', 'agent.id'],
+  // crewai.agent.role is a short name ("Researcher") and stays an agent-name key above.
+  agentRole: [
+    'gen_ai.agent.description',
+    'agent.role',
+    'agent.description',
+    'crewai.agent.goal',
+    'crewai.agent.backstory',
+    'gen_ai.system_instructions',
+  ],
+  declaredTools: ['gen_ai.tool.definitions', 'gen_ai.agent.tools', 'llm.tools'],
   model: ['gen_ai.request.model', 'gen_ai.response.model', 'llm.model_name'],
   provider: ['gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system'],
   inputTokens: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt'],
@@ -75,13 +85,28 @@ class AttributeIndex {
     this.layers = mostSpecificFirst.map((list) => new Map(list.map((kv) => [kv.key, kv.value])));
   }
   first(keys: readonly string[]): AnyValue | undefined {
+    return this.entry(keys)?.value;
+  }
+  entry(keys: readonly string[]): { key: string; value: AnyValue } | undefined {
     for (const layer of this.layers) {
       for (const key of keys) {
         const value = layer.get(key);
-        if (value !== undefined && value.type !== 'empty') return value;
+        if (value !== undefined && value.type !== 'empty') return { key, value };
       }
     }
     return undefined;
+  }
+  /** Values of keys matching `pattern` in the most specific layer that has any, by the pattern's first group as a number. */
+  indexed(pattern: RegExp): AnyValue[] {
+    for (const layer of this.layers) {
+      const found: [number, AnyValue][] = [];
+      for (const [key, value] of layer) {
+        const m = pattern.exec(key);
+        if (m !== null && value.type !== 'empty') found.push([Number(m[1]), value]);
+      }
+      if (found.length > 0) return found.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    }
+    return [];
   }
   text(keys: readonly string[]): string | null {
     const value = this.first(keys);
@@ -102,6 +127,91 @@ class AttributeIndex {
     // would pass the range of exact numbers.
     return Number.isFinite(n) && n >= 0 && n <= MAX_TOKEN_COUNT ? Math.round(n) : null;
   }
+}
+
+/** Parses JSON text that looks like an object or array; anything else is returned as is. */
+function parseMaybeJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const t = value.trim();
+  if (!t.startsWith('{') && !t.startsWith('[')) return value;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** Text parts of a message list (`[{type:"text",content}]`, `[{role,parts}]`, `[{role,content}]`), joined. */
+function messageText(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (value.trim() !== '') out.push(value.trim());
+  } else if (Array.isArray(value)) {
+    for (const item of value) messageText(item, out);
+  } else if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    // Non-text parts (tool calls, images) carry no role text.
+    if (typeof record.type === 'string' && record.type !== 'text') return out;
+    for (const key of ['content', 'text', 'parts']) messageText(record[key], out);
+  }
+  return out;
+}
+
+function agentRoleOf(attrs: AttributeIndex): string | null {
+  const found = attrs.entry(KEYS.agentRole);
+  if (found === undefined) return null;
+  const plain = toPlain(found.value);
+  if (found.key !== 'gen_ai.system_instructions') {
+    return typeof plain === 'string' ? plain : JSON.stringify(plain);
+  }
+  const parsed = parseMaybeJson(plain);
+  if (typeof parsed === 'string') return parsed;
+  const parts = messageText(parsed);
+  return parts.length > 0 ? parts.join('\n') : null;
+}
+
+/**
+ * A tool name from a declaration entry: a name, `{name}`, `{function:{name}}`, or an
+ * OpenInference `{tool:{json_schema}}`. A JSON schema is a document, never a bare name.
+ */
+function declaredToolName(entry: unknown, bareNameAllowed = true): string | null {
+  const value = parseMaybeJson(entry);
+  if (typeof value === 'string') return bareNameAllowed && value.trim() !== '' ? value.trim() : null;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const record = value as Record<string, unknown>;
+  if (typeof record.name === 'string') return record.name;
+  for (const key of ['function', 'tool', 'json_schema']) {
+    if (record[key] !== undefined) {
+      const name = declaredToolName(record[key], key !== 'json_schema');
+      if (name !== null) return name;
+    }
+  }
+  return null;
+}
+
+/**
+ * Declared tool names, in order, without repeats. An explicitly empty list declares no tools
+ * ([]); entries none of which yield a name say nothing (null), so an unknown format never
+ * makes every call look undeclared.
+ */
+function declaredToolsOf(attrs: AttributeIndex): string[] | null {
+  const entries: unknown[] = [];
+  let explicitlyEmpty = false;
+  const found = attrs.first(KEYS.declaredTools);
+  if (found !== undefined) {
+    const list = parseMaybeJson(toPlain(found));
+    if (Array.isArray(list)) {
+      if (list.length === 0) explicitlyEmpty = true;
+      entries.push(...(list as unknown[]));
+    } else {
+      entries.push(list);
+    }
+  }
+  // OpenInference flattens the list: llm.tools.0.tool.json_schema, llm.tools.1.tool.json_schema, …
+  const schemas = attrs.indexed(/^llm\.tools\.(\d+)\.tool\.json_schema$/).map((v) => ({ json_schema: toPlain(v) }));
+  entries.push(...schemas);
+  const names = [...new Set(entries.map((e) => declaredToolName(e)).filter((n): n is string => n !== null))];
+  if (names.length > 0) return names;
+  return explicitlyEmpty && entries.length === 0 ? [] : null;
 }
 
 function operationOf(attrs: AttributeIndex, span: CanonicalSpan, toolName: string | null): Operation {
@@ -144,11 +254,13 @@ export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
     operation,
     agentName: attrs.text(KEYS.agentName),
     agentId: attrs.text(KEYS.agentId),
+    agentRole: agentRoleOf(attrs),
     model: attrs.text(KEYS.model),
     provider: attrs.text(KEYS.provider),
     inputTokens: attrs.count(KEYS.inputTokens),
     outputTokens: attrs.count(KEYS.outputTokens),
     cachedInputTokens: attrs.count(KEYS.cachedInputTokens),
+    declaredTools: declaredToolsOf(attrs),
     toolName: isTool ? (toolName ?? span.name) : toolName,
     toolArguments: isTool ? attrs.text(KEYS.toolArguments) : null,
     toolResult: isTool ? attrs.text(KEYS.toolResult) : null,

@@ -13,11 +13,15 @@ export interface SemanticSpan {
   readonly operation: Operation;
   readonly agentName: string | null;
   readonly agentId: string | null;
+  /** The agent's declared role, persona or goal, as text. */
+  readonly agentRole: string | null;
   readonly model: string | null;
   readonly provider: string | null;
   readonly inputTokens: number | null;
   readonly outputTokens: number | null;
   readonly cachedInputTokens: number | null;
+  /** Tool names the span declares as available (tool definitions), null when it declares none. */
+  readonly declaredTools: readonly string[] | null;
   readonly toolName: string | null;
   /** Tool arguments as text, as the producer sent them. */
   readonly toolArguments: string | null;

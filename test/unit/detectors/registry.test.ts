@@ -11,6 +11,13 @@ describe('createDetectors', () => {
     expect(Object.fromEntries(detectors.map((d) => [d.id, d.version]))).toEqual(detectorVersions());
   });
 
+  it('registers the text detectors at version 1 with their defaults accepted', () => {
+    const versions = detectorVersions();
+    expect(versions).toMatchObject({ persona_drift: 1, derailment: 1, hallucinated_tool: 2 });
+    expect(() => createDetectors({ persona_drift: {}, derailment: {} })).not.toThrow();
+    expect(() => createDetectors({ derailment: { maxSeenShare: -1 } })).toThrow(/detector derailment: maxSeenShare:/);
+  });
+
   it('rejects a bad override, naming the detector and the field', () => {
     expect(() => createDetectors({ loop: { minRepeats: 1 } })).toThrow(/detector loop: minRepeats:/);
     expect(() => createDetectors({ loop: { minRepeats: 2.5 } })).toThrow(/detector loop: minRepeats:/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serviceNameOf, toSemanticSpan, toSemanticTrace } from '../../../src/semantic/mapper.js';
+import type { AnyValue } from '../../../src/model/span.js';
 import { canonicalSpan, double, empty, exceptionEvent, int, kvlist, text } from './fixtures.js';
 
 describe('toSemanticSpan: current OTel GenAI conventions', () => {
@@ -399,5 +400,109 @@ describe('toSemanticTrace', () => {
     const spans = [canonicalSpan({ spanId: 'b', start: 2n }), canonicalSpan({ spanId: 'a', start: 1n })];
     toSemanticTrace('t', 'tr', spans);
     expect(spans.map((s) => s.spanId)).toEqual(['b', 'a']);
+  });
+});
+
+describe('toSemanticSpan: agent role', () => {
+  it.each(['gen_ai.agent.description', 'agent.role', 'agent.description', 'crewai.agent.goal', 'crewai.agent.backstory', 'gen_ai.system_instructions'])(
+    'reads the role from %s',
+    (key) => {
+      expect(toSemanticSpan(canonicalSpan({ attributes: { [key]: 'Verify every figure against a source.' } })).agentRole).toBe(
+        'Verify every figure against a source.',
+      );
+    },
+  );
+
+  it('prefers the agent description over the goal, the backstory and the system instructions', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'gen_ai.system_instructions': 'You are helpful.',
+          'crewai.agent.backstory': 'A veteran.',
+          'crewai.agent.goal': 'Find sources.',
+          'gen_ai.agent.description': 'Researches sources.',
+        },
+      }),
+    );
+    expect(s.agentRole).toBe('Researches sources.');
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'crewai.agent.backstory': 'A veteran.', 'crewai.agent.goal': 'Find sources.' } })).agentRole).toBe(
+      'Find sources.',
+    );
+  });
+
+  it('keeps crewai.agent.role as the agent name, not the role text', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'crewai.agent.role': 'Researcher', 'crewai.agent.goal': 'Find sources.' } }));
+    expect(s.agentName).toBe('Researcher');
+    expect(s.agentRole).toBe('Find sources.');
+  });
+
+  it('joins the text parts of system instructions given as a JSON message list', () => {
+    const parts = JSON.stringify([
+      { type: 'text', content: 'You are the verifier.' },
+      { type: 'image', uri: 'x' },
+      { type: 'text', content: 'Check every number.' },
+    ]);
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.system_instructions': parts } })).agentRole).toBe(
+      'You are the verifier.\nCheck every number.',
+    );
+    const messages = JSON.stringify([{ role: 'system', parts: [{ type: 'text', content: 'Write code.' }] }, { role: 'system', content: 'Be brief.' }]);
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.system_instructions': messages } })).agentRole).toBe('Write code.\nBe brief.');
+  });
+
+  it('leaves the role null when none is declared', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.agent.name': 'writer' } })).agentRole).toBeNull();
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.system_instructions': '[]' } })).agentRole).toBeNull();
+  });
+});
+
+describe('toSemanticSpan: declared tools', () => {
+  const arrayOf = (...values: AnyValue[]): AnyValue => ({ type: 'array', values });
+
+  it.each(['gen_ai.tool.definitions', 'gen_ai.agent.tools', 'llm.tools'])('reads a JSON list of names and objects from %s', (key) => {
+    const tools = JSON.stringify(['web_search', { name: 'read_url' }, { type: 'function', function: { name: 'run_code' } }, 42]);
+    expect(toSemanticSpan(canonicalSpan({ attributes: { [key]: tools } })).declaredTools).toEqual(['web_search', 'read_url', 'run_code']);
+  });
+
+  it('reads an OTLP array of names, JSON strings and kvlists', () => {
+    const s = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'gen_ai.tool.definitions': arrayOf(
+            text('web_search'),
+            text('{"type":"function","function":{"name":"read_url"}}'),
+            kvlist({ name: 'run_code', description: 'Runs Python' }),
+          ),
+        },
+      }),
+    );
+    expect(s.declaredTools).toEqual(['web_search', 'read_url', 'run_code']);
+  });
+
+  it('reads OpenInference tool schemas, listed and flattened (llm.tools.N.tool.json_schema)', () => {
+    const schema = (name: string) => JSON.stringify({ type: 'function', function: { name, parameters: {} } });
+    const flattened = toSemanticSpan(
+      canonicalSpan({
+        attributes: {
+          'llm.tools.1.tool.json_schema': schema('read_url'),
+          'llm.tools.0.tool.json_schema': schema('web_search'),
+          'llm.tools.10.tool.json_schema': JSON.stringify({ name: 'calculator' }),
+          'llm.tools.2.tool.json_schema': 'not json',
+        },
+      }),
+    );
+    expect(flattened.declaredTools).toEqual(['web_search', 'read_url', 'calculator']);
+    const listed = toSemanticSpan(canonicalSpan({ attributes: { 'llm.tools': JSON.stringify([{ tool: { json_schema: schema('web_search') } }]) } }));
+    expect(listed.declaredTools).toEqual(['web_search']);
+  });
+
+  it('prefers gen_ai.tool.definitions and drops repeats', () => {
+    const s = toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.tool.definitions': '["a","b","a"]', 'llm.tools': '["c"]' } }));
+    expect(s.declaredTools).toEqual(['a', 'b']);
+  });
+
+  it('is null without a declaration or with entries it cannot read, [] for an explicitly empty list', () => {
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat' } })).declaredTools).toBeNull();
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.tool.definitions': '[{"description":"x"}]' } })).declaredTools).toBeNull();
+    expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.tool.definitions': '[]' } })).declaredTools).toEqual([]);
   });
 });
