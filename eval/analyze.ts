@@ -1,0 +1,34 @@
+/**
+ * Runs a payload through the trace stage's analysis path without Kafka or RocksDB: the
+ * project's OTLP/HTTP JSON decoder, then analyzeWindow with the registered detectors.
+ * Deterministic: the decode time and close time are fixed.
+ */
+import type { Detector } from '../src/detectors/detector.js';
+import { decodeOtlpJson } from '../src/ingest/otlp/json.js';
+import type { Detection } from '../src/model/outputs.js';
+import { analyzeWindow } from '../src/stages/trace/analyze.js';
+import type { OtlpRequest } from './otlp.js';
+
+export const EVAL_TENANT = 'eval';
+const FIXED_MS = 1_704_067_200_000;
+
+export function analyzeRequest(body: OtlpRequest, detectors: readonly Detector[], pipelineVersion: string): Detection[] {
+  const { spans, rejected } = decodeOtlpJson(body, { tenantId: EVAL_TENANT, receivedAtMs: FIXED_MS });
+  if (rejected.length > 0) throw new Error(`decoder rejected ${rejected.length} span(s): ${rejected[0]!.path}: ${rejected[0]!.reason}`);
+  if (spans.length === 0) return [];
+  const traceId = spans[0]!.traceId;
+  const { detections } = analyzeWindow(
+    {
+      tenantId: EVAL_TENANT,
+      traceId,
+      revision: 1,
+      closeReason: 'root_settled',
+      closeRequestId: '',
+      closedAtMs: FIXED_MS,
+      spans,
+    },
+    detectors,
+    pipelineVersion,
+  );
+  return [...detections];
+}
