@@ -36,7 +36,7 @@ export function evaluate(dir: string, cleanRuns = DEFAULT_CLEAN_RUNS, seed = DEF
     const converted = convertRun(run, subset, id);
     const detections = analyzeRequest(converted.request, detectors, version);
     wwDetections.push(detections);
-    scores.push(scoreRun(id, subset, run.mistake_agent, run.mistake_step, predict(detections, converted.stepSpanIds)));
+    scores.push(scoreRun(id, subset, run.mistake_agent, run.mistake_step, predict(detections, converted.stepSpanIds, converted.childSteps)));
     mostTurns.push(scoreRun(id, subset, run.mistake_agent, run.mistake_step, mostTurnsBaseline(converted.turns)));
     firstStep.push(scoreRun(id, subset, run.mistake_agent, run.mistake_step, firstStepBaseline(converted.turns)));
   }

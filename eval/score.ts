@@ -37,11 +37,18 @@ export const NO_PREDICTION: Prediction = { detectorId: null, detectionType: null
 
 export type PredictionSource = Pick<Detection, 'primary' | 'detectorId' | 'detectionType' | 'agent' | 'affectedSpanIds'>;
 
-/** The primary detection's agent and the earliest history step among its affected spans. */
-export function predict(detections: readonly PredictionSource[], stepSpanIds: readonly string[]): Prediction {
+/**
+ * The primary detection's agent and the earliest history step among its affected spans.
+ * `childSteps` maps spans synthesised inside a turn to that turn's step.
+ */
+export function predict(
+  detections: readonly PredictionSource[],
+  stepSpanIds: readonly string[],
+  childSteps: ReadonlyMap<string, number> = new Map(),
+): Prediction {
   const primary = detections.find((d) => d.primary);
   if (primary === undefined) return NO_PREDICTION;
-  const stepOf = new Map(stepSpanIds.map((id, i) => [id, i]));
+  const stepOf = new Map([...childSteps, ...stepSpanIds.map((id, i) => [id, i] as const)]);
   const steps = primary.affectedSpanIds.map((id) => stepOf.get(id)).filter((s): s is number => s !== undefined);
   return {
     detectorId: primary.detectorId,

@@ -5,7 +5,8 @@
  * structured tool calls. Everything below that is not in a transcript is synthesised, and
  * docs/evaluation.md lists it: span ids and timestamps, operations inferred from the speaker,
  * Magentic-One role descriptions, hand-off targets from "Orchestrator (-> X)", the agent on
- * whose behalf a terminal ran, and the error status of terminal output.
+ * whose behalf a terminal ran, the error status of terminal output, and the tool calls of
+ * browser actions that WebSurfer turns report in prose.
  */
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,8 @@ export interface ConvertedRun {
   readonly request: OtlpRequest;
   /** stepSpanIds[i] is the span made from history[i]. */
   readonly stepSpanIds: readonly string[];
+  /** Spans synthesised inside a turn (browser actions) → the history index of that turn. */
+  readonly childSteps: ReadonlyMap<string, number>;
   readonly turns: readonly TurnInfo[];
 }
 
@@ -55,6 +58,9 @@ export interface ConvertedRun {
 export const BASE_MS = 1_704_067_200_000;
 export const TURN_SPACING_MS = 1000;
 export const TURN_DURATION_MS = 900;
+/** A synthesised browser action runs inside its turn's span. */
+export const ACTION_OFFSET_MS = 300;
+export const ACTION_DURATION_MS = 500;
 
 export const TERMINAL_TOOL = 'terminal';
 
@@ -151,6 +157,37 @@ export function lastCodeBlock(text: string): string | null {
   return last === undefined || last === '' ? null : last;
 }
 
+/** A browser action a turn reports in prose, as the tool call that performed it. */
+export interface BrowserAction {
+  readonly tool: string;
+  readonly arguments: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads the browser action a Magentic-One WebSurfer turn opens with ("I typed 'X' into the
+ * browser search bar.", "I clicked 'Y'.", "I scrolled down one page in the browser.") as
+ * the WebSurfer tool that performed it (web_search, visit_url, input_text, click,
+ * page_down, page_up, history_back). Only the first paragraph is read; quoted text may
+ * hold apostrophes, so the quote ends at the last match of what follows it.
+ */
+export function browserAction(content: string): BrowserAction | null {
+  const head = content.split(/\n\s*\n/)[0]!.trim();
+  let m = /^I typed '([\s\S]*)' into the browser (search|address) bar\.$/.exec(head);
+  if (m !== null) return m[2] === 'search' ? { tool: 'web_search', arguments: { query: m[1]! } } : { tool: 'visit_url', arguments: { url: m[1]! } };
+  m = /^I typed '([\s\S]*)' into '([\s\S]*)'\.$/.exec(head);
+  if (m !== null) return { tool: 'input_text', arguments: { input_field: m[2]!, text_value: m[1]! } };
+  m = /^I input '([\s\S]*)'\.$/.exec(head);
+  if (m !== null) return { tool: 'input_text', arguments: { text_value: m[1]! } };
+  if (/^I clicked the browser back button\.$/.test(head)) return { tool: 'history_back', arguments: {} };
+  m = /^I clicked '([\s\S]*)'\.$/.exec(head);
+  if (m !== null) return { tool: 'click', arguments: { target: m[1]! } };
+  // The target was not named ("I clicked the control."): the call is known, its input is not.
+  if (/^I clicked the control\.$/.test(head)) return { tool: 'click', arguments: {} };
+  m = /^I scrolled (down|up) one page in the browser\.$/.exec(head);
+  if (m !== null) return { tool: m[1] === 'down' ? 'page_down' : 'page_up', arguments: {} };
+  return null;
+}
+
 function roleOf(run: WhoWhenRun, subset: Subset, agent: string): string | null {
   if (subset === 'Algorithm-Generated') return run.system_prompt?.[agent] ?? null;
   return MAGENTIC_ONE_ROLES[agent] ?? null;
@@ -172,6 +209,7 @@ export function convertRun(run: WhoWhenRun, subset: Subset, id: string): Convert
     }),
   ];
   const stepSpanIds: string[] = [];
+  const childSteps = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const turn = run.history[i]!;
     const info = turns[i]!;
@@ -226,9 +264,33 @@ export function convertRun(run: WhoWhenRun, subset: Subset, id: string): Convert
         break;
     }
     spans.push(span({ ...base, name, attributes: attrs, ...(error !== undefined ? { error } : {}) }));
+    // A turn that reports a browser action also gets the tool call it describes, as a child
+    // of the turn's model call (which decided it), inside the turn's time.
+    const action = info.kind === 'agent' && subset === 'Hand-Crafted' ? browserAction(turn.content) : null;
+    if (action !== null) {
+      const actionId = hexId(`${traceId}/step/${i}/action`, 16);
+      childSteps.set(actionId, i);
+      spans.push(
+        span({
+          traceId,
+          spanId: actionId,
+          parentSpanId: spanId,
+          name: `execute_tool ${action.tool}`,
+          startMs: base.startMs + ACTION_OFFSET_MS,
+          durationMs: ACTION_DURATION_MS,
+          attributes: {
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': action.tool,
+            'gen_ai.agent.name': info.agent,
+            'gen_ai.tool.call.arguments': JSON.stringify(action.arguments),
+            'gen_ai.tool.call.result': turn.content,
+          },
+        }),
+      );
+    }
   }
   const service = subset === 'Hand-Crafted' ? 'magentic-one' : 'captain-agent';
-  return { id, subset, traceId, request: request(service, spans), stepSpanIds, turns };
+  return { id, subset, traceId, request: request(service, spans), stepSpanIds, childSteps, turns };
 }
 
 export interface LabelledRun {

@@ -101,8 +101,10 @@ function pingPong(dispatches: readonly Dispatch[], config: CoordinationFailureCo
         severity: 'medium',
         evidence: [{ description: `alternating dispatches ${a} ⇄ ${b}`, spanIds, data: { agents: [a, b], roundTrips, dispatches: length } }],
         affectedSpanIds: spanIds,
-        // The agent that started the bouncing, i.e. the first to hand the task back.
-        agent: turns[i + 1]![0]!.span.agentName !== null && turns[i + 1]![0]!.span.agentName !== b ? turns[i + 1]![0]!.span.agentName : a,
+        // The agent that started the bouncing, i.e. the first to hand the task back: the
+        // first target. Peer to peer it sends the next dispatch itself; behind a router the
+        // router only relays what it gave back unfinished, so the router is not blamed.
+        agent: a,
         suggestedFix:
           'Give each agent a clear definition of done and an escalation path, and cap the number of hand-offs between the same two agents.',
         fingerprint: hash(`pingpong\u0000${a}\u0000${b}\u0000${spanIds[0]!}`),
@@ -134,17 +136,23 @@ function silentAgents(spans: readonly SemanticSpan[], dispatches: readonly Dispa
   for (const [target, list] of byTarget) {
     const spanIds = list.map((d) => d.span.spanId);
     const senders = [...new Set(list.map((d) => d.span.agentName).filter((a): a is string => a !== null && a !== target))];
+    // A target that acted earlier under this name exists and was reachable, so the name was
+    // right: the receiver stopped answering. Otherwise the sender likely named a wrong agent.
+    const first = list[0]!.span;
+    const actedBefore = acting.some((s) => s.startNs < first.startNs && (s.agentName === target || s.agentId === target));
     findings.push({
       detectionType: 'coordination_failure',
       title: `Agent "${target}" was sent work but never acted`,
       description:
         `${list.length} dispatch(es) named ${target} as the receiving agent, but no span of ${target} follows. ` +
-        'The work handed to it was lost or the target name is wrong.',
+        (actedBefore
+          ? `${target} acted earlier in the run, so it was reachable under that name: it stopped answering and the work handed to it was lost.`
+          : 'The work handed to it was lost or the target name is wrong.'),
       confidence: 0.65,
       severity: 'high',
-      evidence: [{ description: `dispatches to ${target} with no later span of ${target}`, spanIds, data: { target, senders } }],
+      evidence: [{ description: `dispatches to ${target} with no later span of ${target}`, spanIds, data: { target, senders, actedBefore } }],
       affectedSpanIds: spanIds,
-      agent: senders[0] ?? null,
+      agent: actedBefore ? target : (senders[0] ?? null),
       suggestedFix:
         'Check that the target agent name matches a registered agent and that the hand-off is delivered; fail the hand-off loudly when the receiver does not start.',
       fingerprint: hash(`silent\u0000${target}`),
@@ -188,7 +196,7 @@ function duplicateDispatch(dispatches: readonly Dispatch[], config: Coordination
 
 export const coordinationFailureDetector: DetectorModule<CoordinationFailureConfig> = {
   id: 'coordination_failure',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { minRoundTrips: 3, reportSilentAgents: true, reportDuplicateDispatch: true, minPromptLength: 20 },
   create(config) {

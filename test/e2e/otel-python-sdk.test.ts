@@ -329,7 +329,8 @@ describe.skipIf(SKIP)('OpenTelemetry Python SDK → POST /v1/traces (OTLP/HTTP p
     expect(analyzed.body.has_failures).toBe(true);
     const toolFailures = analyzed.body.all_detections.filter((d: any) => d.detection_type === 'tool_failure');
     expect(toolFailures).toHaveLength(1);
-    expect(toolFailures[0].affected_span_ids).toEqual([ids.execute_tool]);
+    // The model call that produced the failing input comes first, then the failed call.
+    expect(toolFailures[0].affected_span_ids).toEqual([ids.chat, ids.execute_tool]);
     expect(toolFailures[0].description).toContain('search backend timed out');
 
     const detail = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}`, 'GET', { token: tenant.token });

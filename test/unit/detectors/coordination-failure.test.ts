@@ -43,6 +43,25 @@ describe('coordination_failure detector', () => {
     expect(findings[0]!.title).toContain('coder');
   });
 
+  it('attributes a hand-off to an agent that acted before but not after it to that agent', () => {
+    const spans = [work('p', 'planner'), handoff('h1', 'planner', 'coder'), work('c', 'coder'), handoff('h2', 'planner', 'coder'), work('r', 'reviewer')];
+    const findings = run('coordination_failure', spans);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ severity: 'high', agent: 'coder', affectedSpanIds: ['h2'] });
+    expect(findings[0]!.evidence[0]!.data).toMatchObject({ target: 'coder', senders: ['planner'], actedBefore: true });
+  });
+
+  it('attributes ping-pong through a router to the first agent that gave the work back, not the router', () => {
+    const spans: SemanticSpan[] = [];
+    for (let i = 0; i < 7; i++) {
+      const to = i % 2 === 0 ? 'surfer' : 'coder';
+      spans.push(handoff(`h${i}`, 'router', to), work(`w${i}`, to));
+    }
+    const findings = run('coordination_failure', spans);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.agent).toBe('surfer');
+  });
+
   it('stays silent when the receiver acts after the hand-off', () => {
     expect(run('coordination_failure', [work('p', 'planner'), handoff('h', 'planner', 'coder'), work('c', 'coder')])).toHaveLength(0);
   });

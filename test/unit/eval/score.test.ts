@@ -56,6 +56,11 @@ describe('predict', () => {
     expect(predict(detections, steps)).toEqual({ detectorId: 'span_errors', detectionType: 'tool_failure', agent: 'WebSurfer', step: 1 });
   });
 
+  it('maps spans synthesised inside a turn to that turn', () => {
+    const childSteps = new Map([['action2', 2]]);
+    expect(predict([detection({ primary: true, agent: 'WebSurfer', affectedSpanIds: ['action2', 's3'] })], steps, childSteps).step).toBe(2);
+  });
+
   it('has no step when no affected span is a history turn', () => {
     expect(predict([detection({ primary: true, agent: 'A', affectedSpanIds: ['root'] })], steps).step).toBeNull();
   });

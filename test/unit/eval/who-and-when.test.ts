@@ -6,6 +6,7 @@ import {
   BASE_MS,
   MAGENTIC_ONE_ROLES,
   baseAgentName,
+  browserAction,
   convertRun,
   datasetDir,
   lastCodeBlock,
@@ -186,5 +187,68 @@ describe('helpers', () => {
     expect(datasetDir('/r/main', {})).toBe('/r/shared/datasets/who-and-when');
     expect(datasetDir('/r/main', { TRACEFOLD_WHO_AND_WHEN_DIR: '/data/ww' })).toBe('/data/ww');
     expect(() => loadDataset('/nonexistent/who-and-when')).toThrow(/Who&When dataset not found in \/nonexistent\/who-and-when/);
+  });
+});
+
+describe('browserAction', () => {
+  it('reads the WebSurfer action a turn opens with as the tool that performed it', () => {
+    const shot = '\n\nHere is a screenshot of [Page](https://example.com).';
+    expect(browserAction(`I typed 'Mercedes Sosa discography' into the browser search bar.${shot}`)).toEqual({
+      tool: 'web_search',
+      arguments: { query: 'Mercedes Sosa discography' },
+    });
+    expect(browserAction(`I typed 'https://www.usps.com/' into the browser address bar.${shot}`)).toEqual({
+      tool: 'visit_url',
+      arguments: { url: 'https://www.usps.com/' },
+    });
+    expect(browserAction(`I typed 'Ben & Jerry's flavor graveyard' into '0 characters out of 2000'.${shot}`)).toEqual({
+      tool: 'input_text',
+      arguments: { input_field: '0 characters out of 2000', text_value: "Ben & Jerry's flavor graveyard" },
+    });
+    expect(browserAction(`I clicked 'What's the destination country?'.${shot}`)).toEqual({
+      tool: 'click',
+      arguments: { target: "What's the destination country?" },
+    });
+    expect(browserAction(`I clicked the browser back button.${shot}`)).toEqual({ tool: 'history_back', arguments: {} });
+    expect(browserAction(`I scrolled down one page in the browser.${shot}`)).toEqual({ tool: 'page_down', arguments: {} });
+  });
+
+  it('reads nothing from a turn that does not open with an action', () => {
+    expect(browserAction('According to the page, the estimate is 3.')).toBeNull();
+    expect(browserAction("I typed 'x' into the search bar.")).toBeNull();
+  });
+});
+
+describe('convertRun: synthesised browser actions', () => {
+  const history = [
+    { role: 'human', content: 'Find the price.' },
+    { role: 'Orchestrator (-> WebSurfer)', content: 'Search for the price.' },
+    { role: 'WebSurfer', content: "I typed 'price of X' into the browser search bar.\n\nHere is a screenshot of [price of X - Search](https://www.bing.com/)." },
+  ];
+  const run = convertRun({ question: 'Find the price.', mistake_agent: 'WebSurfer', mistake_step: '2', history }, 'Hand-Crafted', 'Hand-Crafted/9');
+  const spans = spansOf(run);
+
+  it('adds the action as a tool call inside the turn, mapped to the turn’s step', () => {
+    expect(spans).toHaveLength(history.length + 2);
+    const turn = spans.find((s) => s.spanId === run.stepSpanIds[2])!;
+    const action = spans.at(-1)!;
+    expect(action.parentSpanId).toBe(turn.spanId);
+    expect(action.name).toBe('execute_tool web_search');
+    expect(attrs(action)).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'web_search',
+      'gen_ai.agent.name': 'WebSurfer',
+      'gen_ai.tool.call.arguments': JSON.stringify({ query: 'price of X' }),
+    });
+    expect(BigInt(action.startTimeUnixNano)).toBeGreaterThan(BigInt(turn.startTimeUnixNano));
+    expect(BigInt(action.endTimeUnixNano)).toBeLessThan(BigInt(turn.endTimeUnixNano));
+    expect([...run.childSteps]).toEqual([[action.spanId, 2]]);
+    expect(run.stepSpanIds).not.toContain(action.spanId);
+  });
+
+  it('adds none to Algorithm-Generated runs', () => {
+    const ag = convertRun({ ...captainAgent, history: [{ role: 'assistant', name: 'Web_Expert', content: history[2]!.content }] }, 'Algorithm-Generated', 'Algorithm-Generated/9');
+    expect(spansOf(ag)).toHaveLength(2);
+    expect(ag.childSteps.size).toBe(0);
   });
 });
