@@ -163,7 +163,7 @@ interface Throughput {
 }
 
 /** A backlog read as fast as possible: event times 10 ms apart, closing on stream time. */
-async function replayRun(env: Env, traces: number): Promise<Throughput> {
+async function replayRun(env: Env, traces: number, overrides: Partial<TraceStageOptions> = {}): Promise<Throughput> {
   const opened = await openLog(env, 'fsync');
   try {
     const t0 = Date.now() - 3_600_000;
@@ -185,7 +185,7 @@ async function replayRun(env: Env, traces: number): Promise<Throughput> {
     const baselineMs = performance.now() - baselineStarted;
     await consumer.stop();
 
-    const stage = newStage(opened.log, env.codecs);
+    const stage = newStage(opened.log, env.codecs, overrides);
     const started = performance.now();
     await stage.start();
     await waitFor('replay windows to close', () => stage.stats.windowsClosed >= traces, 300_000, 1);
@@ -262,15 +262,19 @@ async function throughput(env: Env): Promise<void> {
       `inactivity gap ${GAP_MS} ms, sync fsync, median of ${RUNS} runs, dir=${env.parent}`,
   );
   const replays: Throughput[] = [];
+  const quiet: Throughput[] = [];
   const lives: (Throughput & { tailMs: number })[] = [];
   for (let run = 0; run < RUNS; run++) {
     const replay = await replayRun(env, traces);
     replays.push(replay);
+    // The same replay with live detection off: what firing on open windows costs.
+    quiet.push(await replayRun(env, traces, { liveDetection: false }));
     lives.push(await liveRun(env, traces, replay.rawBytesPerSpan));
     if (process.env.TRACE_STAGE_BENCH_VERBOSE === '1') console.log(JSON.stringify({ replay, live: lives.at(-1) }));
   }
   const spans = replays[0]!.spans;
   const replayRate = median(replays.map((r) => perSecond(r.spans, r.stageMs)));
+  const quietRate = median(quiet.map((r) => perSecond(r.spans, r.stageMs)));
   const liveRate = median(lives.map((r) => perSecond(r.spans, r.stageMs)));
   const baselineRate = median(replays.map((r) => perSecond(r.spans, r.baselineMs)));
   console.log(
@@ -278,10 +282,11 @@ async function throughput(env: Env): Promise<void> {
       ['', 'spans/s', 'vs bare consumer', 'RocksDB bytes/span'],
       ['bare consumer (same records)', formatCount(baselineRate), '1.00x', '-'],
       ['trace stage, replay order', formatCount(replayRate), formatRatio(replayRate / baselineRate), formatCount(median(replays.map((r) => r.bytesPerSpan)))],
+      ['  the same, live detection off', formatCount(quietRate), formatRatio(quietRate / baselineRate), formatCount(median(quiet.map((r) => r.bytesPerSpan)))],
       ['trace stage, live order', formatCount(liveRate), formatRatio(liveRate / baselineRate), formatCount(median(lives.map((r) => r.bytesPerSpan)))],
     ]),
   );
-  console.log(`live/replay: ${formatRatio(liveRate / replayRate)}`);
+  console.log(`live/replay: ${formatRatio(liveRate / replayRate)}; live detection on/off (replay): ${formatRatio(replayRate / quietRate)}`);
   console.log(
     `raw record appended: ${formatCount(median(replays.map((r) => r.rawBytesPerSpan)))} bytes/span on disk; ` +
       `live: the last window closed ${formatCount(median(lives.map((r) => r.tailMs)))} ms after the last span was assembled; ` +

@@ -35,6 +35,8 @@ export type DetectFn = (trace: SemanticTrace) => readonly Finding[];
  */
 export interface LiveSupport {
   relevant(span: SemanticSpan): boolean;
+  /** Its findings come from one span alone: it runs on each relevant span and keeps none. */
+  readonly perSpan?: boolean;
 }
 
 export interface DetectorModule<C> {

@@ -59,7 +59,7 @@ export const emptyOutputDetector: DetectorModule<EmptyOutputConfig> = {
   version: 1,
   configSchema,
   defaults: { tokenCaps: [256, 512, 1024, 2048, 4096, 8192], reportTruncated: true },
-  live: { relevant: (span) => span.operation === 'chat' && !span.isError },
+  live: { relevant: (span) => span.operation === 'chat' && !span.isError, perSpan: true },
   create(config) {
     return (trace) => {
       const findings: Finding[] = [];

@@ -57,7 +57,7 @@ export const spanErrorsDetector: DetectorModule<SpanErrorsConfig> = {
   configSchema,
   defaults: { includeUnclassified: false },
   // One failing span is the whole evidence; the cause is added when the window closes.
-  live: { relevant: (span) => span.isError },
+  live: { relevant: (span) => span.isError, perSpan: true },
   create(config) {
     return (trace) => {
       const findings: Finding[] = [];

@@ -1,22 +1,29 @@
 /**
  * Live detection (DESIGN.md, "Detectors"): detectors that opt in (LiveSupport) fire while
- * a window is still open. Per window and detector the state holds the spans the detector
- * called relevant, in a bounded list; each new relevant span re-runs the detector's own
- * `detect` over that list, and findings whose fingerprint was not reported yet are new.
+ * a window is still open. A per-span detector runs on each relevant span alone. For the
+ * others, the state holds per window and detector the spans the detector called relevant,
+ * in a bounded list; each new relevant span re-runs the detector's own `detect` over that
+ * list. Findings whose fingerprint was not reported yet are new.
  *
  * The state is plain JSON so it lives in the window store beside the spans. Because a live
  * finding comes from the same detector code and fingerprint as the final one, it gets the
  * same detection id; the closed window's record then replaces it, or withdraws it when the
  * whole trace no longer supports it (TraceRecord.detectionIds).
  */
+import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import type { RankedFinding } from '../../detectors/reconcile.js';
 import type { SemanticSpan } from '../../semantic/semantic-span.js';
 
 /** Relevant spans kept per detector and window; past it the detector waits for the close. */
 export const LIVE_SPANS_PER_DETECTOR = 64;
-/** Text fields longer than this keep their head and tail, which is what detectors read. */
-const MAX_TEXT = 8192;
+/**
+ * Text fields longer than this are kept as head, digest and tail: enough for what live
+ * detectors read (emptiness, how an output ends, equality of arguments), while the state
+ * rewritten with each relevant span stays small.
+ */
+const MAX_TEXT = 512;
+const KEEP = 128;
 
 /** A semantic span as JSON: times as decimal strings, long texts shortened. */
 type StoredSpan = Record<string, unknown> & { spanId: string; startNs: string; endNs: string };
@@ -28,11 +35,17 @@ export interface LiveState {
   readonly reported: Record<string, string[]>;
 }
 
+/** Equal texts stay equal and different ones different: the digest stands for the middle. */
+function shorten(text: string): string {
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return `${text.slice(0, KEEP)}…[${text.length} chars, sha256 ${digest}]…${text.slice(-KEEP)}`;
+}
+
 function store(span: SemanticSpan): StoredSpan {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(span)) {
     if (typeof value === 'bigint') out[key] = value.toString();
-    else if (typeof value === 'string' && value.length > MAX_TEXT) out[key] = `${value.slice(0, MAX_TEXT / 2)}…${value.slice(-MAX_TEXT / 2)}`;
+    else if (typeof value === 'string' && value.length > MAX_TEXT) out[key] = shorten(value);
     else out[key] = value;
   }
   return out as StoredSpan;
@@ -57,36 +70,81 @@ export function serializeLiveState(state: LiveState): Buffer {
   return Buffer.from(JSON.stringify(state));
 }
 
-/** Whether any detector would keep this span: most spans need no state read at all. */
-export function isLiveRelevant(detectors: readonly Detector[], span: SemanticSpan): boolean {
-  return detectors.some((d) => d.live?.relevant(span) === true);
+/**
+ * What one span asks of the live detectors: the findings of per-span detectors (they judge
+ * the span alone and keep no spans), and the stateful detectors that keep it. Most spans
+ * ask nothing, and then the window's live state is not even read.
+ */
+export interface LivePlan {
+  readonly perSpan: readonly RankedFinding[];
+  readonly stateful: readonly Detector[];
 }
 
-/**
- * Adds one span to the window's live state and returns the findings it completes. The
- * state is changed in place. A re-sent span replaces its earlier copy.
- */
-export function liveStep(
-  state: LiveState,
+export function planLive(
   span: SemanticSpan,
   detectors: readonly Detector[],
   trace: { readonly tenantId: string; readonly traceId: string; readonly serviceName: string },
-): RankedFinding[] {
-  const found: RankedFinding[] = [];
+): LivePlan {
+  const perSpan: RankedFinding[] = [];
+  const stateful: Detector[] = [];
   for (const detector of detectors) {
     if (detector.live?.relevant(span) !== true) continue;
+    if (detector.live.perSpan !== true) {
+      stateful.push(detector);
+      continue;
+    }
+    for (const finding of detector.detect({ ...trace, spans: [span] })) {
+      perSpan.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
+    }
+  }
+  return { perSpan, stateful };
+}
+
+export function isEmptyPlan(plan: LivePlan): boolean {
+  return plan.perSpan.length === 0 && plan.stateful.length === 0;
+}
+
+/** Records that `found` was reported; false when it already was. */
+function firstReport(state: LiveState, found: RankedFinding): boolean {
+  const reported = (state.reported[found.detectorId] ??= []);
+  if (reported.includes(found.finding.fingerprint)) return false;
+  reported.push(found.finding.fingerprint);
+  return true;
+}
+
+/**
+ * Carries out a plan on the window's live state (changed in place) and returns the findings
+ * not reported before. A stateful detector keeps the span (a re-sent span replaces its
+ * earlier copy) and runs over the spans it kept.
+ */
+export function applyLive(
+  state: LiveState,
+  span: SemanticSpan,
+  plan: LivePlan,
+  trace: { readonly tenantId: string; readonly traceId: string; readonly serviceName: string },
+): RankedFinding[] {
+  const found = plan.perSpan.filter((f) => firstReport(state, f));
+  for (const detector of plan.stateful) {
     const list = (state.spans[detector.id] ??= []);
     const at = list.findIndex((s) => s.spanId === span.spanId);
     if (at >= 0) list[at] = store(span);
     else if (list.length < LIVE_SPANS_PER_DETECTOR) list.push(store(span));
     else continue;
     list.sort(byStart);
-    const reported = (state.reported[detector.id] ??= []);
     for (const finding of detector.detect({ ...trace, spans: list.map(revive) })) {
-      if (reported.includes(finding.fingerprint)) continue;
-      reported.push(finding.fingerprint);
-      found.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
+      const ranked = { detectorId: detector.id, detectorVersion: detector.version, finding };
+      if (firstReport(state, ranked)) found.push(ranked);
     }
   }
   return found;
+}
+
+/** Adds one span to the window's live state and returns the findings it completes. */
+export function liveStep(
+  state: LiveState,
+  span: SemanticSpan,
+  detectors: readonly Detector[],
+  trace: { readonly tenantId: string; readonly traceId: string; readonly serviceName: string },
+): RankedFinding[] {
+  return applyLive(state, span, planLive(span, detectors, trace), trace);
 }

@@ -84,11 +84,17 @@ describe('live detection', () => {
     expect(state.spans.loop).toHaveLength(LIVE_SPANS_PER_DETECTOR);
   });
 
-  it('shortens long texts to their head and tail', () => {
-    const long = 'a'.repeat(10_000) + 'END';
-    const { state } = feed([tool('t1', 10, { attributes: { 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': long } })]);
-    const kept = state.spans.loop![0]!.toolArguments as string;
-    expect(kept.length).toBeLessThan(long.length);
-    expect(kept.endsWith('END')).toBe(true);
+  it('shortens long texts to head, digest and tail, so equal texts still match and different ones do not', () => {
+    const long = (middle: string) => 'a'.repeat(5000) + middle + 'b'.repeat(5000) + 'END';
+    const call = (id: string, at: number, middle: string) =>
+      tool(id, at, { attributes: { 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.arguments': long(middle) } });
+    const { state, fired } = feed([call('t1', 10, 'x'), call('t2', 20, 'x'), call('t3', 30, 'y'), call('t4', 40, 'x')]);
+    const kept = state.spans.loop!.map((s) => s.toolArguments as string);
+    expect(kept[0]!.length).toBeLessThan(400);
+    expect(kept[0]!.endsWith('END')).toBe(true);
+    expect(kept[0]).toBe(kept[1]);
+    expect(kept[2]).not.toBe(kept[0]);
+    // Three identical long calls among four: the loop fires on the fourth.
+    expect(fired.map((f) => [f.after, f.type])).toEqual([['t4', 'loop']]);
   });
 });
