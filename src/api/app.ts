@@ -19,6 +19,7 @@ import { httpMetricsHook, ingestMetricsHook, metricsRoutes, noteErrorCode } from
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
+import { tenantRoutes } from './routes/tenant-routes.js';
 
 /** Which route groups a process serves, by its roles. */
 export interface AppRoutes {
@@ -82,6 +83,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
   if (ctx !== null && routes.api) {
     void app.register(authRoutes(ctx));
     void app.register(traceRoutes(ctx));
+    void app.register(tenantRoutes(ctx));
   }
   return app;
 }

@@ -15,8 +15,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function presentFeedback(f: FeedbackRecord) {
   return {
     id: f.id,
-    detection_id: f.detectionId,
+    detection_id: f.detectionId === '' ? null : f.detectionId,
     trace_id: f.traceId,
+    detector: f.detectorId === '' ? null : f.detectorId,
     feedback_type: f.feedbackType,
     comment: f.comment,
     created_at: iso(f.createdAtMs),

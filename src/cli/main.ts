@@ -1,18 +1,23 @@
 /**
  * The `tracefold` command.
  *
- *   tracefold start [--role ingest|trace|api|all]   run tracefold (every role by default)
- *   tracefold topics apply                          create or update the topics in topics/
+ *   tracefold start [--role ingest|trace|tenant|api|all]   run tracefold (every role by default)
+ *   tracefold topics apply                                 create or update the topics in topics/
+ *   tracefold audit verify|export …                        check or export a tenant's audit chain
+ *   tracefold baseline check …                             exit 1 when a trace is anomalous
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { loadTopicDeclarations } from '../log/topics.js';
+import { runAuditCommand, runBaselineCommand } from './audit.js';
 import { openLog } from './open-log.js';
 import { createLogger, ROLES, startTracefold, type Role } from './runtime.js';
 
 const USAGE = `usage:
-  tracefold start [--role ingest|trace|api|all]
+  tracefold start [--role ingest|trace|tenant|api|all]
   tracefold topics apply
+  tracefold audit verify|export …     (tracefold audit --help)
+  tracefold baseline check …          (tracefold baseline --help)
 
 start         runs tracefold. Without TRACEFOLD_KAFKA_BROKERS it runs every role in one
               process on the embedded log, with its data in TRACEFOLD_DATA_DIR
@@ -99,6 +104,10 @@ async function topicsApply(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The audit and baseline commands parse their own flags.
+  const [first, ...rest] = process.argv.slice(2);
+  if (first === 'audit') return void (process.exitCode = await runAuditCommand(rest));
+  if (first === 'baseline') return void (process.exitCode = await runBaselineCommand(rest));
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const [command, sub] = positionals;
   if (values.help || command === undefined || command === 'help') {

@@ -28,9 +28,11 @@ import { pipelineVersion } from '../stages/pipeline-version.js';
 import { TraceStage } from '../stages/trace/trace-stage.js';
 import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
+import { TenantStage } from '../stages/tenant/tenant-stage.js';
+import { CalibrationReader } from '../stages/trace/calibration-reader.js';
 import { openLog } from './open-log.js';
 
-export const ROLES = ['ingest', 'trace', 'api', 'all'] as const;
+export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;
 
 /**
  * What an ingest-only process materializes: tenants and keys to check credentials, and the
@@ -43,6 +45,7 @@ export interface Tracefold {
   readonly app: FastifyInstance;
   readonly log: Log;
   readonly traceStage: TraceStage | null;
+  readonly tenantStage: TenantStage | null;
   readonly views: Views | null;
   /** The address the server listens on, e.g. http://127.0.0.1:4318. */
   readonly url: string;
@@ -108,9 +111,27 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       closers.push(() => started.stop());
     }
 
+    let tenantStage: TenantStage | null = null;
+    if (has('tenant')) {
+      tenantStage = new TenantStage({
+        log,
+        codecs,
+        pipelineVersion: pipelineVersion(),
+        baseline: { k: config.baselineSigma, minSamples: config.baselineMinSamples },
+        logger: logger.child({ component: 'tenant-stage' }),
+      });
+      await tenantStage.start();
+      const started = tenantStage;
+      closers.push(() => started.stop());
+    }
+
     let traceStage: TraceStage | null = null;
     if (has('trace')) {
+      const calibration = new CalibrationReader({ log, codecs, instanceId, logger: logger.child({ component: 'calibration-reader' }) });
+      await calibration.start();
+      closers.push(() => calibration.stop());
       traceStage = new TraceStage({
+        calibration,
         log,
         codecs,
         detectors: createDetectors(),
@@ -143,18 +164,18 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
             readYourWritesTimeoutMs: 10_000,
             limits,
           };
-    const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'api'] : [role]);
+    const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'tenant', 'api'] : [role]);
     const url = await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
     logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(), log: log.kind }, 'tracefold started');
 
     let closing: Promise<void> | null = null;
-    const consumers = [traceStage?.done, views?.done].filter((d): d is Promise<void> => d !== undefined);
+    const consumers = [traceStage?.done, tenantStage?.done, views?.done].filter((d): d is Promise<void> => d !== undefined);
     const failed = new Promise<never>((_resolve, reject) => {
       for (const done of consumers) done.catch(reject);
     });
     failed.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
-    return { app, log, traceStage, views, url, failed, close: () => (closing ??= closeAll()) };
+    return { app, log, traceStage, tenantStage, views, url, failed, close: () => (closing ??= closeAll()) };
   } catch (err) {
     await closeAll();
     throw err;

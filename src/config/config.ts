@@ -36,6 +36,8 @@ const schema = z.object({
   TRACEFOLD_RATE_LIMIT_BURST_SPANS: intFrom(0, 1_000_000_000).default(100_000),
   TRACEFOLD_INGEST_INFLIGHT_BYTES: intFrom(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   TRACEFOLD_LIVE_DETECTION: z.enum(['on', 'off']).default('on'),
+  TRACEFOLD_BASELINE_SIGMA: z.coerce.number().min(0.5, 'must be at least 0.5').max(100, 'must be at most 100').default(2.0),
+  TRACEFOLD_BASELINE_MIN_SAMPLES: intFrom(2, 1_000_000).default(10),
   TRACEFOLD_LOG_SYNC: z.enum(['fsync', 'none']).default('fsync'),
   TRACEFOLD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -64,6 +66,10 @@ export interface Config {
   readonly windowMaxBytes: number;
   /** Detectors that support it fire while a window is open (live detections). */
   readonly liveDetection: boolean;
+  /** A trace beyond this many standard deviations of its baseline is an anomaly. */
+  readonly baselineSigma: number;
+  /** Traces a baseline must have seen before it judges one. */
+  readonly baselineMinSamples: number;
   readonly maxBodyBytes: number;
   /** Per-tenant ingest rate, in spans per second, per ingest process; 0 disables the limit. */
   readonly rateLimitSpansPerSecond: number;
@@ -126,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     windowMaxSpans: v.TRACEFOLD_WINDOW_MAX_SPANS,
     windowMaxBytes: v.TRACEFOLD_WINDOW_MAX_BYTES,
     liveDetection: v.TRACEFOLD_LIVE_DETECTION === 'on',
+    baselineSigma: v.TRACEFOLD_BASELINE_SIGMA,
+    baselineMinSamples: v.TRACEFOLD_BASELINE_MIN_SAMPLES,
     maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,
     rateLimitSpansPerSecond: v.TRACEFOLD_RATE_LIMIT_SPANS_PER_S,
     rateLimitBurstSpans: v.TRACEFOLD_RATE_LIMIT_BURST_SPANS,

@@ -18,6 +18,10 @@ export const TOPICS = {
   tenants: 'tracefold.tenants.v1',
   sessions: 'tracefold.sessions.v1',
   deadLetter: 'tracefold.dead-letter.v1',
+  tenantEvents: 'tracefold.tenant-events.v1',
+  audit: 'tracefold.audit.v1',
+  calibration: 'tracefold.calibration.v1',
+  baselines: 'tracefold.baselines.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];

@@ -133,7 +133,8 @@ export interface TraceRecord {
   readonly detectionIds: readonly string[];
 }
 
-export type FeedbackType = 'true_positive' | 'false_positive';
+/** missed: the trace lacked a detection the user expected (the detection id is then empty). */
+export type FeedbackType = 'true_positive' | 'false_positive' | 'missed';
 
 export interface FeedbackRecord {
   readonly id: string;
@@ -143,6 +144,8 @@ export interface FeedbackRecord {
   readonly feedbackType: FeedbackType;
   readonly comment: string;
   readonly createdAtMs: number;
+  /** The detector the verdict is about; empty in records written before it was kept. */
+  readonly detectorId: string;
 }
 
 /** Events of tracefold.tenants.v1 (compacted): every API instance learns keys from the log. */

@@ -6,6 +6,7 @@ import type { Codecs } from '../log/serde/index.js';
 import type { Detection, FeedbackRecord, TraceMetrics, TraceRecord } from '../model/outputs.js';
 import { severityRank } from '../model/outputs.js';
 import type { SessionRecord } from '../model/session.js';
+import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { VIEW_KEYS, type ApiKeyView, type TenantView, type TraceSummary } from './view-model.js';
 
 export type MetricsView = Omit<TraceMetrics, 'startTimeUnixNano'> & { readonly startTimeUnixNano: string };
@@ -98,5 +99,26 @@ export class ViewQueries {
 
   async apiKey(keyId: string): Promise<ApiKeyView | null> {
     return parse<ApiKeyView>(await this.store.get(VIEW_KEYS.apiKey(keyId)));
+  }
+
+  /** The tenant's audit chain in sequence order. */
+  async auditRecords(tenantId: string): Promise<AuditRecord[]> {
+    return this.all<AuditRecord>(VIEW_KEYS.auditPrefix(tenantId));
+  }
+
+  /** Latest baseline per service and agent. */
+  async baselines(tenantId: string): Promise<BaselineRecord[]> {
+    return this.all<BaselineRecord>(VIEW_KEYS.baselinePrefix(tenantId));
+  }
+
+  /** Latest calibration per detector that received feedback. */
+  async calibrations(tenantId: string): Promise<CalibrationRecord[]> {
+    return this.all<CalibrationRecord>(VIEW_KEYS.calibrationPrefix(tenantId));
+  }
+
+  private async all<T>(prefix: Buffer): Promise<T[]> {
+    const out: T[] = [];
+    for await (const [, value] of this.store.range(VIEW_KEYS.prefixRange(prefix))) out.push(JSON.parse(value.toString()) as T);
+    return out;
   }
 }

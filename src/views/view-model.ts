@@ -14,6 +14,9 @@
  *   tn  tenant                     → TenantView
  *   k   keyId                      → ApiKeyView
  *   ss  tenant session             → SessionRecord (the session registry)
+ *   au  tenant seq                 → AuditRecord (the tenant's audit chain, in topic order)
+ *   bl  tenant service agent       → BaselineRecord (latest)
+ *   cb  tenant detector            → CalibrationRecord (latest)
  *   pos topic partition            → next offset (u64)
  */
 import { parseTupleKey, prefixEnd, tupleKey } from '../log/store-keys.js';
@@ -64,6 +67,12 @@ export const VIEW_KEYS = {
   tenant: (tenant: string) => tupleKey('tn', tenant),
   apiKey: (keyId: string) => tupleKey('k', keyId),
   session: (tenant: string, session: string) => tupleKey('ss', tenant, session),
+  audit: (tenant: string, seq: number) => tupleKey('au', tenant, seq),
+  auditPrefix: (tenant: string) => tupleKey('au', tenant),
+  baseline: (tenant: string, service: string, agent: string) => tupleKey('bl', tenant, service, agent),
+  baselinePrefix: (tenant: string) => tupleKey('bl', tenant),
+  calibration: (tenant: string, detector: string) => tupleKey('cb', tenant, detector),
+  calibrationPrefix: (tenant: string) => tupleKey('cb', tenant),
   position: (topic: string, partition: number) => tupleKey('pos', topic, partition),
   prefixRange: (prefix: Buffer) => ({ gte: prefix, lt: prefixEnd(prefix) }),
 } as const;

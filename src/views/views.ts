@@ -17,9 +17,20 @@ import { BufferedStore } from '../stages/buffered-store.js';
 import { Positions } from './positions.js';
 import { VIEW_KEYS, type TraceSummary } from './view-model.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
+import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import type { SessionRecord } from '../model/session.js';
 
-export const VIEW_TOPICS = [TOPICS.tenants, TOPICS.sessions, TOPICS.traces, TOPICS.detections, TOPICS.metrics, TOPICS.feedback] as const;
+export const VIEW_TOPICS = [
+  TOPICS.tenants,
+  TOPICS.sessions,
+  TOPICS.traces,
+  TOPICS.detections,
+  TOPICS.metrics,
+  TOPICS.feedback,
+  TOPICS.audit,
+  TOPICS.baselines,
+  TOPICS.calibration,
+] as const;
 
 export interface ViewsOptions {
   readonly log: Log;
@@ -40,7 +51,10 @@ type ViewInput =
   | { readonly kind: 'metrics'; readonly metrics: TraceMetrics }
   | { readonly kind: 'feedback'; readonly feedback: FeedbackRecord }
   | { readonly kind: 'tenant'; readonly event: TenantEvent }
-  | { readonly kind: 'session'; readonly session: SessionRecord };
+  | { readonly kind: 'session'; readonly session: SessionRecord }
+  | { readonly kind: 'audit'; readonly record: AuditRecord }
+  | { readonly kind: 'baseline'; readonly baseline: BaselineRecord }
+  | { readonly kind: 'calibration'; readonly calibration: CalibrationRecord };
 
 /** The keys applying `input` reads first, fetched for a whole batch in one round trip. */
 function keysRead(input: ViewInput): Buffer[] {
@@ -55,6 +69,9 @@ function keysRead(input: ViewInput): Buffer[] {
       return input.event.type === 'api_key_revoked' ? [VIEW_KEYS.apiKey(input.event.keyId)] : [];
     case 'feedback':
     case 'session':
+    case 'audit':
+    case 'baseline':
+    case 'calibration':
       return [];
   }
 }
@@ -162,6 +179,12 @@ export class Views {
         return { kind: 'tenant', event: await codecs.tenantEvent.decode(value) };
       case TOPICS.sessions:
         return { kind: 'session', session: await codecs.session.decode(value) };
+      case TOPICS.audit:
+        return { kind: 'audit', record: await codecs.audit.decode(value) };
+      case TOPICS.baselines:
+        return { kind: 'baseline', baseline: await codecs.baseline.decode(value) };
+      case TOPICS.calibration:
+        return { kind: 'calibration', calibration: await codecs.calibration.decode(value) };
       default:
         throw new Error(`views do not read topic ${topic}`);
     }
@@ -182,6 +205,18 @@ export class Views {
       case 'session':
         // The registry is compacted on the session key: the latest record is the state.
         store.put(VIEW_KEYS.session(input.session.tenantId, input.session.sessionId), json(input.session));
+        return;
+      case 'audit':
+        // Kept as written, even when broken: verification must see what the topic holds.
+        store.put(VIEW_KEYS.audit(input.record.tenantId, input.record.seq), json(input.record));
+        return;
+      case 'baseline': {
+        const b = input.baseline;
+        store.put(VIEW_KEYS.baseline(b.tenantId, b.serviceName, b.agent), json(b));
+        return;
+      }
+      case 'calibration':
+        store.put(VIEW_KEYS.calibration(input.calibration.tenantId, input.calibration.detectorId), json(input.calibration));
         return;
     }
   }

@@ -187,6 +187,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         'Detections the trace stage emitted while their window was open (also in detections_emitted)',
         () => stats.liveDetectionsEmitted,
       );
+      observedCounter(
+        'tracefold_trace_detections_suppressed_total',
+        "Findings not emitted because the tenant's feedback calibration put them below the confidence floor",
+        () => stats.detectionsSuppressed,
+      );
       observedCounter('tracefold_trace_windows_failed_total', 'Traces whose analysis failed, sent to the dead-letter topic', () => stats.windowsFailed);
     },
 

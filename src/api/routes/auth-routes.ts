@@ -11,7 +11,8 @@ import { callerFromApiKey, checkAdmin } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { issueApiKey } from '../credentials.js';
 import { parseWith } from '../validate.js';
-import { appendAndWait } from '../write-through.js';
+import { appendAllAndWait } from '../write-through.js';
+import { tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
 
 const createTenantBody = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -30,16 +31,27 @@ export function authRoutes(ctx: AppContext) {
         { type: 'tenant_created', tenantId, name: body.name, atMs },
         { type: 'api_key_created', tenantId, keyId: key.keyId, secretHash: key.secretHash, atMs },
       ];
-      await appendAndWait(
+      const audited = [
+        tenantStageEvent(tenantId, 'tenant_created', tenantId, atMs, { tenantId, name: body.name }),
+        tenantStageEvent(tenantId, 'api_key_created', key.keyId, atMs, { tenantId, keyId: key.keyId }),
+      ];
+      // The tenant and its first key, and their audit input, are appended together or not at all.
+      await appendAllAndWait(
         ctx,
-        TOPICS.tenants,
-        await Promise.all(
-          events.map(async (e) => ({
-            key: Buffer.from(e.type === 'tenant_created' ? `tenant/${e.tenantId}` : `key/${key.keyId}`),
-            value: await ctx.codecs.tenantEvent.encode(e),
-            timestamp: atMs,
-          })),
-        ),
+        [
+          {
+            topic: TOPICS.tenants,
+            records: await Promise.all(
+              events.map(async (e) => ({
+                key: Buffer.from(e.type === 'tenant_created' ? `tenant/${e.tenantId}` : `key/${key.keyId}`),
+                value: await ctx.codecs.tenantEvent.encode(e),
+                timestamp: atMs,
+              })),
+            ),
+          },
+          { topic: TOPICS.tenantEvents, records: await Promise.all(audited.map((e) => tenantStageRecord(ctx.codecs, e))) },
+        ],
+        [TOPICS.tenants],
       );
       ctx.logger.info({ tenantId, keyId: key.keyId }, 'tenant created');
       return reply.code(201).send({

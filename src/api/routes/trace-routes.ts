@@ -13,11 +13,13 @@ import { TOPICS } from '../../log/topics.js';
 import { errors } from '../../model/errors.js';
 import type { FeedbackRecord } from '../../model/outputs.js';
 import { TRACE_STAGE_GROUP } from '../../stages/trace/trace-stage.js';
+import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
+import { detectorVersions } from '../../detectors/registry.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { presentDetection, presentFeedback, presentMetrics, presentTraceSummary, spanTree } from '../present.js';
 import { parseWith } from '../validate.js';
-import { appendAndWait } from '../write-through.js';
+import { appendAllAndWait } from '../write-through.js';
 
 const tenantParams = z.object({ tenantId: z.string().min(1) });
 const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
@@ -25,11 +27,23 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),
 });
-const feedbackBody = z.object({
-  detection_id: z.string().min(1, 'must not be empty'),
-  feedback_type: z.enum(['true_positive', 'false_positive']),
-  comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
-});
+/** Detectors a missed verdict can name: the trace stage's and the tenant stage's. */
+const DETECTOR_IDS = [...Object.keys(detectorVersions()), BASELINE_DETECTOR.id];
+
+/** A verdict on a detection, or a trace that lacked a detection the caller expected. */
+const feedbackBody = z.discriminatedUnion('feedback_type', [
+  z.object({
+    feedback_type: z.enum(['true_positive', 'false_positive']),
+    detection_id: z.string().min(1, 'must not be empty'),
+    comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
+  }),
+  z.object({
+    feedback_type: z.literal('missed'),
+    trace_id: z.string().min(1, 'must not be empty'),
+    detector: z.string().refine((id) => DETECTOR_IDS.includes(id), { message: `must be one of ${DETECTOR_IDS.join(', ')}` }),
+    comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
+  }),
+]);
 
 const OUTPUT_TOPICS = [TOPICS.traces, TOPICS.detections, TOPICS.metrics];
 
@@ -104,21 +118,42 @@ export function traceRoutes(ctx: AppContext) {
       const { tenantId } = parseWith(tenantParams, request.params, 'params');
       await authenticateForTenant(ctx, request, tenantId);
       const body = parseWith(feedbackBody, request.body, 'body');
-      const detection = await ctx.queries.detection(tenantId, body.detection_id);
-      if (detection === null) throw errors.notFound(`body.detection_id: detection ${body.detection_id} not found`);
+      let about: { detectionId: string; traceId: string; detectorId: string };
+      if (body.feedback_type === 'missed') {
+        if ((await ctx.queries.trace(tenantId, body.trace_id)) === null) throw errors.notFound(`body.trace_id: trace ${body.trace_id} not found`);
+        about = { detectionId: '', traceId: body.trace_id, detectorId: body.detector };
+      } else {
+        const detection = await ctx.queries.detection(tenantId, body.detection_id);
+        if (detection === null) throw errors.notFound(`body.detection_id: detection ${body.detection_id} not found`);
+        about = { detectionId: detection.id, traceId: detection.traceId, detectorId: detection.detectorId };
+      }
       const createdAtMs = Date.now();
       const feedback: FeedbackRecord = {
-        id: createHash('sha256').update(`${tenantId}\u0000${body.detection_id}\u0000${randomUUID()}`).digest('hex').slice(0, 32),
+        id: createHash('sha256').update(`${tenantId}\u0000${about.detectionId || about.traceId}\u0000${randomUUID()}`).digest('hex').slice(0, 32),
         tenantId,
-        detectionId: body.detection_id,
-        traceId: detection.traceId,
+        ...about,
         feedbackType: body.feedback_type,
         comment: body.comment,
         createdAtMs,
       };
-      await appendAndWait(ctx, TOPICS.feedback, [
-        { key: Buffer.from(tenantId), value: await ctx.codecs.feedback.encode(feedback), timestamp: createdAtMs },
-      ]);
+      // The record for the views and subscribers, and the tenant stage's input (audit chain,
+      // calibration), are appended together or not at all.
+      const event = tenantStageEvent(tenantId, 'feedback_recorded', feedback.id, createdAtMs, {
+        id: feedback.id,
+        detectionId: feedback.detectionId,
+        traceId: feedback.traceId,
+        detectorId: feedback.detectorId,
+        feedbackType: feedback.feedbackType,
+        comment: feedback.comment,
+      });
+      await appendAllAndWait(
+        ctx,
+        [
+          { topic: TOPICS.feedback, records: [{ key: Buffer.from(tenantId), value: await ctx.codecs.feedback.encode(feedback), timestamp: createdAtMs }] },
+          { topic: TOPICS.tenantEvents, records: [await tenantStageRecord(ctx.codecs, event)] },
+        ],
+        [TOPICS.feedback],
+      );
       return reply.code(201).send(presentFeedback(feedback));
     });
   };

@@ -10,15 +10,20 @@ import type { Resolver } from 'avsc';
 import type { RawEvent } from '../../model/span.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import type { SessionRecord } from '../../model/session.js';
+import type { AuditRecord, BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
 import { TOPICS } from '../topics.js';
 import { SerdeError } from './errors.js';
 import { FramedEncoder, readFrame } from './framing.js';
 import {
+  auditRecordMapping,
+  baselineMapping,
+  calibrationMapping,
   detectionMapping,
   feedbackMapping,
   rawEventMapping,
   sessionRecordMapping,
   tenantEventMapping,
+  tenantStageEventMapping,
   traceMetricsMapping,
   traceRecordMapping,
   type RecordMapping,
@@ -42,6 +47,10 @@ export interface Codecs {
   readonly feedback: Codec<FeedbackRecord>;
   readonly tenantEvent: Codec<TenantEvent>;
   readonly session: Codec<SessionRecord>;
+  readonly tenantStageEvent: Codec<TenantStageEvent>;
+  readonly audit: Codec<AuditRecord>;
+  readonly calibration: Codec<CalibrationRecord>;
+  readonly baseline: Codec<BaselineRecord>;
 }
 
 /** Confluent TopicNameStrategy subject of a topic's values. */
@@ -166,7 +175,7 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
   const codec = async <T, A>(topic: string, schema: ValueSchemaName, mapping: RecordMapping<T, A>): Promise<Codec<T>> =>
     createCodec(ids, valueSubject(topic), await typeOf(schema), mapping);
 
-  const [rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session] = await Promise.all([
+  const [rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline] = await Promise.all([
     codec(TOPICS.raw, 'raw-event', rawEventMapping),
     codec(TOPICS.deadLetter, 'raw-event', rawEventMapping),
     codec(TOPICS.traces, 'trace-record', traceRecordMapping),
@@ -175,6 +184,10 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
     codec(TOPICS.feedback, 'feedback', feedbackMapping),
     codec(TOPICS.tenants, 'tenant-event', tenantEventMapping),
     codec(TOPICS.sessions, 'session-record', sessionRecordMapping),
+    codec(TOPICS.tenantEvents, 'tenant-stage-event', tenantStageEventMapping),
+    codec(TOPICS.audit, 'audit-record', auditRecordMapping),
+    codec(TOPICS.calibration, 'calibration', calibrationMapping),
+    codec(TOPICS.baselines, 'baseline', baselineMapping),
   ]);
-  return { rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session };
+  return { rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline };
 }

@@ -20,6 +20,7 @@ import type {
 } from '../../model/span.js';
 import type { CloseReason, Detection, Evidence, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import type { SessionMode, SessionRecord, SessionState } from '../../model/session.js';
+import type { AuditRecord, BaselineRecord, CalibrationRecord, RunningStats, TenantStageEvent } from '../../model/tenant-records.js';
 import { SerdeError } from './errors.js';
 
 /** How a model type maps to its Avro record and back. */
@@ -631,6 +632,7 @@ export interface AvroFeedbackRecord {
   feedback_type: FeedbackRecord['feedbackType'];
   comment: string;
   created_at_ms: bigint;
+  detector_id: string;
 }
 
 export const feedbackMapping: RecordMapping<FeedbackRecord, AvroFeedbackRecord> = {
@@ -642,6 +644,7 @@ export const feedbackMapping: RecordMapping<FeedbackRecord, AvroFeedbackRecord> 
     feedback_type: f.feedbackType,
     comment: f.comment,
     created_at_ms: longFromNumber(f.createdAtMs, 'created_at_ms'),
+    detector_id: f.detectorId,
   }),
   fromAvro: (r) => ({
     id: r.id,
@@ -651,6 +654,7 @@ export const feedbackMapping: RecordMapping<FeedbackRecord, AvroFeedbackRecord> 
     feedbackType: r.feedback_type,
     comment: r.comment,
     createdAtMs: numberFromLong(r.created_at_ms, 'created_at_ms'),
+    detectorId: r.detector_id,
   }),
 };
 
@@ -741,5 +745,116 @@ export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecor
     endedAtMs: r.ended_at_ms === null ? null : numberFromLong(r.ended_at_ms, 'ended_at_ms'),
     updatedAtMs: numberFromLong(r.updated_at_ms, 'updated_at_ms'),
     sessionJson: r.session_json,
+  }),
+};
+
+export interface AvroTenantStageEvent {
+  tenant_id: string;
+  type: TenantStageEvent['type'];
+  subject_id: string;
+  at_ms: bigint;
+  payload_json: string;
+}
+
+export const tenantStageEventMapping: RecordMapping<TenantStageEvent, AvroTenantStageEvent> = {
+  toAvro: (e) => ({ tenant_id: e.tenantId, type: e.type, subject_id: e.subjectId, at_ms: longFromNumber(e.atMs, 'at_ms'), payload_json: e.payloadJson }),
+  fromAvro: (r) => ({ tenantId: r.tenant_id, type: r.type, subjectId: r.subject_id, atMs: numberFromLong(r.at_ms, 'at_ms'), payloadJson: r.payload_json }),
+};
+
+export interface AvroAuditRecord {
+  tenant_id: string;
+  seq: bigint;
+  type: AuditRecord['type'];
+  subject_id: string;
+  at_ms: bigint;
+  payload_json: string;
+  payload_digest: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const auditRecordMapping: RecordMapping<AuditRecord, AvroAuditRecord> = {
+  toAvro: (a) => ({
+    tenant_id: a.tenantId,
+    seq: longFromNumber(a.seq, 'seq'),
+    type: a.type,
+    subject_id: a.subjectId,
+    at_ms: longFromNumber(a.atMs, 'at_ms'),
+    payload_json: a.payloadJson,
+    payload_digest: a.payloadDigest,
+    prev_hash: a.prevHash,
+    hash: a.hash,
+  }),
+  fromAvro: (r) => ({
+    tenantId: r.tenant_id,
+    seq: numberFromLong(r.seq, 'seq'),
+    type: r.type,
+    subjectId: r.subject_id,
+    atMs: numberFromLong(r.at_ms, 'at_ms'),
+    payloadJson: r.payload_json,
+    payloadDigest: r.payload_digest,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }),
+};
+
+export interface AvroCalibrationRecord {
+  tenant_id: string;
+  detector_id: string;
+  true_positives: bigint;
+  false_positives: bigint;
+  missed: bigint;
+  precision: number | null;
+  confidence_shift: number;
+  updated_at_ms: bigint;
+}
+
+export const calibrationMapping: RecordMapping<CalibrationRecord, AvroCalibrationRecord> = {
+  toAvro: (c) => ({
+    tenant_id: c.tenantId,
+    detector_id: c.detectorId,
+    true_positives: longFromNumber(c.truePositives, 'true_positives'),
+    false_positives: longFromNumber(c.falsePositives, 'false_positives'),
+    missed: longFromNumber(c.missed, 'missed'),
+    precision: c.precision,
+    confidence_shift: c.confidenceShift,
+    updated_at_ms: longFromNumber(c.updatedAtMs, 'updated_at_ms'),
+  }),
+  fromAvro: (r) => ({
+    tenantId: r.tenant_id,
+    detectorId: r.detector_id,
+    truePositives: numberFromLong(r.true_positives, 'true_positives'),
+    falsePositives: numberFromLong(r.false_positives, 'false_positives'),
+    missed: numberFromLong(r.missed, 'missed'),
+    precision: r.precision,
+    confidenceShift: r.confidence_shift,
+    updatedAtMs: numberFromLong(r.updated_at_ms, 'updated_at_ms'),
+  }),
+};
+
+export interface AvroBaselineRecord {
+  tenant_id: string;
+  service_name: string;
+  agent: string;
+  metrics: Record<string, { count: bigint; mean: number; m2: number }>;
+  updated_at_ms: bigint;
+}
+
+export const baselineMapping: RecordMapping<BaselineRecord, AvroBaselineRecord> = {
+  toAvro: (b) => ({
+    tenant_id: b.tenantId,
+    service_name: b.serviceName,
+    agent: b.agent,
+    metrics: Object.fromEntries(Object.entries(b.metrics).map(([k, v]) => [k, { count: longFromNumber(v.count, `metrics.${k}.count`), mean: v.mean, m2: v.m2 }])),
+    updated_at_ms: longFromNumber(b.updatedAtMs, 'updated_at_ms'),
+  }),
+  fromAvro: (r) => ({
+    tenantId: r.tenant_id,
+    serviceName: r.service_name,
+    agent: r.agent,
+    metrics: Object.fromEntries(
+      Object.entries(r.metrics).map(([k, v]): [string, RunningStats] => [k, { count: numberFromLong(v.count, `metrics.${k}.count`), mean: v.mean, m2: v.m2 }]),
+    ),
+    updatedAtMs: numberFromLong(r.updated_at_ms, 'updated_at_ms'),
   }),
 };

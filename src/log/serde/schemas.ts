@@ -22,7 +22,19 @@ export const SCHEMA_NAMESPACE = 'dev.tracefold.v1';
 export const SHARED_SCHEMAS: readonly string[] = ['canonical-span'];
 
 /** The topic value schemas, by file name without `.avsc`. */
-export const VALUE_SCHEMAS = ['raw-event', 'trace-record', 'detection', 'trace-metrics', 'feedback', 'tenant-event', 'session-record'] as const;
+export const VALUE_SCHEMAS = [
+  'raw-event',
+  'trace-record',
+  'detection',
+  'trace-metrics',
+  'feedback',
+  'tenant-event',
+  'session-record',
+  'tenant-stage-event',
+  'audit-record',
+  'calibration',
+  'baseline',
+] as const;
 export type ValueSchemaName = (typeof VALUE_SCHEMAS)[number];
 
 const SCHEMA_NAME = /^[a-z0-9][a-z0-9-]*$/;

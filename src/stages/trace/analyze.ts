@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import { reconcileFindings, type RankedFinding } from '../../detectors/reconcile.js';
+import { calibrate } from '../../calibration/calibration.js';
 import { PRICE_TABLE, measureTrace } from '../../metrics/trace-metrics.js';
 import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import { confidenceTier } from '../../model/outputs.js';
@@ -13,6 +14,8 @@ import type { CanonicalSpan } from '../../model/span.js';
 import { toSemanticTrace } from '../../semantic/mapper.js';
 import { assembleTrace } from './assemble.js';
 import { spanDigest } from './digest.js';
+import type { TenantStageEvent } from '../../model/tenant-records.js';
+import { tenantStageEvent } from '../tenant/events.js';
 
 export interface ClosedWindow {
   readonly tenantId: string;
@@ -31,6 +34,10 @@ export interface TraceOutputs {
   readonly trace: TraceRecord;
   readonly detections: readonly Detection[];
   readonly metrics: TraceMetrics;
+  /** The facts the tenant stage records: the trace closed, each detection emitted. */
+  readonly tenantEvents: readonly TenantStageEvent[];
+  /** Findings this tenant's calibration kept from being emitted. */
+  readonly suppressed: number;
 }
 
 function outputId(...parts: (string | number)[]): string {
@@ -80,7 +87,16 @@ export function toDetection(
   };
 }
 
-export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector[], pipelineVersion: string): TraceOutputs {
+/**
+ * `shiftOf` gives this tenant's calibration per detector (src/calibration): findings lose
+ * that much confidence, and those falling below the floor are not emitted.
+ */
+export function analyzeWindow(
+  window: ClosedWindow,
+  detectors: readonly Detector[],
+  pipelineVersion: string,
+  shiftOf: (detectorId: string) => number = () => 0,
+): TraceOutputs {
   const { tenantId, traceId, revision } = window;
   const semantic = toSemanticTrace(tenantId, traceId, window.spans);
   const spanOrder = new Map(semantic.spans.map((s, i) => [s.spanId, i]));
@@ -91,7 +107,8 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
       found.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
     }
   }
-  const reconciled = reconcileFindings(found, spanOrder);
+  const { kept, suppressed } = calibrate(found, shiftOf);
+  const reconciled = reconcileFindings(kept, spanOrder);
   const ids = { tenantId, traceId, revision, pipelineVersion };
   const detectionIds = reconciled.map((r) => detectionId(tenantId, traceId, revision, r));
   const detections: Detection[] = reconciled.map((r, index) =>
@@ -138,5 +155,36 @@ export function analyzeWindow(window: ClosedWindow, detectors: readonly Detector
     serviceName: semantic.serviceName,
     ...measures,
   };
-  return { trace, detections, metrics };
+  const tools = [...new Set(semantic.spans.flatMap((span) => (span.operation === 'execute_tool' && span.toolName !== null ? [span.toolName] : [])))].sort();
+  const tenantEvents = [
+    tenantStageEvent(tenantId, 'trace_closed', traceId, window.closedAtMs, {
+      traceId,
+      revision,
+      digest: trace.digest,
+      spanCount: window.spans.length,
+      rootSpanId: root?.spanId ?? null,
+      closeReason: window.closeReason,
+      serviceName: semantic.serviceName,
+      models: measures.models,
+      agents: measures.agents,
+      tools,
+      metrics: { ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() },
+    }),
+    ...detections.map((d) =>
+      tenantStageEvent(tenantId, 'detection_emitted', d.id, window.closedAtMs, {
+        id: d.id,
+        traceId,
+        revision,
+        detectorId: d.detectorId,
+        detectorVersion: d.detectorVersion,
+        detectionType: d.detectionType,
+        severity: d.severity,
+        confidence: d.confidence,
+        agent: d.agent,
+        primary: d.primary,
+        subsumedBy: d.subsumedBy,
+      }),
+    ),
+  ];
+  return { trace, detections, metrics, tenantEvents, suppressed: suppressed.length };
 }

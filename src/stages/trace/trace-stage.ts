@@ -26,7 +26,9 @@ import type { CanonicalSpan } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
-import { isLiveRelevant, liveStep, parseLiveState, serializeLiveState } from './live.js';
+import { tenantStageRecord } from '../tenant/events.js';
+import { calibrate } from '../../calibration/calibration.js';
+import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
 import {
   expiryKey,
   expiryRange,
@@ -60,6 +62,8 @@ export interface TraceStageOptions {
   readonly latenessHorizonMs: number;
   /** How long a forgotten trace's revision number is remembered (the raw topic's retention). */
   readonly tombstoneRetentionMs: number;
+  /** This tenant's confidence shift for a detector (calibration-reader.ts); none by default. */
+  readonly calibration?: { shiftOf(tenantId: string, detectorId: string): number };
   /** Run detectors that support it on open windows (live.ts); default true. */
   readonly liveDetection?: boolean;
   readonly logger: Logger;
@@ -108,6 +112,8 @@ export interface TraceStageStats {
   detectionsEmitted: number;
   /** Of detectionsEmitted, those fired while their window was open. */
   liveDetectionsEmitted: number;
+  /** Findings not emitted because the tenant's calibration put them below the floor. */
+  detectionsSuppressed: number;
   /** Windows whose analysis or encoding failed; each is on the dead-letter topic. */
   windowsFailed: number;
 }
@@ -129,6 +135,7 @@ export class TraceStage {
     lateSpansDeadLettered: 0,
     detectionsEmitted: 0,
     liveDetectionsEmitted: 0,
+    detectionsSuppressed: 0,
     windowsFailed: 0,
   };
   /** The detectors that can fire on open windows; empty when live detection is off. */
@@ -365,11 +372,13 @@ export class TraceStage {
     const event = await this.options.codecs.rawEvent.decode(value);
     if (event.type !== 'span') return;
     const span = toSemanticSpan(event.span);
-    if (!isLiveRelevant(this.liveDetectors, span)) return;
+    const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
+    const plan = planLive(span, this.liveDetectors, trace);
+    if (isEmptyPlan(plan)) return;
     const key = liveKey(work.partition, ref);
     const state = parseLiveState(await work.store.get(key));
-    const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
-    const found = liveStep(state, span, this.liveDetectors, trace);
+    const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
+    this.stats.detectionsSuppressed += suppressed.length;
     work.store.put(key, serializeLiveState(state));
     if (found.length === 0) return;
     const { codecs, pipelineVersion } = this.options;
@@ -382,6 +391,10 @@ export class TraceStage {
     }
     this.stats.detectionsEmitted += found.length;
     this.stats.liveDetectionsEmitted += found.length;
+  }
+
+  private shiftOf(tenantId: string, detectorId: string): number {
+    return this.options.calibration?.shiftOf(tenantId, detectorId) ?? 0;
   }
 
   /** The open window's next deadline: the inactivity gap, or the root's settle time if sooner. */
@@ -521,7 +534,9 @@ export class TraceStage {
         },
         detectors,
         pipelineVersion,
+        (detectorId) => this.shiftOf(meta.tenantId, detectorId),
       );
+      this.stats.detectionsSuppressed += outputs.suppressed;
       await this.emit(work, outputs);
     } catch (err) {
       // One trace that cannot be analyzed or encoded must not stop the partition: it would
@@ -583,6 +598,7 @@ export class TraceStage {
     for (const detection of outputs.detections) {
       encoded.push({ topic: TOPICS.detections, record: { key, value: await codecs.detection.encode(detection), headers, timestamp } });
     }
+    for (const event of outputs.tenantEvents) encoded.push({ topic: TOPICS.tenantEvents, record: await tenantStageRecord(codecs, event) });
     work.outputs.push(...encoded);
     this.stats.detectionsEmitted += outputs.detections.length;
   }

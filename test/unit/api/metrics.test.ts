@@ -47,12 +47,13 @@ describe('createMetrics', () => {
 
   it('reads the trace stage counters at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, liveDetectionsEmitted: 2, windowsFailed: 0 };
+    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, liveDetectionsEmitted: 2, detectionsSuppressed: 1, windowsFailed: 0 };
     metrics.observeTraceStage(stats);
     let read = samples(await metrics.registry.metrics());
     expect(read.get('tracefold_trace_spans_assembled_total')).toBe(7);
     expect(read.get('tracefold_trace_windows_closed_total')).toBe(2);
     expect(read.get('tracefold_trace_live_detections_emitted_total')).toBe(2);
+    expect(read.get('tracefold_trace_detections_suppressed_total')).toBe(1);
     stats.spansAssembled = 12;
     stats.lateSpansDeadLettered = 4;
     read = samples(await metrics.registry.metrics());

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       windowMaxSpans: 10_000,
       windowMaxBytes: 64 * 1024 * 1024,
       liveDetection: true,
+      baselineSigma: 2,
+      baselineMinSamples: 10,
       maxBodyBytes: 10 * 1024 * 1024,
       rateLimitSpansPerSecond: 50_000,
       rateLimitBurstSpans: 100_000,

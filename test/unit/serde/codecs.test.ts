@@ -14,6 +14,7 @@ import {
 import { feedbackMapping } from '../../../src/log/serde/mapping.js';
 import type { Detection, TraceRecord } from '../../../src/model/outputs.js';
 import type { CanonicalSpan, RawEvent } from '../../../src/model/span.js';
+import type { AuditRecord, BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../../src/model/tenant-records.js';
 import { BIG, detection, feedback, fullSpan, metrics, minimalSpan, tenantEvents, traceRecord, typicalSpan, unpricedMetrics } from './fixtures.js';
 
 let codecs: Codecs;
@@ -91,6 +92,43 @@ describe('round trips', () => {
     expect(await codecs.metrics.decode(await codecs.metrics.encode(unpricedMetrics))).toStrictEqual(unpricedMetrics);
     expect(await codecs.feedback.decode(await codecs.feedback.encode(feedback))).toStrictEqual(feedback);
     for (const e of tenantEvents) expect(await codecs.tenantEvent.decode(await codecs.tenantEvent.encode(e))).toStrictEqual(e);
+  });
+
+  it('round-trips the tenant stage records: its input, audit links, calibration and baselines', async () => {
+    const event: TenantStageEvent = { tenantId: 'acme', type: 'feedback_recorded', subjectId: 'fb-1', atMs: 1_700_000_000_000, payloadJson: '{"a":1}' };
+    const audit: AuditRecord = {
+      tenantId: 'acme',
+      seq: 42,
+      type: 'detection_emitted',
+      subjectId: 'det-1',
+      atMs: 1_700_000_000_001,
+      payloadJson: '{"id":"det-1"}',
+      payloadDigest: 'a'.repeat(64),
+      prevHash: 'b'.repeat(64),
+      hash: 'c'.repeat(64),
+    };
+    const calibration: CalibrationRecord = {
+      tenantId: 'acme',
+      detectorId: 'loop',
+      truePositives: 1,
+      falsePositives: 3,
+      missed: 2,
+      precision: 0.25,
+      confidenceShift: 0.173,
+      updatedAtMs: 1_700_000_000_002,
+    };
+    const baseline: BaselineRecord = {
+      tenantId: 'acme',
+      serviceName: 'svc',
+      agent: '',
+      metrics: { tool_calls: { count: 12, mean: 3.5, m2: 4.25 }, cost_usd: { count: 11, mean: 0.012, m2: 0.0001 } },
+      updatedAtMs: 1_700_000_000_003,
+    };
+    expect(await codecs.tenantStageEvent.decode(await codecs.tenantStageEvent.encode(event))).toStrictEqual(event);
+    expect(await codecs.audit.decode(await codecs.audit.encode(audit))).toStrictEqual(audit);
+    expect(await codecs.calibration.decode(await codecs.calibration.encode(calibration))).toStrictEqual(calibration);
+    expect(await codecs.calibration.decode(await codecs.calibration.encode({ ...calibration, precision: null }))).toStrictEqual({ ...calibration, precision: null });
+    expect(await codecs.baseline.decode(await codecs.baseline.encode(baseline))).toStrictEqual(baseline);
   });
 
   it('reads dead-letter values with the raw event schema', async () => {

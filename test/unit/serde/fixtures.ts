@@ -278,6 +278,7 @@ export const feedback: FeedbackRecord = {
   feedbackType: 'false_positive',
   comment: 'the loop was intended',
   createdAtMs: 1_732_537_100_000,
+  detectorId: 'loop',
 };
 
 export const tenantEvents: TenantEvent[] = [

@@ -27,6 +27,7 @@ interface SchemaNode {
   doc?: string;
   fields?: { name: string; type: unknown }[];
   items?: unknown;
+  values?: unknown;
 }
 
 async function schemaFiles(): Promise<string[]> {
@@ -42,6 +43,7 @@ function* namedTypes(node: unknown, where: string): Generator<{ where: string; d
     if (def.type === 'record' || def.type === 'enum') yield { where, def };
     for (const field of def.fields ?? []) yield* namedTypes(field.type, `${where}.${field.name}`);
     if (def.items !== undefined) yield* namedTypes(def.items, `${where}[]`);
+    if (def.values !== undefined) yield* namedTypes(def.values, `${where}{}`);
     if (typeof def.type === 'object') yield* namedTypes(def.type, where);
   }
 }
@@ -70,6 +72,7 @@ describe('schemas/', () => {
         ...['Resource', 'InstrumentationScope', 'SpanSource', 'RawEvent', 'RawEventType', 'WindowMarker', 'WindowMarkerKind'],
         ...['TraceRecord', 'CloseReason', 'Detection', 'ConfidenceTier', 'Severity', 'Evidence', 'TraceMetrics'],
         ...['FeedbackRecord', 'FeedbackType', 'TenantEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
+        ...['TenantStageEvent', 'TenantStageEventType', 'AuditRecord', 'AuditEventType', 'CalibrationRecord', 'BaselineRecord', 'RunningStats'],
       ]),
     );
   });
@@ -107,7 +110,7 @@ describe('local schema ids', () => {
     const b = new RecordingIds(new LocalSchemaIds());
     await createCodecs(a);
     await createCodecs(b);
-    expect(a.subjects.size).toBe(8);
+    expect(a.subjects.size).toBe(12);
     expect(b.subjects).toEqual(a.subjects);
     expect(a.subjects.get('tracefold.dead-letter.v1-value')).toBe(a.subjects.get('tracefold.raw.v1-value'));
     for (const id of a.subjects.values()) expect(id).toBeGreaterThanOrEqual(0);
@@ -128,12 +131,16 @@ describe('local schema ids', () => {
     // embedded log and replays of tracefold.raw.v1 still carry its id), then update this.
     const ids = Object.fromEntries([...(await loadAllSchemas())].map(([name, type]) => [name, localSchemaId(type)]));
     expect(ids).toEqual({
+      'audit-record': 1778403814,
+      baseline: 275431473,
+      calibration: 1015359393,
       'canonical-span': 335699982,
       detection: 982495941,
-      feedback: 346098039,
+      feedback: 1101205611,
       'raw-event': 306763025,
       'session-record': 160039331,
       'tenant-event': 197185651,
+      'tenant-stage-event': 1501048601,
       'trace-metrics': 1882742564,
       'trace-record': 836491265,
     });
@@ -180,6 +187,24 @@ describe('local schema ids', () => {
     const currentTrace = (await loadSchema('trace-record')).fromBuffer((await codecs.trace.encode(traceRecord)).subarray(5)) as Record<string, unknown>;
     const { detection_ids: _d, ...traceBefore } = currentTrace;
     expect(await codecs.trace.decode(frame(1679013391, oldTrace.toBuffer(traceBefore)))).toMatchObject({ traceId: traceRecord.traceId, detectionIds: [] });
+  });
+
+  it('keep every earlier schema readable: feedback written before missed verdicts and detector ids still decodes', async () => {
+    // 346098039: tracefold.feedback.v1 before the missed symbol and detector_id.
+    const old = (await loadHistoricSchemas()).find((t) => localSchemaId(t) === 346098039)!;
+    expect(old).toBeDefined();
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const before = { id: 'fb-0', tenant_id: 'acme', detection_id: 'det-1', trace_id: 't1', feedback_type: 'true_positive', comment: '', created_at_ms: 1_700_000_000_000n };
+    expect(await codecs.feedback.decode(frame(346098039, old.toBuffer(before)))).toEqual({
+      id: 'fb-0',
+      tenantId: 'acme',
+      detectionId: 'det-1',
+      traceId: 't1',
+      feedbackType: 'true_positive',
+      comment: '',
+      createdAtMs: 1_700_000_000_000,
+      detectorId: '',
+    });
   });
 
   it('keep every earlier schema readable: trace metrics written before cost, rates and critical path still decode', async () => {

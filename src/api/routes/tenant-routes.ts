@@ -1,0 +1,128 @@
+/**
+ * What the tenant stage keeps, as the views hold it: the audit chain (verify, export),
+ * baselines and the anomalies they found, and feedback statistics per detector.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { verifyAuditChain } from '../../audit/chain.js';
+import { AuditExportError, buildAuditExport, EXPORT_PROFILES } from '../../audit/export.js';
+import { stddev } from '../../baselines/baseline.js';
+import { errors } from '../../model/errors.js';
+import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
+import { authenticateForTenant } from '../auth.js';
+import type { AppContext } from '../context.js';
+import { parseWith } from '../validate.js';
+
+const tenantParams = z.object({ tenantId: z.string().min(1) });
+const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
+
+/** ISO-8601 or epoch milliseconds. */
+const instant = z
+  .string()
+  .min(1)
+  .transform((text, ctx) => {
+    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const exportQuery = z.object({
+  format: z.enum(EXPORT_PROFILES, { message: `must be one of ${EXPORT_PROFILES.join(', ')}` }),
+  from: instant.optional(),
+  to: instant.optional(),
+});
+
+export function tenantRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/v1/tenants/:tenantId/audit/verify', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const result = verifyAuditChain(await ctx.queries.auditRecords(tenantId), { tenantId });
+      return {
+        tenant_id: tenantId,
+        ok: result.ok,
+        checked: result.checked,
+        head: result.head,
+        first_broken: result.firstBroken,
+      };
+    });
+
+    app.get('/api/v1/tenants/:tenantId/audit/export', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      const query = parseWith(exportQuery, request.query, 'query');
+      await authenticateForTenant(ctx, request, tenantId);
+      try {
+        return buildAuditExport(tenantId, await ctx.queries.auditRecords(tenantId), {
+          ...(query.from === undefined ? {} : { fromMs: query.from }),
+          ...(query.to === undefined ? {} : { toMs: query.to }),
+          generatedAtMs: Date.now(),
+          profile: query.format,
+        });
+      } catch (err) {
+        if (err instanceof AuditExportError) throw errors.invalidRequest(`query: ${err.message}`);
+        throw err;
+      }
+    });
+
+    app.get('/api/v1/tenants/:tenantId/baselines', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const baselines = await ctx.queries.baselines(tenantId);
+      return {
+        tenant_id: tenantId,
+        sigma_threshold: ctx.config.baselineSigma,
+        min_samples: ctx.config.baselineMinSamples,
+        baselines: baselines.map((b) => ({
+          service: b.serviceName,
+          agent: b.agent === '' ? null : b.agent,
+          updated_at: new Date(b.updatedAtMs).toISOString(),
+          metrics: Object.fromEntries(Object.entries(b.metrics).map(([name, s]) => [name, { samples: s.count, mean: s.mean, stddev: stddev(s) }])),
+        })),
+      };
+    });
+
+    app.get('/api/v1/tenants/:tenantId/traces/:traceId/anomalies', async (request) => {
+      const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const summary = await ctx.queries.trace(tenantId, traceId);
+      if (summary === null) throw errors.notFound(`trace ${traceId} not found`);
+      const found = (await ctx.queries.detectionsOfTrace(tenantId, traceId)).filter((d) => d.detectorId === BASELINE_DETECTOR.id);
+      const anomalies = found.flatMap((d) =>
+        d.evidence.map((e) => {
+          const data = JSON.parse(e.dataJson) as { metric: string; value: number; mean: number; sigma: number; zScore: number | null };
+          return {
+            detection_id: d.id,
+            metric: data.metric,
+            value: data.value,
+            mean: data.mean,
+            sigma: data.sigma,
+            z_score: data.zScore,
+            scope: { service: summary.serviceName, agent: d.agent },
+          };
+        }),
+      );
+      return { trace_id: traceId, anomalous: anomalies.length > 0, anomalies };
+    });
+
+    app.get('/api/v1/tenants/:tenantId/feedback/stats', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const calibrations = await ctx.queries.calibrations(tenantId);
+      return {
+        tenant_id: tenantId,
+        detectors: calibrations.map((c) => ({
+          detector: c.detectorId,
+          true_positives: c.truePositives,
+          false_positives: c.falsePositives,
+          missed: c.missed,
+          precision: c.precision,
+          confidence_shift: c.confidenceShift,
+          updated_at: new Date(c.updatedAtMs).toISOString(),
+        })),
+      };
+    });
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The tenant stage (DESIGN.md, "Tenant stage"): consumes tracefold.tenant-events.v1, keyed
+ * by tenant, and keeps per tenant in a RocksDB-backed store:
+ *
+ * - the head of its audit chain: each event becomes the next AuditRecord on
+ *   tracefold.audit.v1 (src/audit/chain.ts has the formulas);
+ * - baselines per service (and agent) of trace metrics: a closed trace beyond k sigma of
+ *   its baseline yields an anomaly detection on tracefold.detections.v1, and every
+ *   baseline change goes to tracefold.baselines.v1;
+ * - calibration per detector from feedback, on tracefold.calibration.v1, which the trace
+ *   stage reads back (calibration-reader.ts).
+ *
+ * Every batch's state changes, outputs and consumed offset are committed as one unit, as
+ * in the trace stage, so a record is chained exactly once whatever the crashes.
+ */
+import type { Logger } from 'pino';
+import { isCanonicalJson } from '../../audit/canonical-json.js';
+import { auditRecordForJson, type ChainHead } from '../../audit/chain.js';
+import { addTrace, anomalyFinding, baselineScopes, BASELINE_DEFAULTS, checkTrace, type BaselineSettings } from '../../baselines/baseline.js';
+import { applyFeedback, type FeedbackVerdict } from '../../calibration/calibration.js';
+import type { Batch, Consumer, Log, OutgoingRecord, StateStore, TopicPartition } from '../../log/port.js';
+import type { Codecs } from '../../log/serde/index.js';
+import { tupleKey } from '../../log/store-keys.js';
+import { TOPICS } from '../../log/topics.js';
+import { HEADER, traceKey } from '../../model/record-keys.js';
+import type { TraceMetrics } from '../../model/outputs.js';
+import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
+import { BufferedStore } from '../buffered-store.js';
+import { toDetection } from '../trace/analyze.js';
+import { BASELINE_DETECTOR, tenantStageEvent } from './events.js';
+
+export const TENANT_STAGE_GROUP = 'tracefold-tenant-stage';
+
+export interface TenantStageOptions {
+  readonly log: Log;
+  readonly codecs: Codecs;
+  readonly pipelineVersion: string;
+  /** Anomaly threshold (k sigma) and the samples a baseline needs before it judges. */
+  readonly baseline?: BaselineSettings;
+  readonly logger: Logger;
+}
+
+export interface TenantStageStats {
+  eventsProcessed: number;
+  /** Records that could not be read as tenant events; each is logged with its offset. */
+  eventsFailed: number;
+  auditRecords: number;
+  anomalies: number;
+  calibrations: number;
+}
+
+/** Store keys, each led by the input partition so a partition's state stands on its own. */
+const KEYS = {
+  position: (p: number) => tupleKey('o', p),
+  head: (p: number, tenant: string) => tupleKey('h', p, tenant),
+  baseline: (p: number, tenant: string, service: string, agent: string) => tupleKey('b', p, tenant, service, agent),
+  calibration: (p: number, tenant: string, detector: string) => tupleKey('c', p, tenant, detector),
+};
+
+interface Work {
+  readonly partition: number;
+  readonly store: BufferedStore;
+  readonly outputs: { topic: string; record: OutgoingRecord }[];
+}
+
+interface TraceClosedPayload {
+  readonly traceId: string;
+  readonly revision: number;
+  readonly rootSpanId: string | null;
+  readonly metrics: Omit<TraceMetrics, 'startTimeUnixNano'> & { readonly startTimeUnixNano: string };
+}
+
+interface FeedbackPayload {
+  readonly detectorId: string;
+  readonly feedbackType: FeedbackVerdict;
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+export class TenantStage {
+  private consumer: Consumer | null = null;
+  private store: StateStore | null = null;
+  private readonly settings: BaselineSettings;
+  readonly stats: TenantStageStats = { eventsProcessed: 0, eventsFailed: 0, auditRecords: 0, anomalies: 0, calibrations: 0 };
+
+  constructor(private readonly options: TenantStageOptions) {
+    this.settings = options.baseline ?? BASELINE_DEFAULTS;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    this.store = await log.openStore(TENANT_STAGE_GROUP, 'tenants', { changelog: true });
+    this.consumer = await log.consume(
+      { group: TENANT_STAGE_GROUP, topics: [TOPICS.tenantEvents] },
+      { onAssigned: (partitions) => this.onAssigned(partitions), eachBatch: (batch) => this.onBatch(batch) },
+    );
+    this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'tenant stage stopped on an error'));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+  }
+
+  get done(): Promise<void> {
+    return this.consumer?.done ?? Promise.resolve();
+  }
+
+  private requireStore(): StateStore {
+    if (this.store === null) throw new Error('tenant stage is not started');
+    return this.store;
+  }
+
+  /** The store's position wins over the group offset: they were written together. */
+  private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const starts = new Map<string, number>();
+    for (const { topic, partition } of partitions) {
+      const raw = await this.requireStore().get(KEYS.position(partition));
+      if (raw !== null) starts.set(`${topic}:${partition}`, Number(raw.toString()));
+    }
+    return starts;
+  }
+
+  private async onBatch(batch: Batch): Promise<void> {
+    const work: Work = { partition: batch.partition, store: new BufferedStore(this.requireStore()), outputs: [] };
+    for (const record of batch.records) {
+      if (record.value === null) continue;
+      // A record that cannot be read (not a tenant event, or a payload that is not canonical
+      // JSON) must not stop every tenant of the partition: it is logged, counted and passed
+      // over. Anything else (an output that cannot be encoded) fails the batch, to be retried.
+      let event: TenantStageEvent;
+      try {
+        event = await this.options.codecs.tenantStageEvent.decode(record.value);
+        if (!isCanonicalJson(event.payloadJson)) throw new Error(`payload of ${event.type} ${event.subjectId} is not canonical JSON`);
+      } catch (err) {
+        this.stats.eventsFailed++;
+        this.options.logger.error({ err, partition: record.partition, offset: record.offset }, 'tenant event could not be read; skipped');
+        continue;
+      }
+      await this.process(work, event);
+      this.stats.eventsProcessed++;
+    }
+    const last = batch.records.at(-1);
+    if (last === undefined) return;
+    const unit = this.options.log.beginUnit(TENANT_STAGE_GROUP, { partition: batch.partition });
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const { topic, record } of work.outputs) byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+    for (const [topic, records] of byTopic) unit.append(topic, records);
+    unit.consumed(batch.topic, batch.partition, last.offset + 1);
+    work.store.put(KEYS.position(batch.partition), Buffer.from(String(last.offset + 1)));
+    work.store.flushInto(unit);
+    await unit.commit();
+  }
+
+  private async process(work: Work, event: TenantStageEvent): Promise<void> {
+    await this.chain(work, event);
+    if (event.type === 'trace_closed') await this.traceClosed(work, event, JSON.parse(event.payloadJson) as TraceClosedPayload);
+    else if (event.type === 'feedback_recorded') await this.feedback(work, event, JSON.parse(event.payloadJson) as FeedbackPayload);
+  }
+
+  /** Appends the next link of the tenant's audit chain. */
+  private async chain(work: Work, event: TenantStageEvent): Promise<void> {
+    const { tenantId, atMs } = event;
+    const key = KEYS.head(work.partition, tenantId);
+    const raw = await work.store.get(key);
+    const head = raw === null ? null : (JSON.parse(raw.toString()) as ChainHead);
+    const record = auditRecordForJson(head, event);
+    work.store.put(key, json({ seq: record.seq, hash: record.hash }));
+    work.outputs.push({
+      topic: TOPICS.audit,
+      record: { key: Buffer.from(tenantId), value: await this.options.codecs.audit.encode(record), timestamp: atMs },
+    });
+    this.stats.auditRecords++;
+  }
+
+  /**
+   * Checks the trace against each of its baselines before folding it in. Only a trace's
+   * first revision is folded in: a revision restates the same run, and counting it again
+   * would weigh that run twice.
+   */
+  private async traceClosed(work: Work, event: TenantStageEvent, payload: TraceClosedPayload): Promise<void> {
+    const metrics: TraceMetrics = { ...payload.metrics, startTimeUnixNano: BigInt(payload.metrics.startTimeUnixNano) };
+    const { codecs, pipelineVersion } = this.options;
+    for (const scope of baselineScopes(metrics)) {
+      const key = KEYS.baseline(work.partition, event.tenantId, scope.serviceName, scope.agent);
+      const raw = await work.store.get(key);
+      const baseline = raw === null ? undefined : (JSON.parse(raw.toString()) as BaselineRecord);
+      const anomalies = checkTrace(baseline, metrics, this.settings);
+      if (anomalies.length > 0) {
+        const finding = anomalyFinding(anomalies, payload.rootSpanId, this.settings);
+        const detection = toDetection(
+          { tenantId: event.tenantId, traceId: payload.traceId, revision: payload.revision, pipelineVersion },
+          { detectorId: BASELINE_DETECTOR.id, detectorVersion: BASELINE_DETECTOR.version, finding },
+          { live: false, primary: false, subsumedBy: null, detectedAtMs: event.atMs },
+        );
+        work.outputs.push({
+          topic: TOPICS.detections,
+          record: {
+            key: traceKey(event.tenantId, payload.traceId),
+            value: await codecs.detection.encode(detection),
+            headers: { [HEADER.revision]: String(payload.revision), [HEADER.pipeline]: pipelineVersion },
+            timestamp: event.atMs,
+          },
+        });
+        const emitted = tenantStageEvent(event.tenantId, 'detection_emitted', detection.id, event.atMs, {
+          id: detection.id,
+          traceId: payload.traceId,
+          revision: payload.revision,
+          detectorId: detection.detectorId,
+          detectorVersion: detection.detectorVersion,
+          detectionType: detection.detectionType,
+          severity: detection.severity,
+          confidence: detection.confidence,
+          agent: detection.agent,
+          primary: detection.primary,
+          subsumedBy: detection.subsumedBy,
+        });
+        await this.chain(work, emitted);
+        this.stats.anomalies++;
+      }
+      if (payload.revision !== 1) continue;
+      const next = addTrace(baseline, metrics, scope, event.atMs);
+      work.store.put(key, json(next));
+      work.outputs.push({
+        topic: TOPICS.baselines,
+        record: {
+          key: Buffer.from(`${event.tenantId}/${scope.serviceName}/${scope.agent}`),
+          value: await codecs.baseline.encode({ ...next, tenantId: event.tenantId }),
+          timestamp: event.atMs,
+        },
+      });
+    }
+  }
+
+  private async feedback(work: Work, event: TenantStageEvent, payload: FeedbackPayload): Promise<void> {
+    // Feedback written before it named its detector cannot be attributed to one.
+    if (payload.detectorId === '') return;
+    const key = KEYS.calibration(work.partition, event.tenantId, payload.detectorId);
+    const raw = await work.store.get(key);
+    const previous = raw === null ? undefined : (JSON.parse(raw.toString()) as CalibrationRecord);
+    const next = applyFeedback(previous, event.tenantId, payload.detectorId, payload.feedbackType, event.atMs);
+    work.store.put(key, json(next));
+    work.outputs.push({
+      topic: TOPICS.calibration,
+      record: { key: Buffer.from(`${event.tenantId}/${payload.detectorId}`), value: await this.options.codecs.calibration.encode(next), timestamp: event.atMs },
+    });
+    this.stats.calibrations++;
+  }
+}
