@@ -22,6 +22,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'trace_closed',
   'detection_emitted',
   'feedback_recorded',
+  'settings_changed',
 ];
 
 /** The last record of a chain (or of the part of it that precedes a sub-range). */

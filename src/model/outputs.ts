@@ -159,4 +159,11 @@ export type TenantEvent =
       readonly secretHash: string;
       readonly atMs: number;
     }
-  | { readonly type: 'api_key_revoked'; readonly tenantId: string; readonly keyId: string; readonly atMs: number };
+  | { readonly type: 'api_key_revoked'; readonly tenantId: string; readonly keyId: string; readonly atMs: number }
+  | ({ readonly type: 'tenant_settings_changed'; readonly tenantId: string; readonly atMs: number } & TenantSettings);
+
+/** A tenant's own settings; null keeps the deployment's default. */
+export interface TenantSettings {
+  readonly baselineSigma: number | null;
+  readonly baselineMinSamples: number | null;
+}

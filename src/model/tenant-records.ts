@@ -13,7 +13,8 @@ export type AuditEventType =
   | 'api_key_revoked'
   | 'trace_closed'
   | 'detection_emitted'
-  | 'feedback_recorded';
+  | 'feedback_recorded'
+  | 'settings_changed';
 
 /**
  * One fact for the tenant stage, appended by the process where it happened, in the same

@@ -3,7 +3,7 @@
  */
 import type { ReadableStore } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
-import type { Detection, FeedbackRecord, TraceMetrics, TraceRecord } from '../model/outputs.js';
+import type { Detection, FeedbackRecord, TenantSettings, TraceMetrics, TraceRecord } from '../model/outputs.js';
 import { severityRank } from '../model/outputs.js';
 import type { SessionRecord } from '../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
@@ -109,6 +109,11 @@ export class ViewQueries {
   /** Latest baseline per service and agent. */
   async baselines(tenantId: string): Promise<BaselineRecord[]> {
     return this.all<BaselineRecord>(VIEW_KEYS.baselinePrefix(tenantId));
+  }
+
+  /** The tenant's own settings; nulls (or none stored) keep the deployment's defaults. */
+  async settings(tenantId: string): Promise<TenantSettings> {
+    return parse<TenantSettings>(await this.store.get(VIEW_KEYS.settings(tenantId))) ?? { baselineSigma: null, baselineMinSamples: null };
   }
 
   /** Latest calibration per detector that received feedback. */

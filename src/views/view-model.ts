@@ -17,6 +17,7 @@
  *   au  tenant seq                 → AuditRecord (the tenant's audit chain, in topic order)
  *   bl  tenant service agent       → BaselineRecord (latest)
  *   cb  tenant detector            → CalibrationRecord (latest)
+ *   st  tenant                     → TenantSettings
  *   pos topic partition            → next offset (u64)
  */
 import { parseTupleKey, prefixEnd, tupleKey } from '../log/store-keys.js';
@@ -73,6 +74,7 @@ export const VIEW_KEYS = {
   baselinePrefix: (tenant: string) => tupleKey('bl', tenant),
   calibration: (tenant: string, detector: string) => tupleKey('cb', tenant, detector),
   calibrationPrefix: (tenant: string) => tupleKey('cb', tenant),
+  settings: (tenant: string) => tupleKey('st', tenant),
   position: (topic: string, partition: number) => tupleKey('pos', topic, partition),
   prefixRange: (prefix: Buffer) => ({ gte: prefix, lt: prefixEnd(prefix) }),
 } as const;

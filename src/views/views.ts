@@ -346,6 +346,9 @@ export class Views {
         store.put(VIEW_KEYS.apiKey(event.keyId), json({ ...(JSON.parse(raw.toString()) as object), revokedAtMs: event.atMs }));
         return;
       }
+      case 'tenant_settings_changed':
+        store.put(VIEW_KEYS.settings(event.tenantId), json({ baselineSigma: event.baselineSigma, baselineMinSamples: event.baselineMinSamples }));
+        return;
     }
   }
 }

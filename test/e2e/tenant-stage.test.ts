@@ -136,6 +136,39 @@ describe('tenant stage', () => {
     expect((await api(other, '/baselines')).body.baselines).toEqual([]);
   });
 
+  it('judges each tenant by its own sigma and sample settings', async () => {
+    const bad = await api(other, '/settings', 'PUT', { baseline_sigma: 0.1 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('baseline_sigma');
+    const set = await api(other, '/settings', 'PUT', { baseline_sigma: 20, baseline_min_samples: 4 });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body).toMatchObject({ baseline_sigma: 20, baseline_min_samples: 4 });
+    expect((await api(other, '/settings')).body).toMatchObject({ baseline_sigma: 20, baseline_min_samples: 4 });
+
+    for (let i = 0; i < 4; i++) await ingestAndAnalyze(other, `own-${i}`, run(`own-${i}`, 3 + (i % 2), i % 2 === 0 ? 1000 : 1100));
+    // Ten calls against a baseline of 3.5 ± 0.58: some 11 sigma, inside this tenant's 20.
+    await ingestAndAnalyze(other, 'own-wide', run('own-wide', 10, 1050));
+    await eventually('the baseline to take in the trace', async () => {
+      const res = await api(other, '/baselines');
+      const service = res.body.baselines.find((b: any) => b.agent === null);
+      return service?.metrics.tool_calls.samples === 5 ? true : undefined;
+    });
+    expect((await api(other, '/traces/own-wide/anomalies')).body.anomalous).toBe(false);
+
+    // The wide run joined the baseline (now 4.8 ± 2.95 calls): 30 calls are some 8.5 sigma
+    // out, inside 20 but beyond 5.
+    await api(other, '/settings', 'PUT', { baseline_sigma: 5, baseline_min_samples: 4 });
+    await ingestAndAnalyze(other, 'own-narrow', run('own-narrow', 30, 1050));
+    const anomalies = await eventually('the anomaly under the narrower setting', async () => {
+      const res = await api(other, '/traces/own-narrow/anomalies');
+      return res.body.anomalous ? res.body : undefined;
+    });
+    expect(anomalies.anomalies.map((a: any) => a.metric)).toContain('tool_calls');
+    expect((await api(other, '/baselines')).body).toMatchObject({ sigma_threshold: 5, min_samples: 4 });
+    // The first tenant keeps the deployment's settings.
+    expect((await api(tenant, '/settings')).body).toMatchObject({ baseline_sigma: 2, defaults: { baseline_sigma: 2 } });
+  });
+
   it('lets repeated false-positive feedback suppress a later detection for that tenant only', async () => {
     const first = await ingestAndAnalyze(tenant, 'fp-loop-0', loopingTrace('fp-loop-0', 3));
     const loop = first.all_detections.find((d: any) => d.detection_type === 'loop');

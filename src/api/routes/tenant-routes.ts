@@ -8,7 +8,10 @@ import { verifyAuditChain } from '../../audit/chain.js';
 import { AuditExportError, buildAuditExport, EXPORT_PROFILES } from '../../audit/export.js';
 import { stddev } from '../../baselines/baseline.js';
 import { errors } from '../../model/errors.js';
-import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
+import { TOPICS } from '../../log/topics.js';
+import type { TenantEvent, TenantSettings } from '../../model/outputs.js';
+import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
+import { appendAllAndWait } from '../write-through.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { parseWith } from '../validate.js';
@@ -28,6 +31,12 @@ const instant = z
     }
     return ms;
   });
+
+/** A tenant's own settings: PUT replaces them; an absent or null value means the default. */
+const settingsBody = z.strictObject({
+  baseline_sigma: z.number().min(0.5, 'must be at least 0.5').max(100, 'must be at most 100').nullable().optional(),
+  baseline_min_samples: z.number().int('must be an integer').min(2, 'must be at least 2').max(1_000_000, 'must be at most 1000000').nullable().optional(),
+});
 
 const exportQuery = z.object({
   format: z.enum(EXPORT_PROFILES, { message: `must be one of ${EXPORT_PROFILES.join(', ')}` }),
@@ -67,14 +76,48 @@ export function tenantRoutes(ctx: AppContext) {
       }
     });
 
+    const presentSettings = (tenantId: string, own: TenantSettings) => ({
+      tenant_id: tenantId,
+      baseline_sigma: own.baselineSigma ?? ctx.config.baselineSigma,
+      baseline_min_samples: own.baselineMinSamples ?? ctx.config.baselineMinSamples,
+      defaults: { baseline_sigma: ctx.config.baselineSigma, baseline_min_samples: ctx.config.baselineMinSamples },
+    });
+
+    app.get('/api/v1/tenants/:tenantId/settings', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      return presentSettings(tenantId, await ctx.queries.settings(tenantId));
+    });
+
+    app.put('/api/v1/tenants/:tenantId/settings', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const body = parseWith(settingsBody, request.body, 'body');
+      const atMs = Date.now();
+      const settings: TenantSettings = { baselineSigma: body.baseline_sigma ?? null, baselineMinSamples: body.baseline_min_samples ?? null };
+      const change: TenantEvent = { type: 'tenant_settings_changed', tenantId, atMs, ...settings };
+      // The setting for the views and the tenant stage's input (which applies it, and
+      // records it in the audit chain) are appended together or not at all.
+      await appendAllAndWait(
+        ctx,
+        [
+          { topic: TOPICS.tenants, records: [{ key: Buffer.from(`settings/${tenantId}`), value: await ctx.codecs.tenantEvent.encode(change), timestamp: atMs }] },
+          { topic: TOPICS.tenantEvents, records: [await tenantStageRecord(ctx.codecs, tenantStageEvent(tenantId, 'settings_changed', tenantId, atMs, settings))] },
+        ],
+        [TOPICS.tenants],
+      );
+      return presentSettings(tenantId, settings);
+    });
+
     app.get('/api/v1/tenants/:tenantId/baselines', async (request) => {
       const { tenantId } = parseWith(tenantParams, request.params, 'params');
       await authenticateForTenant(ctx, request, tenantId);
       const baselines = await ctx.queries.baselines(tenantId);
+      const own = await ctx.queries.settings(tenantId);
       return {
         tenant_id: tenantId,
-        sigma_threshold: ctx.config.baselineSigma,
-        min_samples: ctx.config.baselineMinSamples,
+        sigma_threshold: own.baselineSigma ?? ctx.config.baselineSigma,
+        min_samples: own.baselineMinSamples ?? ctx.config.baselineMinSamples,
         baselines: baselines.map((b) => ({
           service: b.serviceName,
           agent: b.agent === '' ? null : b.agent,

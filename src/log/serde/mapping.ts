@@ -665,11 +665,13 @@ export interface AvroTenantEvent {
   name: string | null;
   key_id: string | null;
   secret_hash: string | null;
+  baseline_sigma: number | null;
+  baseline_min_samples: bigint | null;
 }
 
 export const tenantEventMapping: RecordMapping<TenantEvent, AvroTenantEvent> = {
   toAvro(e) {
-    const common = { tenant_id: e.tenantId, at_ms: longFromNumber(e.atMs, 'at_ms') };
+    const common = { tenant_id: e.tenantId, at_ms: longFromNumber(e.atMs, 'at_ms'), baseline_sigma: null, baseline_min_samples: null };
     switch (e.type) {
       case 'tenant_created':
         return { type: e.type, ...common, name: e.name, key_id: null, secret_hash: null };
@@ -677,6 +679,16 @@ export const tenantEventMapping: RecordMapping<TenantEvent, AvroTenantEvent> = {
         return { type: e.type, ...common, name: null, key_id: e.keyId, secret_hash: e.secretHash };
       case 'api_key_revoked':
         return { type: e.type, ...common, name: null, key_id: e.keyId, secret_hash: null };
+      case 'tenant_settings_changed':
+        return {
+          type: e.type,
+          ...common,
+          name: null,
+          key_id: null,
+          secret_hash: null,
+          baseline_sigma: e.baselineSigma,
+          baseline_min_samples: e.baselineMinSamples === null ? null : longFromNumber(e.baselineMinSamples, 'baseline_min_samples'),
+        };
     }
   },
   fromAvro(r) {
@@ -695,6 +707,14 @@ export const tenantEventMapping: RecordMapping<TenantEvent, AvroTenantEvent> = {
         };
       case 'api_key_revoked':
         return { type: r.type, tenantId: r.tenant_id, keyId: present(r.key_id, 'key_id', what), atMs };
+      case 'tenant_settings_changed':
+        return {
+          type: r.type,
+          tenantId: r.tenant_id,
+          atMs,
+          baselineSigma: r.baseline_sigma,
+          baselineMinSamples: r.baseline_min_samples === null ? null : numberFromLong(r.baseline_min_samples, 'baseline_min_samples'),
+        };
     }
   },
 };

@@ -23,7 +23,7 @@ import type { Codecs } from '../../log/serde/index.js';
 import { tupleKey } from '../../log/store-keys.js';
 import { TOPICS } from '../../log/topics.js';
 import { HEADER, traceKey } from '../../model/record-keys.js';
-import type { TraceMetrics } from '../../model/outputs.js';
+import type { TenantSettings, TraceMetrics } from '../../model/outputs.js';
 import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
 import { BufferedStore } from '../buffered-store.js';
 import { toDetection } from '../trace/analyze.js';
@@ -55,6 +55,7 @@ const KEYS = {
   head: (p: number, tenant: string) => tupleKey('h', p, tenant),
   baseline: (p: number, tenant: string, service: string, agent: string) => tupleKey('b', p, tenant, service, agent),
   calibration: (p: number, tenant: string, detector: string) => tupleKey('c', p, tenant, detector),
+  settings: (p: number, tenant: string) => tupleKey('s', p, tenant),
 };
 
 interface Work {
@@ -156,6 +157,7 @@ export class TenantStage {
     await this.chain(work, event);
     if (event.type === 'trace_closed') await this.traceClosed(work, event, JSON.parse(event.payloadJson) as TraceClosedPayload);
     else if (event.type === 'feedback_recorded') await this.feedback(work, event, JSON.parse(event.payloadJson) as FeedbackPayload);
+    else if (event.type === 'settings_changed') work.store.put(KEYS.settings(work.partition, event.tenantId), Buffer.from(event.payloadJson));
   }
 
   /** Appends the next link of the tenant's audit chain. */
@@ -181,13 +183,14 @@ export class TenantStage {
   private async traceClosed(work: Work, event: TenantStageEvent, payload: TraceClosedPayload): Promise<void> {
     const metrics: TraceMetrics = { ...payload.metrics, startTimeUnixNano: BigInt(payload.metrics.startTimeUnixNano) };
     const { codecs, pipelineVersion } = this.options;
+    const settings = await this.settingsOf(work, event.tenantId);
     for (const scope of baselineScopes(metrics)) {
       const key = KEYS.baseline(work.partition, event.tenantId, scope.serviceName, scope.agent);
       const raw = await work.store.get(key);
       const baseline = raw === null ? undefined : (JSON.parse(raw.toString()) as BaselineRecord);
-      const anomalies = checkTrace(baseline, metrics, this.settings);
+      const anomalies = checkTrace(baseline, metrics, settings);
       if (anomalies.length > 0) {
-        const finding = anomalyFinding(anomalies, payload.rootSpanId, this.settings);
+        const finding = anomalyFinding(anomalies, payload.rootSpanId, settings);
         const detection = toDetection(
           { tenantId: event.tenantId, traceId: payload.traceId, revision: payload.revision, pipelineVersion },
           { detectorId: BASELINE_DETECTOR.id, detectorVersion: BASELINE_DETECTOR.version, finding },
@@ -230,6 +233,14 @@ export class TenantStage {
         },
       });
     }
+  }
+
+  /** The tenant's own baseline settings over the deployment's defaults. */
+  private async settingsOf(work: Work, tenantId: string): Promise<BaselineSettings> {
+    const raw = await work.store.get(KEYS.settings(work.partition, tenantId));
+    if (raw === null) return this.settings;
+    const own = JSON.parse(raw.toString()) as TenantSettings;
+    return { k: own.baselineSigma ?? this.settings.k, minSamples: own.baselineMinSamples ?? this.settings.minSamples };
   }
 
   private async feedback(work: Work, event: TenantStageEvent, payload: FeedbackPayload): Promise<void> {

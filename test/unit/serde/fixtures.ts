@@ -285,4 +285,5 @@ export const tenantEvents: TenantEvent[] = [
   { type: 'tenant_created', tenantId: 'acme', name: 'Acme Corp', atMs: 1_700_000_000_000 },
   { type: 'api_key_created', tenantId: 'acme', keyId: 'key_abc', secretHash: 'f'.repeat(64), atMs: 1_700_000_000_001 },
   { type: 'api_key_revoked', tenantId: 'acme', keyId: 'key_abc', atMs: 1_700_000_000_002 },
+  { type: 'tenant_settings_changed', tenantId: 'acme', atMs: 1_700_000_000_003, baselineSigma: 3.5, baselineMinSamples: null },
 ];

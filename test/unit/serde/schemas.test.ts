@@ -131,7 +131,7 @@ describe('local schema ids', () => {
     // embedded log and replays of tracefold.raw.v1 still carry its id), then update this.
     const ids = Object.fromEntries([...(await loadAllSchemas())].map(([name, type]) => [name, localSchemaId(type)]));
     expect(ids).toEqual({
-      'audit-record': 1778403814,
+      'audit-record': 929791742,
       baseline: 275431473,
       calibration: 1015359393,
       'canonical-span': 335699982,
@@ -139,8 +139,8 @@ describe('local schema ids', () => {
       feedback: 1101205611,
       'raw-event': 306763025,
       'session-record': 160039331,
-      'tenant-event': 197185651,
-      'tenant-stage-event': 1501048601,
+      'tenant-event': 696088616,
+      'tenant-stage-event': 1999202254,
       'trace-metrics': 1882742564,
       'trace-record': 836491265,
     });
@@ -204,6 +204,20 @@ describe('local schema ids', () => {
       comment: '',
       createdAtMs: 1_700_000_000_000,
       detectorId: '',
+    });
+  });
+
+  it('keep every earlier schema readable: tenant events written before tenant settings still decode', async () => {
+    // 197185651: tracefold.tenants.v1 before tenant_settings_changed.
+    const old = (await loadHistoricSchemas()).find((t) => localSchemaId(t) === 197185651)!;
+    expect(old).toBeDefined();
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const before = { type: 'api_key_revoked', tenant_id: 'acme', at_ms: 1_700_000_000_000n, name: null, key_id: 'key_1', secret_hash: null };
+    expect(await codecs.tenantEvent.decode(frame(197185651, old.toBuffer(before)))).toEqual({
+      type: 'api_key_revoked',
+      tenantId: 'acme',
+      keyId: 'key_1',
+      atMs: 1_700_000_000_000,
     });
   });
 
