@@ -1,5 +1,5 @@
 /**
- * Kafka mode end to end: ingest, trace stage and api run as separate OS processes against
+ * Kafka mode end to end: ingest, trace stage, tenant stage and api run as separate OS processes against
  * a real broker and give the same answers as the embedded mode for the same input.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ describeKafka('Kafka mode with one process per role', () => {
       ...(schemaRegistryUrl() === null ? {} : { TRACEFOLD_SCHEMA_REGISTRY_URL: schemaRegistryUrl()! }),
     };
     const started = await Promise.allSettled(
-      (['trace', 'ingest', 'api'] as const).map(async (role) =>
+      (['trace', 'ingest', 'api', 'tenant'] as const).map(async (role) =>
         startChild({ ...common, TRACEFOLD_DATA_DIR: await tempDir(`kafka-${role}`) }, ['--role', role]),
       ),
     );
@@ -103,6 +103,17 @@ describeKafka('Kafka mode with one process per role', () => {
     const viaEmbedded = await runAll(embedded.url, embedded.url, embeddedTenant);
     expect(viaKafka).toEqual(viaEmbedded);
     expect((viaKafka['loop-run'] as any).detections[0].type).toBe('loop');
+
+    // The tenant process chained every fact of the tenant: created, its key, three runs
+    // closed and their detections.
+    const detections = Object.values(viaKafka).reduce((n: number, run: any) => n + run.detections.length, 0);
+    let verified: any;
+    for (let i = 0; i < 200; i++) {
+      verified = (await request(`${api.url}/api/v1/tenants/${kafkaTenant.tenantId}/audit/verify`, 'GET', { token: kafkaTenant.token })).body;
+      if (verified.checked >= 2 + 3 + detections) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(verified).toMatchObject({ ok: true, checked: 2 + 3 + detections, first_broken: null });
   }, 120_000);
 
   it('serves health on every role and readiness with the log reachable', async () => {
