@@ -68,7 +68,7 @@ describe('tenant stage', () => {
     await server?.stop();
   });
 
-  const api = (t: typeof tenant, path: string, method: 'GET' | 'POST' = 'GET', body?: unknown) =>
+  const api = (t: typeof tenant, path: string, method: 'GET' | 'POST' | 'PUT' = 'GET', body?: unknown) =>
     request(`${server.url}/api/v1/tenants/${t.tenantId}${path}`, method, { token: t.token, ...(body === undefined ? {} : { body }) });
 
   async function ingestAndAnalyze(t: typeof tenant, traceId: string, payload: unknown) {
