@@ -17,9 +17,11 @@ import { TracefoldError } from '../model/errors.js';
 import type { AppContext, BaseContext } from './context.js';
 import { httpMetricsHook, ingestMetricsHook, metricsRoutes, noteErrorCode } from './metrics/http.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
+import { rollupRoutes } from './routes/rollup-routes.js';
 
 /** Which route groups a process serves, by its roles. */
 export interface AppRoutes {
@@ -68,8 +70,9 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles));
+  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles, base.config.readyMaxViewLag));
   void app.register(metricsRoutes(base.metrics));
+  void app.register(docsRoutes());
   if (ctx !== null && routes.ingest) {
     const ingestCtx: AppContext = { ...ctx, log: new BoundedIngestLog(ctx.log, ctx.limits.inflight, ctx.metrics) };
     // Every ingest route goes in this scope, so the hook counts its answers and rejections.
@@ -84,6 +87,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(authRoutes(ctx));
     void app.register(traceRoutes(ctx));
     void app.register(tenantRoutes(ctx));
+    void app.register(rollupRoutes(ctx));
   }
   return app;
 }

@@ -52,5 +52,5 @@ export function checkAdmin(ctx: AppContext, request: FastifyRequest): void {
   const expected = ctx.config.adminToken;
   if (expected === null) return;
   const given = bearer(request);
-  if (!constantTimeEquals(given, expected)) throw errors.unauthorized('creating tenants needs the admin token (TRACEFOLD_ADMIN_TOKEN) as the bearer token');
+  if (!constantTimeEquals(given, expected)) throw errors.unauthorized(`${request.method} ${request.routeOptions.url ?? request.url} needs the admin token (TRACEFOLD_ADMIN_TOKEN) as the bearer token`);
 }

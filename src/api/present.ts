@@ -2,6 +2,7 @@
  * API representations (snake_case, DESIGN.md "Views and API"). One function per resource,
  * so every route shows a resource the same way.
  */
+import { maxSeverity, type TraceFacets } from '../views/trace-facets.js';
 import type { Detection, FeedbackRecord } from '../model/outputs.js';
 import type { CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
@@ -135,6 +136,28 @@ export function presentTraceSummary(t: TraceSummary) {
     cycle_span_ids: t.cycleSpanIds ?? [],
     closed_at: iso(t.closedAtMs),
     digest: t.digest,
+  };
+}
+
+/** One row of the trace list, from the facets the views keep for it. */
+export function presentTraceListItem(f: TraceFacets) {
+  const detections = Object.values(f.detections);
+  return {
+    trace_id: f.traceId,
+    revision: f.revision,
+    service_name: f.serviceName,
+    root_name: f.rootName,
+    closed_at: f.closedAtMs === null ? null : iso(f.closedAtMs),
+    start_time: f.startTimeMs === null ? null : iso(f.startTimeMs),
+    duration_ms: f.durationMs,
+    span_count: f.spanCount,
+    has_error: f.hasError,
+    agents: f.agents,
+    models: f.models,
+    cost_usd: f.costUsd,
+    failure_count: detections.length,
+    detection_types: [...new Set(detections.map((d) => d.type))].sort(),
+    max_severity: maxSeverity(f),
   };
 }
 

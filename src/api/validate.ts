@@ -2,7 +2,7 @@
  * Request validation with zod: the first problems become a 400 whose message names each
  * field by its path (`body.feedback_type: ...`).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { errors } from '../model/errors.js';
 
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'params' | 'query'): T {
@@ -14,3 +14,21 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: 'body'
   });
   throw errors.invalidRequest(problems.join('; '));
 }
+
+/** A time in a query: ISO-8601 or epoch milliseconds. */
+export const instantQuery = z
+  .string()
+  .min(1)
+  .transform((text, ctx) => {
+    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const severityQuery = z.enum(['critical', 'high', 'medium', 'low', 'info']);
+
+/** A boolean in a query string. */
+export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');

@@ -121,6 +121,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         logger: logger.child({ component: 'tenant-stage' }),
       });
       await tenantStage.start();
+      metrics.observeTenantStage(tenantStage.stats);
       const started = tenantStage;
       closers.push(() => started.stop());
     }
@@ -146,7 +147,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
-      metrics.observeTraceStage(traceStage.stats);
+      const stage = traceStage;
+      metrics.observeTraceStage(stage.stats, () => stage.openWindows);
       const started = traceStage;
       closers.push(() => started.stop());
     }

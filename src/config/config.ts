@@ -36,6 +36,7 @@ const schema = z.object({
   TRACEFOLD_RATE_LIMIT_BURST_SPANS: intFrom(0, 1_000_000_000).default(100_000),
   TRACEFOLD_INGEST_INFLIGHT_BYTES: intFrom(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   TRACEFOLD_LIVE_DETECTION: z.enum(['on', 'off']).default('on'),
+  TRACEFOLD_READY_MAX_VIEW_LAG: intFrom(0, 1_000_000_000).default(10_000),
   TRACEFOLD_BASELINE_SIGMA: z.coerce.number().min(0.5, 'must be at least 0.5').max(100, 'must be at most 100').default(2.0),
   TRACEFOLD_BASELINE_MIN_SAMPLES: intFrom(2, 1_000_000).default(10),
   TRACEFOLD_LOG_SYNC: z.enum(['fsync', 'none']).default('fsync'),
@@ -64,6 +65,8 @@ export interface Config {
   readonly windowMaxSpans: number;
   /** A window holding this many bytes of raw record values closes at once, marked truncated. */
   readonly windowMaxBytes: number;
+  /** /readyz answers 503 while the views lag more records than this behind the log. */
+  readonly readyMaxViewLag: number;
   /** Detectors that support it fire while a window is open (live detections). */
   readonly liveDetection: boolean;
   /** A trace beyond this many standard deviations of its baseline is an anomaly. */
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     windowMaxSpans: v.TRACEFOLD_WINDOW_MAX_SPANS,
     windowMaxBytes: v.TRACEFOLD_WINDOW_MAX_BYTES,
     liveDetection: v.TRACEFOLD_LIVE_DETECTION === 'on',
+    readyMaxViewLag: v.TRACEFOLD_READY_MAX_VIEW_LAG,
     baselineSigma: v.TRACEFOLD_BASELINE_SIGMA,
     baselineMinSamples: v.TRACEFOLD_BASELINE_MIN_SAMPLES,
     maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,

@@ -26,7 +26,7 @@ import { admitIngest } from './limits/index.js';
 import { decodeOtlpJson, type DecodeResult, type RejectedSpan } from './otlp/json.js';
 import { decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
 
-const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const tenantParams = z.object({ tenantId: z.string().min(1) });
 
 const JSON_CONTENT_TYPE = 'application/json';
 const SUPPORTED_CONTENT_TYPES = `${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE}`;

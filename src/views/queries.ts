@@ -4,10 +4,14 @@
 import type { ReadableStore } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import type { Detection, FeedbackRecord, TenantSettings, TraceMetrics, TraceRecord } from '../model/outputs.js';
-import { severityRank } from '../model/outputs.js';
+import { severityRank, type Severity } from '../model/outputs.js';
+import { errors } from '../model/errors.js';
+import { prefixEnd, tupleKey, u64 } from '../log/store-keys.js';
+import { matches, type TraceFacets, type TraceFilter } from './trace-facets.js';
 import type { SessionRecord } from '../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { VIEW_KEYS, type ApiKeyView, type TenantView, type TraceSummary } from './view-model.js';
+import { queryRollups, type RollupQuery, type RollupRow } from './rollups.js';
 
 export type MetricsView = Omit<TraceMetrics, 'startTimeUnixNano'> & { readonly startTimeUnixNano: string };
 
@@ -23,6 +27,43 @@ function parse<T>(raw: Buffer | null): T | null {
 /** Cursors are opaque to clients: the last key seen, base64url. */
 function encodeCursor(key: Buffer): string {
   return key.toString('base64url');
+}
+
+/** A cursor from another list or tenant is refused rather than read from. */
+function decodeCursor(cursor: string, prefix: Buffer): Buffer {
+  const key = Buffer.from(cursor, 'base64url');
+  if (!key.subarray(0, prefix.length).equals(prefix)) throw errors.invalidRequest('query.cursor: not a cursor of this list');
+  return key;
+}
+
+/** Entries one list page reads at most, whatever its filters keep. */
+export const MAX_SCANNED = 5000;
+
+export interface TimeRange {
+  readonly fromMs?: number;
+  readonly toMs?: number;
+}
+
+export interface DetectionFilter extends TimeRange {
+  readonly type?: string;
+  readonly severity?: Severity;
+  readonly minSeverity?: Severity;
+  readonly minConfidence?: number;
+  readonly maxConfidence?: number;
+  readonly agent?: string;
+  readonly traceId?: string;
+}
+
+function detectionMatches(d: Detection, f: DetectionFilter): boolean {
+  return (
+    (f.type === undefined || d.detectionType === f.type) &&
+    (f.severity === undefined || d.severity === f.severity) &&
+    (f.minSeverity === undefined || severityRank[d.severity] >= severityRank[f.minSeverity]) &&
+    (f.minConfidence === undefined || d.confidence >= f.minConfidence) &&
+    (f.maxConfidence === undefined || d.confidence <= f.maxConfidence) &&
+    (f.agent === undefined || d.agent === f.agent) &&
+    (f.traceId === undefined || d.traceId === f.traceId)
+  );
 }
 
 export class ViewQueries {
@@ -66,18 +107,83 @@ export class ViewQueries {
   }
 
   /** Newest first, keyset-paginated. */
-  async listDetections(tenantId: string, limit: number, cursor: string | null): Promise<Page<Detection>> {
-    const { gte, lt: end } = VIEW_KEYS.prefixRange(VIEW_KEYS.detectionByTimePrefix(tenantId));
-    const lt = cursor === null ? end : Buffer.from(cursor, 'base64url');
-    const items: Detection[] = [];
-    let lastKey: Buffer | null = null;
-    for await (const [key] of this.store.range({ gte, lt, reverse: true, limit: limit + 1 })) {
-      if (items.length === limit) return { items, nextCursor: lastKey === null ? null : encodeCursor(lastKey) };
+  /** Newest first, keyset-paginated, filtered (see pageByTime for how far one page scans). */
+  async listDetections(tenantId: string, limit: number, cursor: string | null, filter: DetectionFilter = {}): Promise<Page<Detection>> {
+    return this.pageByTime(VIEW_KEYS.detectionByTimePrefix(tenantId), filter, limit, cursor, async (key) => {
       const d = await this.detection(tenantId, VIEW_KEYS.parseDetectionByTime(key));
-      if (d !== null) items.push(d);
+      return d !== null && detectionMatches(d, filter) ? d : null;
+    });
+  }
+
+  /** Traces by the time their window closed, newest first, filtered. */
+  async listTraces(tenantId: string, limit: number, cursor: string | null, filter: TraceFilter & TimeRange = {}): Promise<Page<TraceFacets>> {
+    return this.pageByTime(VIEW_KEYS.traceByTimePrefix(tenantId), filter, limit, cursor, async (key) => {
+      const facets = parse<TraceFacets>(await this.store.get(VIEW_KEYS.traceFacets(tenantId, VIEW_KEYS.parseTraceByTime(key))));
+      return facets !== null && matches(facets, filter) ? facets : null;
+    });
+  }
+
+  /**
+   * One page over a by-time index (keys: prefix, time, id), newest first, between
+   * `range.fromMs` (inclusive) and `range.toMs` (exclusive). Filters are applied as entries
+   * are read; a page stops after MAX_SCANNED entries even if it holds fewer than `limit`
+   * items, and then carries a cursor, so a selective filter over a large tenant answers in
+   * bounded time and the client pages on.
+   */
+  private async pageByTime<T>(
+    prefix: Buffer,
+    range: TimeRange,
+    limit: number,
+    cursor: string | null,
+    pick: (key: Buffer) => Promise<T | null>,
+  ): Promise<Page<T>> {
+    const gte = range.fromMs === undefined ? prefix : Buffer.concat([prefix, u64(range.fromMs)]);
+    const end = range.toMs === undefined ? prefixEnd(prefix) : Buffer.concat([prefix, u64(range.toMs)]);
+    let lt = end;
+    if (cursor !== null) {
+      const after = decodeCursor(cursor, prefix);
+      if (after.compare(end) < 0) lt = after;
+    }
+    const items: T[] = [];
+    let scanned = 0;
+    let lastKey: Buffer | null = null;
+    for await (const [key] of this.store.range({ gte, lt, reverse: true })) {
+      if (items.length === limit || scanned === MAX_SCANNED) return { items, nextCursor: lastKey === null ? null : encodeCursor(lastKey) };
+      scanned++;
+      const item = await pick(key);
+      if (item !== null) items.push(item);
       lastKey = key;
     }
     return { items, nextCursor: null };
+  }
+
+  /** A trace of a given revision: its record, metrics and the detections it stood by. */
+  async traceRevision(tenantId: string, traceId: string, revision: number): Promise<{ body: TraceRecord; metrics: MetricsView | null; detections: Detection[] } | null> {
+    const raw = await this.store.get(VIEW_KEYS.traceBodyRevision(tenantId, traceId, revision));
+    if (raw === null) return null;
+    const body = await this.codecs.trace.decode(raw);
+    const metrics = parse<MetricsView>(await this.store.get(VIEW_KEYS.metricsRevision(tenantId, traceId, revision)));
+    const detections: Detection[] = [];
+    for (const id of body.detectionIds) {
+      const d = await this.detection(tenantId, id);
+      if (d !== null) detections.push(d);
+    }
+    return { body, metrics, detections };
+  }
+
+  /** The tenant's API keys, revoked ones included. */
+  async apiKeysOf(tenantId: string): Promise<ApiKeyView[]> {
+    const out: ApiKeyView[] = [];
+    for await (const [key] of this.store.range(VIEW_KEYS.prefixRange(VIEW_KEYS.apiKeysOfTenantPrefix(tenantId)))) {
+      const view = await this.apiKey(VIEW_KEYS.parseApiKeyOfTenant(key));
+      if (view !== null) out.push(view);
+    }
+    return out.sort((a, b) => a.createdAtMs - b.createdAtMs || (a.keyId < b.keyId ? -1 : 1));
+  }
+
+  /** Every tenant (for the operator). */
+  async tenants(): Promise<TenantView[]> {
+    return this.all<TenantView>(tupleKey('tn'));
   }
 
   async feedbackOf(tenantId: string, detectionId: string): Promise<FeedbackRecord[]> {
@@ -119,6 +225,11 @@ export class ViewQueries {
   /** Latest calibration per detector that received feedback. */
   async calibrations(tenantId: string): Promise<CalibrationRecord[]> {
     return this.all<CalibrationRecord>(VIEW_KEYS.calibrationPrefix(tenantId));
+  }
+
+  /** Metric rollups of one granularity and grouping over a time range (rollups.ts). */
+  async rollups(tenantId: string, query: RollupQuery): Promise<RollupRow[]> {
+    return queryRollups(this.store, tenantId, query);
   }
 
   private async all<T>(prefix: Buffer): Promise<T[]> {

@@ -5,14 +5,22 @@
  *   tr  tenant trace               → TraceSummary of the latest revision
  *   tt  tenant closedAt trace      → '' (traces by time)
  *   tb  tenant trace               → the encoded TraceRecord (spans included)
+ *   tbr tenant trace revision      → the encoded TraceRecord of each revision
+ *   tf  tenant trace               → TraceFacets of the latest revision (what the list filters on)
+ *   mr  tenant trace revision      → TraceMetrics of each revision
  *   rv  tenant trace               → latest revision seen on any topic
  *   d   tenant detectionId         → Detection
  *   dt  tenant trace detectionId   → '' (detections by trace)
  *   dd  tenant detectedAt id       → '' (detections by time)
  *   m   tenant trace               → TraceMetrics
+ *   ru  tenant granularity groupBy bucketStart group
+ *                                  → RollupCell (rollups.ts); bucketStart (u64 ms) before group,
+ *                                    so one tenant × granularity × groupBy scans in time order
+ *   rc  tenant trace               → id of the metrics record the rollups count for the trace
  *   fb  tenant detectionId fbId    → FeedbackRecord
  *   tn  tenant                     → TenantView
  *   k   keyId                      → ApiKeyView
+ *   kt  tenant keyId               → '' (a tenant's keys)
  *   ss  tenant session             → SessionRecord (the session registry)
  *   au  tenant seq                 → AuditRecord (the tenant's audit chain, in topic order)
  *   bl  tenant service agent       → BaselineRecord (latest)
@@ -34,6 +42,12 @@ export type TraceSummary = Omit<TraceRecord, 'spans' | 'startTimeUnixNano' | 'en
   readonly spanCount: number;
 };
 
+/** The summary the views keep of a trace record (also built for an earlier revision's detail). */
+export function traceSummaryOf(trace: TraceRecord): TraceSummary {
+  const { spans, ...rest } = trace;
+  return { ...rest, startTimeUnixNano: trace.startTimeUnixNano.toString(), endTimeUnixNano: trace.endTimeUnixNano.toString(), spanCount: spans.length };
+}
+
 export interface TenantView {
   readonly tenantId: string;
   readonly name: string;
@@ -54,6 +68,9 @@ export const VIEW_KEYS = {
   traceByTimePrefix: (tenant: string) => tupleKey('tt', tenant),
   parseTraceByTime: (key: Buffer) => parseTupleKey(key, 'tt', ['s', 'n', 's'])[2] as string,
   traceBody: (tenant: string, trace: string) => tupleKey('tb', tenant, trace),
+  traceBodyRevision: (tenant: string, trace: string, revision: number) => tupleKey('tbr', tenant, trace, revision),
+  traceFacets: (tenant: string, trace: string) => tupleKey('tf', tenant, trace),
+  metricsRevision: (tenant: string, trace: string, revision: number) => tupleKey('mr', tenant, trace, revision),
   revision: (tenant: string, trace: string) => tupleKey('rv', tenant, trace),
   detection: (tenant: string, id: string) => tupleKey('d', tenant, id),
   detectionByTrace: (tenant: string, trace: string, id: string) => tupleKey('dt', tenant, trace, id),
@@ -63,10 +80,23 @@ export const VIEW_KEYS = {
   detectionByTimePrefix: (tenant: string) => tupleKey('dd', tenant),
   parseDetectionByTime: (key: Buffer) => parseTupleKey(key, 'dd', ['s', 'n', 's'])[2] as string,
   metrics: (tenant: string, trace: string) => tupleKey('m', tenant, trace),
+  rollup: (tenant: string, granularity: string, groupBy: string, bucketStartMs: number, group: string) =>
+    tupleKey('ru', tenant, granularity, groupBy, bucketStartMs, group),
+  /** Where the cells of buckets starting at `bucketStartMs` begin: a range bound for time scans. */
+  rollupAt: (tenant: string, granularity: string, groupBy: string, bucketStartMs: number) => tupleKey('ru', tenant, granularity, groupBy, bucketStartMs),
+  rollupPrefix: (tenant: string, granularity: string, groupBy: string) => tupleKey('ru', tenant, granularity, groupBy),
+  parseRollup: (key: Buffer) => {
+    const [, , , bucketStartMs, group] = parseTupleKey(key, 'ru', ['s', 's', 's', 'n', 's']);
+    return { bucketStartMs: bucketStartMs as number, group: group as string };
+  },
+  rollupCounted: (tenant: string, trace: string) => tupleKey('rc', tenant, trace),
   feedback: (tenant: string, detectionId: string, id: string) => tupleKey('fb', tenant, detectionId, id),
   feedbackPrefix: (tenant: string, detectionId: string) => tupleKey('fb', tenant, detectionId),
   tenant: (tenant: string) => tupleKey('tn', tenant),
   apiKey: (keyId: string) => tupleKey('k', keyId),
+  apiKeyOfTenant: (tenant: string, keyId: string) => tupleKey('kt', tenant, keyId),
+  apiKeysOfTenantPrefix: (tenant: string) => tupleKey('kt', tenant),
+  parseApiKeyOfTenant: (key: Buffer) => parseTupleKey(key, 'kt', ['s', 's'])[1] as string,
   session: (tenant: string, session: string) => tupleKey('ss', tenant, session),
   audit: (tenant: string, seq: number) => tupleKey('au', tenant, seq),
   auditPrefix: (tenant: string) => tupleKey('au', tenant),

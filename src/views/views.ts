@@ -15,9 +15,11 @@ import type { Codecs } from '../log/serde/index.js';
 import { TOPICS } from '../log/topics.js';
 import { BufferedStore } from '../stages/buffered-store.js';
 import { Positions } from './positions.js';
-import { VIEW_KEYS, type TraceSummary } from './view-model.js';
+import { applyRollups, type MetricsLike } from './rollups.js';
+import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
+import { withDetection, withMetrics, withoutDetection, withTrace, type TraceFacets } from './trace-facets.js';
 import type { SessionRecord } from '../model/session.js';
 
 export const VIEW_TOPICS = [
@@ -64,7 +66,7 @@ function keysRead(input: ViewInput): Buffer[] {
     case 'detection':
       return [VIEW_KEYS.revision(input.detection.tenantId, input.detection.traceId)];
     case 'metrics':
-      return [VIEW_KEYS.revision(input.metrics.tenantId, input.metrics.traceId)];
+      return [VIEW_KEYS.revision(input.metrics.tenantId, input.metrics.traceId), VIEW_KEYS.metrics(input.metrics.tenantId, input.metrics.traceId)];
     case 'tenant':
       return input.event.type === 'api_key_revoked' ? [VIEW_KEYS.apiKey(input.event.keyId)] : [];
     case 'feedback':
@@ -237,8 +239,15 @@ export class Views {
     return true;
   }
 
+  /**
+   * A newer revision supersedes the detections of older ones: they leave the lists (by
+   * trace, by time) but stay readable by id, for the detail of an earlier revision.
+   */
   private async dropDetections(store: BufferedStore, tenantId: string, traceId: string): Promise<void> {
-    for (const detection of await this.detectionsOf(store, tenantId, traceId)) this.deleteDetection(store, detection);
+    for (const detection of await this.detectionsOf(store, tenantId, traceId)) {
+      store.del(VIEW_KEYS.detectionByTime(detection.tenantId, detection.detectedAtMs, detection.id));
+      store.del(VIEW_KEYS.detectionByTrace(detection.tenantId, detection.traceId, detection.id));
+    }
   }
 
   private async detectionsOf(store: BufferedStore, tenantId: string, traceId: string): Promise<Detection[]> {
@@ -268,18 +277,22 @@ export class Views {
       const previous = JSON.parse(old.toString()) as TraceSummary;
       store.del(VIEW_KEYS.traceByTime(trace.tenantId, previous.closedAtMs, trace.traceId));
     }
-    const { spans, ...rest } = trace;
-    const summary: TraceSummary = {
-      ...rest,
-      startTimeUnixNano: trace.startTimeUnixNano.toString(),
-      endTimeUnixNano: trace.endTimeUnixNano.toString(),
-      spanCount: spans.length,
-    };
+    const summary = traceSummaryOf(trace);
     await this.withdrawLiveDetections(store, trace);
     store.put(VIEW_KEYS.trace(trace.tenantId, trace.traceId), json(summary));
     store.put(VIEW_KEYS.traceByTime(trace.tenantId, trace.closedAtMs, trace.traceId), Buffer.alloc(0));
-    // The full record, spans included, for trace detail; kept encoded as it came.
+    // The full record, spans included, for trace detail; kept encoded as it came, and per
+    // revision for detail of an earlier one.
     store.put(VIEW_KEYS.traceBody(trace.tenantId, trace.traceId), encoded);
+    store.put(VIEW_KEYS.traceBodyRevision(trace.tenantId, trace.traceId, trace.revision), encoded);
+    await this.updateFacets(store, trace.tenantId, trace.traceId, (f) => withTrace(f, trace));
+  }
+
+  private async updateFacets(store: BufferedStore, tenantId: string, traceId: string, change: (facets: TraceFacets | null) => TraceFacets | null): Promise<void> {
+    const key = VIEW_KEYS.traceFacets(tenantId, traceId);
+    const raw = await store.get(key);
+    const next = change(raw === null ? null : (JSON.parse(raw.toString()) as TraceFacets));
+    if (next !== null) store.put(key, json(next));
   }
 
   /**
@@ -292,6 +305,7 @@ export class Views {
     for (const detection of await this.detectionsOf(store, trace.tenantId, trace.traceId)) {
       if (detection.revision === trace.revision && detection.live && !standing.has(detection.id)) {
         this.deleteDetection(store, detection);
+        await this.updateFacets(store, trace.tenantId, trace.traceId, (f) => (f === null ? null : withoutDetection(f, detection.id)));
       }
     }
   }
@@ -317,11 +331,18 @@ export class Views {
     store.put(VIEW_KEYS.detection(detection.tenantId, detection.id), json(detection));
     store.put(VIEW_KEYS.detectionByTrace(detection.tenantId, detection.traceId, detection.id), Buffer.alloc(0));
     store.put(VIEW_KEYS.detectionByTime(detection.tenantId, detection.detectedAtMs, detection.id), Buffer.alloc(0));
+    await this.updateFacets(store, detection.tenantId, detection.traceId, (f) => withDetection(f, detection));
   }
 
   private async applyMetrics(store: BufferedStore, metrics: TraceMetrics): Promise<void> {
     if (!(await this.admitRevision(store, metrics.tenantId, metrics.traceId, metrics.revision))) return;
-    store.put(VIEW_KEYS.metrics(metrics.tenantId, metrics.traceId), json({ ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() }));
+    // The rollups move from the record this replaces to the new one, in the same unit.
+    const held = await store.get(VIEW_KEYS.metrics(metrics.tenantId, metrics.traceId));
+    await applyRollups(store, held === null ? null : (JSON.parse(held.toString()) as MetricsLike), metrics);
+    const view = json({ ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() });
+    store.put(VIEW_KEYS.metrics(metrics.tenantId, metrics.traceId), view);
+    store.put(VIEW_KEYS.metricsRevision(metrics.tenantId, metrics.traceId, metrics.revision), view);
+    await this.updateFacets(store, metrics.tenantId, metrics.traceId, (f) => withMetrics(f, metrics));
   }
 
   /** Kept by detection id, so it joins the detection at read time whichever arrived first. */
@@ -339,6 +360,7 @@ export class Views {
           VIEW_KEYS.apiKey(event.keyId),
           json({ keyId: event.keyId, tenantId: event.tenantId, secretHash: event.secretHash, createdAtMs: event.atMs, revokedAtMs: null }),
         );
+        store.put(VIEW_KEYS.apiKeyOfTenant(event.tenantId, event.keyId), Buffer.alloc(0));
         return;
       case 'api_key_revoked': {
         const raw = await store.get(VIEW_KEYS.apiKey(event.keyId));

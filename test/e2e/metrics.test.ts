@@ -4,7 +4,7 @@
  * latency; the trace stage's counters and the views' lag.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loopingTrace } from '../support/otlp.js';
+import { loopingTrace, otlpPayload } from '../support/otlp.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 /** See test/e2e/limits.test.ts: rate limiting and invalid-span counts need routes.ts to call admitIngest. */
@@ -159,6 +159,34 @@ describe('/metrics', () => {
     expect(read.text).toContain('tracefold_trace_duplicate_spans_total');
     expect(read.text).toContain('tracefold_trace_late_spans_dead_lettered_total');
     expect(read.text).toMatch(/tracefold_view_lag_records\{topic="tracefold\.traces\.v1"\} \d+/);
+    expect(read.get('tracefold_detections_emitted_total', { detection_type: 'loop' })).toBeGreaterThanOrEqual(1);
+    // Every window of this test has closed by now (200 ms gap): none is open.
+    while (read.get('tracefold_trace_open_windows') > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      read = await scrape(server.url);
+    }
+    expect(read.text).toMatch(/^tracefold_trace_open_windows 0$/m);
+    expect(read.get('tracefold_audit_records_total')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts the windows open on the trace stage', async () => {
+    const payload = otlpPayload('open-window', [{ spanId: 'a', parentSpanId: 'p', name: 'step', startMs: 1_700_000_000_000 }]);
+    const slow = await startServer({ TRACEFOLD_INACTIVITY_GAP_MS: '600000' });
+    try {
+      const other = await createTenant(slow.url, 'open');
+      expect((await request(`${slow.url}/v1/traces`, 'POST', { token: other.apiKey, body: payload })).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      let read = await scrape(slow.url);
+      while (read.get('tracefold_trace_open_windows') < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        read = await scrape(slow.url);
+      }
+      expect(read.get('tracefold_trace_open_windows')).toBe(1);
+      expect((await request(`${slow.url}/api/v1/tenants/${other.tenantId}/traces/open-window/analyze`, 'POST', { token: other.token })).status).toBe(200);
+      expect((await scrape(slow.url)).get('tracefold_trace_open_windows')).toBe(0);
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('requests outside the ingest routes are timed but not counted as ingest', async () => {

@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Log } from '../../log/port.js';
+import type { TenantStageStats } from '../../stages/tenant/tenant-stage.js';
 import type { TraceStageStats } from '../../stages/trace/trace-stage.js';
 import type { Views } from '../../views/views.js';
 
@@ -84,7 +85,8 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route'>;
   readonly logAppendDuration: Histogram<'outcome'>;
   /** Reads the trace stage's counters at each scrape. */
-  observeTraceStage(stats: Readonly<TraceStageStats>): void;
+  observeTraceStage(stats: Readonly<TraceStageStats>, openWindows: () => number): void;
+  observeTenantStage(stats: Readonly<TenantStageStats>): void;
   /** Reports how far the views are behind the log, per topic, at each scrape. */
   observeViews(views: Views, log: Log): void;
   observeIngestLimits(limits: IngestLimitsGauges): void;
@@ -172,7 +174,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
 
-    observeTraceStage(stats) {
+    observeTenantStage(stats) {
+      observedCounter('tracefold_tenant_events_total', 'Tenant events applied by the tenant stage', () => stats.eventsProcessed);
+      observedCounter('tracefold_tenant_events_unreadable_total', 'Records of tracefold.tenant-events.v1 that could not be read and were passed over', () => stats.eventsFailed);
+      observedCounter('tracefold_audit_records_total', 'Audit chain records appended', () => stats.auditRecords);
+      observedCounter('tracefold_baseline_anomalies_total', 'Anomaly detections against tenant baselines', () => stats.anomalies);
+      observedCounter('tracefold_calibrations_total', 'Calibration records derived from feedback', () => stats.calibrations);
+    },
+
+    observeTraceStage(stats, openWindows) {
+      new Gauge({
+        name: 'tracefold_trace_open_windows',
+        help: 'Trace windows open on the partitions this process holds',
+        registers,
+        collect() {
+          this.set(openWindows());
+        },
+      });
+      new Counter({
+        name: 'tracefold_detections_emitted_total',
+        help: 'Detections emitted by the trace stage (live and final), by detection type',
+        labelNames: ['detection_type'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const [type, count] of Object.entries(stats.detectionsByType)) this.inc({ detection_type: type }, count);
+        },
+      });
       observedCounter('tracefold_trace_spans_assembled_total', 'Spans added to a trace window', () => stats.spansAssembled);
       observedCounter('tracefold_trace_duplicate_spans_total', 'Re-sent spans dropped as duplicates', () => stats.duplicateSpans);
       observedCounter('tracefold_trace_windows_closed_total', 'Trace windows closed', () => stats.windowsClosed);

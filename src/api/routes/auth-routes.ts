@@ -5,19 +5,25 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { TOPICS } from '../../log/topics.js';
 import type { TenantEvent } from '../../model/outputs.js';
-import { callerFromApiKey, checkAdmin } from '../auth.js';
+import { authenticateForTenant, callerFromApiKey, checkAdmin } from '../auth.js';
+import { errors } from '../../model/errors.js';
+import type { ApiKeyView, TenantView } from '../../views/view-model.js';
 import type { AppContext } from '../context.js';
 import { issueApiKey } from '../credentials.js';
 import { parseWith } from '../validate.js';
-import { appendAllAndWait } from '../write-through.js';
-import { tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
+import { recordTenantEvents } from '../tenant-writes.js';
 
-const createTenantBody = z.object({
+export const createTenantBody = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
 });
-const tokenBody = z.object({ api_key: z.string().min(1, 'must not be empty') });
+export const tokenBody = z.object({ api_key: z.string().min(1, 'must not be empty') });
+export const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const keyParams = tenantParams.extend({ keyId: z.string().min(1).max(64) });
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const presentTenant = (t: TenantView) => ({ tenant_id: t.tenantId, name: t.name, created_at: iso(t.createdAtMs) });
+const presentApiKey = (k: ApiKeyView) => ({ key_id: k.keyId, created_at: iso(k.createdAtMs), revoked_at: k.revokedAtMs === null ? null : iso(k.revokedAtMs) });
 
 export function authRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
@@ -31,28 +37,7 @@ export function authRoutes(ctx: AppContext) {
         { type: 'tenant_created', tenantId, name: body.name, atMs },
         { type: 'api_key_created', tenantId, keyId: key.keyId, secretHash: key.secretHash, atMs },
       ];
-      const audited = [
-        tenantStageEvent(tenantId, 'tenant_created', tenantId, atMs, { tenantId, name: body.name }),
-        tenantStageEvent(tenantId, 'api_key_created', key.keyId, atMs, { tenantId, keyId: key.keyId }),
-      ];
-      // The tenant and its first key, and their audit input, are appended together or not at all.
-      await appendAllAndWait(
-        ctx,
-        [
-          {
-            topic: TOPICS.tenants,
-            records: await Promise.all(
-              events.map(async (e) => ({
-                key: Buffer.from(e.type === 'tenant_created' ? `tenant/${e.tenantId}` : `key/${key.keyId}`),
-                value: await ctx.codecs.tenantEvent.encode(e),
-                timestamp: atMs,
-              })),
-            ),
-          },
-          { topic: TOPICS.tenantEvents, records: await Promise.all(audited.map((e) => tenantStageRecord(ctx.codecs, e))) },
-        ],
-        [TOPICS.tenants],
-      );
+      await recordTenantEvents(ctx, events);
       ctx.logger.info({ tenantId, keyId: key.keyId }, 'tenant created');
       return reply.code(201).send({
         tenant_id: tenantId,
@@ -61,6 +46,48 @@ export function authRoutes(ctx: AppContext) {
         key_id: key.keyId,
         created_at: new Date(atMs).toISOString(),
       });
+    });
+
+    app.get('/api/v1/tenants', async (request) => {
+      // Names of every tenant are for the operator alone: without an admin token, nobody.
+      if (ctx.config.adminToken === null) throw errors.forbidden('listing tenants needs TRACEFOLD_ADMIN_TOKEN to be set, and sent as the bearer token');
+      checkAdmin(ctx, request);
+      return { items: (await ctx.queries.tenants()).map(presentTenant) };
+    });
+
+    app.get('/api/v1/tenants/:tenantId', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const tenant = await ctx.queries.tenant(tenantId);
+      if (tenant === null) throw errors.notFound(`tenant ${tenantId} not found`);
+      return presentTenant(tenant);
+    });
+
+    app.post('/api/v1/tenants/:tenantId/api-keys', async (request, reply) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const key = issueApiKey();
+      const atMs = Date.now();
+      await recordTenantEvents(ctx, [{ type: 'api_key_created', tenantId, keyId: key.keyId, secretHash: key.secretHash, atMs }]);
+      return reply.code(201).send({ key_id: key.keyId, api_key: key.apiKey, created_at: new Date(atMs).toISOString(), revoked_at: null });
+    });
+
+    app.get('/api/v1/tenants/:tenantId/api-keys', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      return { items: (await ctx.queries.apiKeysOf(tenantId)).map(presentApiKey) };
+    });
+
+    app.delete('/api/v1/tenants/:tenantId/api-keys/:keyId', async (request) => {
+      const { tenantId, keyId } = parseWith(keyParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      const key = await ctx.queries.apiKey(keyId);
+      if (key === null || key.tenantId !== tenantId) throw errors.notFound(`API key ${keyId} not found`);
+      // Revoking twice is harmless: the first revocation stands.
+      if (key.revokedAtMs !== null) return presentApiKey(key);
+      const atMs = Date.now();
+      await recordTenantEvents(ctx, [{ type: 'api_key_revoked', tenantId, keyId, atMs }]);
+      return presentApiKey({ ...key, revokedAtMs: atMs });
     });
 
     app.post('/api/v1/auth/token', async (request) => {

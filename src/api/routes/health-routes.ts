@@ -1,12 +1,14 @@
 /**
- * Liveness and readiness: /healthz answers while the process runs; /readyz reflects the
- * log's connectivity and, where this process keeps views, how far they lag behind.
+ * Liveness and readiness: /healthz answers while the process runs; /readyz answers 503 when
+ * the log is unreachable or, where this process keeps views, when they lag more than
+ * `maxViewLag` records behind the log (a load balancer then sends queries elsewhere until
+ * they catch up, e.g. after a restart that replays the output topics).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Log } from '../../log/port.js';
 import type { Views } from '../../views/views.js';
 
-export function healthRoutes(log: Log, views: Views | null, roles: readonly string[]) {
+export function healthRoutes(log: Log, views: Views | null, roles: readonly string[], maxViewLag: number) {
   return async (app: FastifyInstance) => {
     app.get('/healthz', async () => ({ status: 'ok', roles }));
 
@@ -17,9 +19,15 @@ export function healthRoutes(log: Log, views: Views | null, roles: readonly stri
         viewLag = 0;
         for (const topic of views.topics) viewLag += views.positions.lag(topic, await log.endOffsets(topic));
       }
-      return reply
-        .code(logHealthy ? 200 : 503)
-        .send({ status: logHealthy ? 'ready' : 'not_ready', roles, log: { kind: log.kind, healthy: logHealthy }, view_lag: viewLag });
+      const caughtUp = viewLag === null || viewLag <= maxViewLag;
+      const ready = logHealthy && caughtUp;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        roles,
+        log: { kind: log.kind, healthy: logHealthy },
+        view_lag: viewLag,
+        max_view_lag: maxViewLag,
+      });
     });
   };
 }

@@ -8,40 +8,26 @@ import { verifyAuditChain } from '../../audit/chain.js';
 import { AuditExportError, buildAuditExport, EXPORT_PROFILES } from '../../audit/export.js';
 import { stddev } from '../../baselines/baseline.js';
 import { errors } from '../../model/errors.js';
-import { TOPICS } from '../../log/topics.js';
 import type { TenantEvent, TenantSettings } from '../../model/outputs.js';
-import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
-import { appendAllAndWait } from '../write-through.js';
+import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
+import { recordTenantEvents } from '../tenant-writes.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { parseWith } from '../validate.js';
+import { instantQuery, parseWith } from '../validate.js';
 
-const tenantParams = z.object({ tenantId: z.string().min(1) });
-const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
-
-/** ISO-8601 or epoch milliseconds. */
-const instant = z
-  .string()
-  .min(1)
-  .transform((text, ctx) => {
-    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
 
 /** A tenant's own settings: PUT replaces them; an absent or null value means the default. */
-const settingsBody = z.strictObject({
+export const settingsBody = z.strictObject({
   baseline_sigma: z.number().min(0.5, 'must be at least 0.5').max(100, 'must be at most 100').nullable().optional(),
   baseline_min_samples: z.number().int('must be an integer').min(2, 'must be at least 2').max(1_000_000, 'must be at most 1000000').nullable().optional(),
 });
 
-const exportQuery = z.object({
+export const exportQuery = z.object({
   format: z.enum(EXPORT_PROFILES, { message: `must be one of ${EXPORT_PROFILES.join(', ')}` }),
-  from: instant.optional(),
-  to: instant.optional(),
+  from: instantQuery.optional(),
+  to: instantQuery.optional(),
 });
 
 export function tenantRoutes(ctx: AppContext) {
@@ -96,16 +82,7 @@ export function tenantRoutes(ctx: AppContext) {
       const atMs = Date.now();
       const settings: TenantSettings = { baselineSigma: body.baseline_sigma ?? null, baselineMinSamples: body.baseline_min_samples ?? null };
       const change: TenantEvent = { type: 'tenant_settings_changed', tenantId, atMs, ...settings };
-      // The setting for the views and the tenant stage's input (which applies it, and
-      // records it in the audit chain) are appended together or not at all.
-      await appendAllAndWait(
-        ctx,
-        [
-          { topic: TOPICS.tenants, records: [{ key: Buffer.from(`settings/${tenantId}`), value: await ctx.codecs.tenantEvent.encode(change), timestamp: atMs }] },
-          { topic: TOPICS.tenantEvents, records: [await tenantStageRecord(ctx.codecs, tenantStageEvent(tenantId, 'settings_changed', tenantId, atMs, settings))] },
-        ],
-        [TOPICS.tenants],
-      );
+      await recordTenantEvents(ctx, [change]);
       return presentSettings(tenantId, settings);
     });
 

@@ -17,13 +17,14 @@ import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../st
 import { detectorVersions } from '../../detectors/registry.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { presentDetection, presentFeedback, presentMetrics, presentTraceSummary, spanTree } from '../present.js';
-import { parseWith } from '../validate.js';
+import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree } from '../present.js';
+import { booleanQuery, instantQuery, parseWith, severityQuery } from '../validate.js';
+import { traceSummaryOf } from '../../views/view-model.js';
 import { appendAllAndWait } from '../write-through.js';
 
-const tenantParams = z.object({ tenantId: z.string().min(1) });
-const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
-const listQuery = z.object({
+export const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
+export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),
 });
@@ -31,7 +32,7 @@ const listQuery = z.object({
 const DETECTOR_IDS = [...Object.keys(detectorVersions()), BASELINE_DETECTOR.id];
 
 /** A verdict on a detection, or a trace that lacked a detection the caller expected. */
-const feedbackBody = z.discriminatedUnion('feedback_type', [
+export const feedbackBody = z.discriminatedUnion('feedback_type', [
   z.object({
     feedback_type: z.enum(['true_positive', 'false_positive']),
     detection_id: z.string().min(1, 'must not be empty'),
@@ -44,6 +45,41 @@ const feedbackBody = z.discriminatedUnion('feedback_type', [
     comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
   }),
 ]);
+
+const timeRange = {
+  from: instantQuery.optional(),
+  to: instantQuery.optional(),
+};
+
+export const traceListQuery = listQuery.extend({
+  ...timeRange,
+  service: z.string().min(1).optional(),
+  agent: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  status: z.enum(['ok', 'error']).optional(),
+  has_failures: booleanQuery.optional(),
+  detection_type: z.string().min(1).optional(),
+  min_severity: severityQuery.optional(),
+  name_contains: z.string().min(1).max(200, 'must be at most 200 characters').optional(),
+});
+
+export const traceDetailQuery = z.object({ revision: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').optional() });
+
+export const detectionListQuery = listQuery.extend({
+  ...timeRange,
+  type: z.string().min(1).optional(),
+  severity: severityQuery.optional(),
+  min_severity: severityQuery.optional(),
+  min_confidence: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+  max_confidence: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+  agent: z.string().min(1).optional(),
+  trace_id: z.string().min(1).optional(),
+});
+
+/** Drops the keys whose value is undefined (the filters a query did not set). */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
 
 const OUTPUT_TOPICS = [TOPICS.traces, TOPICS.detections, TOPICS.metrics];
 
@@ -60,9 +96,40 @@ async function waitForTraceStage(ctx: AppContext, partition: number, offset: num
 
 export function traceRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
+    app.get('/api/v1/tenants/:tenantId/traces', async (request) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      const q = parseWith(traceListQuery, request.query, 'query');
+      await authenticateForTenant(ctx, request, tenantId);
+      const filter = defined({
+        fromMs: q.from,
+        toMs: q.to,
+        service: q.service,
+        agent: q.agent,
+        model: q.model,
+        status: q.status,
+        hasFailures: q.has_failures,
+        detectionType: q.detection_type,
+        minSeverity: q.min_severity,
+        nameContains: q.name_contains,
+      });
+      const page = await ctx.queries.listTraces(tenantId, q.limit, q.cursor ?? null, filter);
+      return { items: page.items.map(presentTraceListItem), next_cursor: page.nextCursor };
+    });
+
     app.get('/api/v1/tenants/:tenantId/traces/:traceId', async (request) => {
       const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
+      const { revision } = parseWith(traceDetailQuery, request.query, 'query');
       await authenticateForTenant(ctx, request, tenantId);
+      if (revision !== undefined) {
+        const found = await ctx.queries.traceRevision(tenantId, traceId, revision);
+        if (found === null) throw errors.notFound(`trace ${traceId} has no revision ${revision}`);
+        return {
+          ...presentTraceSummary(traceSummaryOf(found.body)),
+          metrics: found.metrics === null ? null : presentMetrics(found.metrics),
+          detections: found.detections.map((d) => presentDetection(d)),
+          spans: spanTree(found.body.spans),
+        };
+      }
       const [summary, body, metrics, detections] = await Promise.all([
         ctx.queries.trace(tenantId, traceId),
         ctx.queries.traceBody(tenantId, traceId),
@@ -106,9 +173,20 @@ export function traceRoutes(ctx: AppContext) {
 
     app.get('/api/v1/tenants/:tenantId/detections', async (request, reply) => {
       const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      const query = parseWith(listQuery, request.query, 'query');
+      const q = parseWith(detectionListQuery, request.query, 'query');
       await authenticateForTenant(ctx, request, tenantId);
-      const page = await ctx.queries.listDetections(tenantId, query.limit, query.cursor ?? null);
+      const filter = defined({
+        fromMs: q.from,
+        toMs: q.to,
+        type: q.type,
+        severity: q.severity,
+        minSeverity: q.min_severity,
+        minConfidence: q.min_confidence,
+        maxConfidence: q.max_confidence,
+        agent: q.agent,
+        traceId: q.trace_id,
+      });
+      const page = await ctx.queries.listDetections(tenantId, q.limit, q.cursor ?? null, filter);
       // The answer is a plain array (as the walkthrough reads it); the cursor travels in a header.
       if (page.nextCursor !== null) void reply.header('x-next-cursor', page.nextCursor);
       return Promise.all(page.items.map(async (d) => presentDetection(d, await ctx.queries.feedbackOf(tenantId, d.id))));

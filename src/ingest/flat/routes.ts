@@ -26,7 +26,7 @@ import { appendRaw, spanRecord } from '../append-raw.js';
 import { admitIngest } from '../limits/index.js';
 import { decodeFlatSpans, FlatSpanError } from './spans.js';
 
-const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const tenantParams = z.object({ tenantId: z.string().min(1) });
 
 export interface FlatIngestAnswer {
   readonly count: number;

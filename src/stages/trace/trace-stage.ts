@@ -94,6 +94,8 @@ interface WindowMeta {
 interface PartitionPosition {
   nextOffset: number;
   streamTimeMs: number;
+  /** Windows open on the partition (absent in positions written before it was counted). */
+  openWindows?: number;
 }
 
 /** Per-partition processing context for one unit of work. */
@@ -114,6 +116,8 @@ export interface TraceStageStats {
   liveDetectionsEmitted: number;
   /** Findings not emitted because the tenant's calibration put them below the floor. */
   detectionsSuppressed: number;
+  /** Detections emitted, by detection type. */
+  detectionsByType: Record<string, number>;
   /** Windows whose analysis or encoding failed; each is on the dead-letter topic. */
   windowsFailed: number;
 }
@@ -136,8 +140,20 @@ export class TraceStage {
     detectionsEmitted: 0,
     liveDetectionsEmitted: 0,
     detectionsSuppressed: 0,
+    detectionsByType: {},
     windowsFailed: 0,
   };
+
+  /** Windows open on the partitions this process holds (counted with each partition's position). */
+  get openWindows(): number {
+    let open = 0;
+    for (const position of this.positions.values()) open += position.openWindows ?? 0;
+    return open;
+  }
+
+  private countDetections(types: readonly string[]): void {
+    for (const type of types) this.stats.detectionsByType[type] = (this.stats.detectionsByType[type] ?? 0) + 1;
+  }
   /** The detectors that can fire on open windows; empty when live detection is off. */
   private readonly liveDetectors: readonly Detector[];
 
@@ -309,6 +325,7 @@ export class TraceStage {
 
     let meta = await this.readMeta(work, ref);
     const previousDeadline = meta?.deadlineMs ?? null;
+    if (meta?.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     if (meta !== null && meta.state !== 'open') {
       if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
         this.deadLetter(work, record, 'late: the trace closed longer ago than the lateness horizon');
@@ -391,6 +408,7 @@ export class TraceStage {
     }
     this.stats.detectionsEmitted += found.length;
     this.stats.liveDetectionsEmitted += found.length;
+    this.countDetections(found.map((f) => f.finding.detectionType));
   }
 
   private shiftOf(tenantId: string, detectorId: string): number {
@@ -443,6 +461,7 @@ export class TraceStage {
     work.store.delRange(gte, lt);
     work.store.del(liveKey(work.partition, ref));
     const lastArrivalMs = Math.max(meta.lastArrivalMs, timestampMs);
+    if (meta.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     const reset: WindowMeta = {
       ...meta,
       revision: meta.state === 'open' ? meta.revision : meta.revision + 1,
@@ -555,6 +574,7 @@ export class TraceStage {
       });
     }
     const previousDeadline = meta.deadlineMs;
+    work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);
     // What fired live is settled by the outputs above; a reopened revision starts afresh.
     work.store.del(liveKey(work.partition, ref));
     if (capped) {
@@ -601,5 +621,6 @@ export class TraceStage {
     for (const event of outputs.tenantEvents) encoded.push({ topic: TOPICS.tenantEvents, record: await tenantStageRecord(codecs, event) });
     work.outputs.push(...encoded);
     this.stats.detectionsEmitted += outputs.detections.length;
+    this.countDetections(outputs.detections.map((d) => d.detectionType));
   }
 }

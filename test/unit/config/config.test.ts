@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       windowMaxSpans: 10_000,
       windowMaxBytes: 64 * 1024 * 1024,
       liveDetection: true,
+      readyMaxViewLag: 10_000,
       baselineSigma: 2,
       baselineMinSamples: 10,
       maxBodyBytes: 10 * 1024 * 1024,

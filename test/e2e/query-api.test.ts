@@ -1,0 +1,210 @@
+/**
+ * The query API over the views: the trace list with its filters and keyset pages, trace
+ * detail of any revision, detection filters, and tenants and API keys (a revoked key stops
+ * working at once).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOPICS } from '../../src/log/topics.js';
+import { otlpPayload, type SpanSpec } from '../support/otlp.js';
+import { request, startServer, type TestServer } from '../support/server.js';
+
+const ADMIN = 'admin-token-for-the-query-tests';
+const T0 = 1_700_000_000_000;
+
+interface RunSpec {
+  service: string;
+  agent: string;
+  model: string;
+  root: string;
+  failingTool?: boolean;
+  loop?: boolean;
+}
+
+function payload(traceId: string, r: RunSpec, t0 = T0) {
+  const spans: SpanSpec[] = [
+    { spanId: 'root', name: r.root, startMs: t0, durationMs: 2000, attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': r.agent } },
+    {
+      spanId: 'llm',
+      parentSpanId: 'root',
+      name: 'chat',
+      startMs: t0 + 10,
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': r.model, 'gen_ai.usage.input_tokens': 100, 'gen_ai.usage.output_tokens': 20, 'gen_ai.agent.name': r.agent },
+    },
+  ];
+  const calls = r.loop === true ? 3 : 1;
+  for (let i = 0; i < calls; i++) {
+    spans.push({
+      spanId: `tool-${i}`,
+      parentSpanId: 'root',
+      name: 'execute_tool fetch',
+      startMs: t0 + 100 + i * 100,
+      attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'fetch', 'gen_ai.tool.call.arguments': '{"id":1}', 'gen_ai.agent.name': r.agent },
+      ...(r.failingTool === true ? { error: 'ENOENT: no such record' } : {}),
+    });
+  }
+  return otlpPayload(traceId, spans, r.service);
+}
+
+const RUNS: Record<string, RunSpec> = {
+  'q-1': { service: 'billing', agent: 'planner', model: 'gpt-4o', root: 'refund flow' },
+  'q-2': { service: 'billing', agent: 'coder', model: 'gpt-4o-mini', root: 'invoice export', failingTool: true },
+  'q-3': { service: 'support', agent: 'planner', model: 'gpt-4o', root: 'triage ticket', loop: true },
+  'q-4': { service: 'support', agent: 'researcher', model: 'claude-sonnet-4', root: 'refund lookup' },
+  'q-5': { service: 'support', agent: 'coder', model: 'gpt-4o', root: 'patch script', failingTool: true, loop: true },
+};
+
+describe('query API', () => {
+  let server: TestServer;
+  let tenant: { tenantId: string; apiKey: string; token: string };
+  let other: { tenantId: string; apiKey: string; token: string };
+
+  async function createTenant(name: string) {
+    const created = await request(`${server.url}/api/v1/auth/tenants`, 'POST', { token: ADMIN, body: { name } });
+    expect(created.status).toBe(201);
+    const token = await request(`${server.url}/api/v1/auth/token`, 'POST', { body: { api_key: created.body.api_key } });
+    return { tenantId: created.body.tenant_id as string, apiKey: created.body.api_key as string, token: token.body.access_token as string };
+  }
+
+  const get = (path: string, token = tenant.token) => request(`${server.url}/api/v1/tenants/${tenant.tenantId}${path}`, 'GET', { token });
+
+  beforeAll(async () => {
+    server = await startServer({ TRACEFOLD_ADMIN_TOKEN: ADMIN, TRACEFOLD_INACTIVITY_GAP_MS: '600000' });
+    tenant = await createTenant('queried');
+    other = await createTenant('other');
+    for (const [traceId, run] of Object.entries(RUNS)) {
+      expect((await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: payload(traceId, run) })).status).toBe(200);
+      expect((await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token })).status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const ids = async (query: string) => {
+    const res = await get(`/traces${query}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return (res.body.items as { trace_id: string }[]).map((t) => t.trace_id);
+  };
+
+  it('lists traces newest first and pages through them exactly once with keyset cursors', async () => {
+    expect(await ids('')).toEqual(['q-5', 'q-4', 'q-3', 'q-2', 'q-1']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/traces?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((t: any) => t.trace_id));
+      cursor = res.body.next_cursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(['q-5', 'q-4', 'q-3', 'q-2', 'q-1']);
+    const first = (await get('/traces?limit=1')).body.items[0];
+    expect(first).toMatchObject({ trace_id: 'q-5', service_name: 'support', agents: ['coder'], models: ['gpt-4o'], has_error: true, max_severity: expect.any(String) });
+    expect(first.detection_types).toContain('loop');
+  });
+
+  it('filters traces by service, agent, model, status, failures, detection type, severity, name and time', async () => {
+    expect(await ids('?service=billing')).toEqual(['q-2', 'q-1']);
+    expect(await ids('?agent=planner')).toEqual(['q-3', 'q-1']);
+    expect(await ids('?model=gpt-4o')).toEqual(['q-5', 'q-3', 'q-1']);
+    expect(await ids('?status=error')).toEqual(['q-5', 'q-2']);
+    expect(await ids('?has_failures=false')).toEqual(['q-4', 'q-1']);
+    expect(await ids('?has_failures=true')).toEqual(['q-5', 'q-3', 'q-2']);
+    expect(await ids('?detection_type=loop')).toEqual(['q-5', 'q-3']);
+    expect(await ids('?min_severity=high')).toEqual(['q-5', 'q-2']);
+    expect(await ids('?name_contains=REFUND')).toEqual(['q-4', 'q-1']);
+    expect(await ids('?service=support&detection_type=loop&agent=planner')).toEqual(['q-3']);
+    expect(await ids(`?to=${new Date(Date.now() - 3_600_000).toISOString()}`)).toEqual([]);
+    expect(await ids(`?from=${Date.now() - 3_600_000}`)).toHaveLength(5);
+  });
+
+  it('answers 400 naming the field for a bad filter or cursor', async () => {
+    for (const [query, field] of [
+      ['?status=broken', 'query.status'],
+      ['?min_severity=severe', 'query.min_severity'],
+      ['?has_failures=maybe', 'query.has_failures'],
+      ['?from=yesterday', 'query.from'],
+      ['?limit=0', 'query.limit'],
+      ['?cursor=AAAA', 'query.cursor'],
+    ] as const) {
+      const res = await get(`/traces${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.message, query).toContain(field);
+    }
+  });
+
+  it('shows the latest revision by default and any revision on request', async () => {
+    // A late span reopens q-1 as revision 2.
+    const late = otlpPayload('q-1', [{ spanId: 'late', parentSpanId: 'root', name: 'execute_tool fetch', startMs: T0 + 900, error: 'timeout', attributes: { 'gen_ai.tool.name': 'fetch' } }], 'billing');
+    expect((await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: late })).status).toBe(200);
+    expect((await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/q-1/analyze`, 'POST', { token: tenant.token })).status).toBe(200);
+    const latest = await get('/traces/q-1');
+    expect(latest.body).toMatchObject({ revision: 2, span_count: 4 });
+    expect(latest.body.detections.length).toBeGreaterThan(0);
+    const first = await get('/traces/q-1?revision=1');
+    expect(first.body).toMatchObject({ revision: 1, span_count: 3, detections: [] });
+    expect((await get('/traces/q-1?revision=7')).status).toBe(404);
+    expect((await get('/traces/q-1?revision=zero')).body.message).toContain('query.revision');
+    // The list shows the latest revision's facets.
+    expect(await ids('?has_failures=false')).toEqual(['q-4']);
+  });
+
+  it('filters detections by type, severity, confidence, agent and trace', async () => {
+    const list = async (query: string) => {
+      const res = await get(`/detections${query}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body as { detection_type: string; trace_id: string; severity: string; confidence: number; agent: string | null }[];
+    };
+    expect((await list('?type=loop')).map((d) => d.trace_id).sort()).toEqual(['q-3', 'q-5']);
+    expect((await list('?trace_id=q-2')).every((d) => d.trace_id === 'q-2')).toBe(true);
+    expect((await list('?min_severity=high')).every((d) => ['high', 'critical'].includes(d.severity))).toBe(true);
+    expect((await list('?min_confidence=0.9')).every((d) => d.confidence >= 0.9)).toBe(true);
+    expect((await list('?max_confidence=0.75')).every((d) => d.confidence <= 0.75)).toBe(true);
+    expect((await list('?agent=coder')).map((d) => d.agent)).toEqual(expect.arrayContaining(['coder']));
+    expect((await list('?agent=coder')).every((d) => d.agent === 'coder')).toBe(true);
+    expect((await get('/detections?min_confidence=2')).body.message).toContain('query.min_confidence');
+  });
+
+  it('creates, lists and revokes API keys; a revoked key and its tokens stop working at once', async () => {
+    const created = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/api-keys`, 'POST', { token: tenant.token });
+    expect(created.status).toBe(201);
+    const { key_id: keyId, api_key: apiKey } = created.body;
+    const token = (await request(`${server.url}/api/v1/auth/token`, 'POST', { body: { api_key: apiKey } })).body.access_token;
+    expect((await get('/traces?limit=1', apiKey)).status).toBe(200);
+    const keys = (await get('/api-keys')).body.items;
+    expect(keys.map((k: any) => k.key_id)).toContain(keyId);
+    expect(JSON.stringify(keys)).not.toContain(apiKey.split('_')[2]);
+
+    const revoked = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/api-keys/${keyId}`, 'DELETE', { token: tenant.token });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revoked_at).not.toBeNull();
+    expect((await get('/traces?limit=1', apiKey)).status).toBe(401);
+    expect((await get('/traces?limit=1', token)).status).toBe(401);
+    expect((await get('/api-keys')).body.items.find((k: any) => k.key_id === keyId).revoked_at).not.toBeNull();
+    // Another tenant cannot see or revoke this tenant's keys.
+    const foreign = await request(`${server.url}/api/v1/tenants/${other.tenantId}/api-keys/${keyId}`, 'DELETE', { token: other.token });
+    expect(foreign.status).toBe(404);
+  });
+
+  it('lists tenants for the operator only', async () => {
+    const listed = await request(`${server.url}/api/v1/tenants`, 'GET', { token: ADMIN });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((t: any) => t.name)).toEqual(expect.arrayContaining(['queried', 'other']));
+    expect((await request(`${server.url}/api/v1/tenants`, 'GET', { token: tenant.token })).status).toBe(401);
+    expect((await get('')).body).toMatchObject({ tenant_id: tenant.tenantId, name: 'queried' });
+  });
+
+  it('answers not ready while the views lag beyond the configured bound', async () => {
+    const strict = await startServer({ TRACEFOLD_READY_MAX_VIEW_LAG: '0' });
+    try {
+      expect((await request(`${strict.url}/readyz`, 'GET')).body).toMatchObject({ status: 'ready', view_lag: 0, max_view_lag: 0 });
+      // With the views stopped, a record on one of their topics is lag they do not catch up.
+      await strict.tracefold.views!.stop();
+      await strict.tracefold.log.append(TOPICS.feedback, [{ key: Buffer.from('t'), value: Buffer.from('x') }]);
+      const lagging = await request(`${strict.url}/readyz`, 'GET');
+      expect(lagging.status).toBe(503);
+      expect(lagging.body).toMatchObject({ status: 'not_ready', view_lag: 1, log: { healthy: true } });
+    } finally {
+      await strict.stop();
+    }
+  });
+});
