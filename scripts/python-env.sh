@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Creates the Python environment the OTLP producer tests run (test/e2e/otel-python-sdk.test.ts):
-# a virtualenv at .cache/python-venv holding the pinned OpenTelemetry Python SDK and OTLP/HTTP
-# exporter of test/fixtures/python/requirements.txt. Prints the interpreter's path on stdout.
+# Creates the Python environment of the Python-driven tests: a virtualenv at .cache/python-venv
+# holding the pinned OpenTelemetry Python SDK and OTLP/HTTP exporter of
+# test/fixtures/python/requirements.txt (test/e2e/otel-python-sdk.test.ts) and the schemathesis
+# API fuzzer of test/fixtures/python/requirements-schemathesis.txt (test/e2e/schemathesis.test.ts).
+# Prints the interpreter's path on stdout.
 #
-# Idempotent: an environment built from the same requirements file and base interpreter is
+# Idempotent: an environment built from the same requirements files and base interpreter is
 # reused as is; otherwise it is rebuilt from scratch.
 #
 #   scripts/python-env.sh [--quiet]
@@ -17,7 +19,7 @@ for arg in "$@"; do
   case "$arg" in
     -q | --quiet) quiet=1 ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -29,7 +31,7 @@ done
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.cache/python-venv"
-requirements="$root/test/fixtures/python/requirements.txt"
+requirements=("$root/test/fixtures/python/requirements.txt" "$root/test/fixtures/python/requirements-schemathesis.txt")
 stamp="$venv/.tracefold-stamp"
 python="${PYTHON:-python3}"
 
@@ -50,12 +52,14 @@ if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   fail "$python cannot create virtualenvs: the venv or ensurepip module is missing. On Debian/Ubuntu: apt-get install python3-venv (or python${version}-venv)."
 fi
 
-# What the environment was built from: the requirements and the base interpreter.
-want="$("$python" - "$requirements" <<'PY'
+# What the environment was built from: the requirements files and the base interpreter.
+want="$("$python" - "${requirements[@]}" <<'PY'
 import hashlib, sys
-with open(sys.argv[1], "rb") as f:
-    digest = hashlib.sha256(f.read()).hexdigest()
-print(f"{digest} {sys.version.split()[0]} {sys.base_prefix}")
+digest = hashlib.sha256()
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        digest.update(hashlib.sha256(f.read()).digest())
+print(f"{digest.hexdigest()} {sys.version.split()[0]} {sys.base_prefix}")
 PY
 )"
 
@@ -69,16 +73,19 @@ fi
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   say "up to date: $venv"
 else
-  say "creating $venv from $(basename "$requirements")"
+  say "creating $venv from ${requirements[*]##*/}"
   started=$SECONDS
   rm -rf "$venv"
   "$python" -m venv "$venv" || fail "$python -m venv $venv failed (on Debian/Ubuntu install python3-venv)."
   pip_quiet=()
   [ "$quiet" = 1 ] && pip_quiet=(--quiet)
-  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input "${pip_quiet[@]}" -r "$requirements" >&2 ||
-    fail "pip could not install $requirements into $venv (is PyPI reachable?)."
+  # One resolution over both files: pip refuses pins that disagree.
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input "${pip_quiet[@]}" "${requirements[@]/#/--requirement=}" >&2 ||
+    fail "pip could not install ${requirements[*]##*/} into $venv (is PyPI reachable?)."
   "$venv/bin/python" -c 'import opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.http.trace_exporter' ||
     fail "the environment at $venv cannot import the OpenTelemetry SDK and exporter."
+  "$venv/bin/schemathesis" --version >/dev/null ||
+    fail "the environment at $venv has no working schemathesis command."
   printf '%s\n' "$want" >"$stamp"
   say "ready in $((SECONDS - started))s"
 fi
