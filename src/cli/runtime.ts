@@ -148,7 +148,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       });
       await traceStage.start();
       const stage = traceStage;
-      metrics.observeTraceStage(stage.stats, () => stage.openWindows);
+      metrics.observeTraceStage(stage.stats, () => stage.openWindows, () => stage.lag());
       const started = traceStage;
       closers.push(() => started.stop());
     }

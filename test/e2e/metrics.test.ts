@@ -166,6 +166,7 @@ describe('/metrics', () => {
       read = await scrape(server.url);
     }
     expect(read.text).toMatch(/^tracefold_trace_open_windows 0$/m);
+    expect(read.text).toMatch(/^tracefold_trace_stage_lag_records \d+$/m);
     expect(read.get('tracefold_audit_records_total')).toBeGreaterThanOrEqual(2);
   });
 

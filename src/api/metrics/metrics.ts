@@ -85,7 +85,7 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route'>;
   readonly logAppendDuration: Histogram<'outcome'>;
   /** Reads the trace stage's counters at each scrape. */
-  observeTraceStage(stats: Readonly<TraceStageStats>, openWindows: () => number): void;
+  observeTraceStage(stats: Readonly<TraceStageStats>, openWindows: () => number, lag: () => Promise<number>): void;
   observeTenantStage(stats: Readonly<TenantStageStats>): void;
   /** Reports how far the views are behind the log, per topic, at each scrape. */
   observeViews(views: Views, log: Log): void;
@@ -182,7 +182,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       observedCounter('tracefold_calibrations_total', 'Calibration records derived from feedback', () => stats.calibrations);
     },
 
-    observeTraceStage(stats, openWindows) {
+    observeTraceStage(stats, openWindows, lag) {
+      new Gauge({
+        name: 'tracefold_trace_stage_lag_records',
+        help: 'Records of tracefold.raw.v1 not yet consumed by the trace stage, over the partitions this process holds',
+        registers,
+        async collect() {
+          this.set(await lag());
+        },
+      });
       new Gauge({
         name: 'tracefold_trace_open_windows',
         help: 'Trace windows open on the partitions this process holds',

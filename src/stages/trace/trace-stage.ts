@@ -144,6 +144,14 @@ export class TraceStage {
     windowsFailed: 0,
   };
 
+  /** Records of tracefold.raw.v1 appended but not yet consumed, over the partitions this process holds. */
+  async lag(): Promise<number> {
+    const ends = await this.options.log.endOffsets(TOPICS.raw);
+    let lag = 0;
+    for (const [partition, position] of this.positions) lag += Math.max(0, (ends[partition] ?? 0) - position.nextOffset);
+    return lag;
+  }
+
   /** Windows open on the partitions this process holds (counted with each partition's position). */
   get openWindows(): number {
     let open = 0;

@@ -49,13 +49,14 @@ describe('createMetrics', () => {
     const metrics = createMetrics({ processMetrics: false });
     const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, liveDetectionsEmitted: 2, detectionsSuppressed: 1, detectionsByType: { loop: 2, tool_failure: 1 }, windowsFailed: 0 };
     let open = 4;
-    metrics.observeTraceStage(stats, () => open);
+    metrics.observeTraceStage(stats, () => open, async () => 7);
     let read = samples(await metrics.registry.metrics());
     expect(read.get('tracefold_trace_spans_assembled_total')).toBe(7);
     expect(read.get('tracefold_trace_windows_closed_total')).toBe(2);
     expect(read.get('tracefold_trace_live_detections_emitted_total')).toBe(2);
     expect(read.get('tracefold_trace_detections_suppressed_total')).toBe(1);
     expect(read.get('tracefold_trace_open_windows')).toBe(4);
+    expect(read.get('tracefold_trace_stage_lag_records')).toBe(7);
     expect(await metrics.registry.metrics()).toContain('tracefold_detections_emitted_total{detection_type="loop"} 2');
     open = 1;
     expect(samples(await metrics.registry.metrics()).get('tracefold_trace_open_windows')).toBe(1);
