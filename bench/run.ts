@@ -11,12 +11,14 @@
  * than absolute rates do.
  */
 import os from 'node:os';
+import { runAuditBench } from './audit.js';
 import { runDetectionBench } from './detection.js';
 import { runEmbeddedLogBench } from './embedded-log.js';
 import { runIngestFormatsBench } from './ingest-formats.js';
 import { runIngestToDetectionsBench } from './ingest-to-detections.js';
 import { runKafkaBench } from './kafka.js';
 import { runOtlpDecodeBench } from './otlp-decode.js';
+import { runQueryApiBench } from './query-api.js';
 import { runSerdeBench } from './serde.js';
 import { runTraceStageBench } from './trace-stage.js';
 
@@ -33,6 +35,8 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'serde', run: runSerdeBench },
   { name: 'trace-stage', run: runTraceStageBench },
   { name: 'detection', run: runDetectionBench },
+  { name: 'query-api', run: runQueryApiBench },
+  { name: 'audit', run: runAuditBench },
 ];
 
 /** Need a Kafka broker; run only with --kafka. */

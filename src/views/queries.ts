@@ -117,8 +117,10 @@ export class ViewQueries {
 
   /** Traces by the time their window closed, newest first, filtered. */
   async listTraces(tenantId: string, limit: number, cursor: string | null, filter: TraceFilter & TimeRange = {}): Promise<Page<TraceFacets>> {
-    return this.pageByTime(VIEW_KEYS.traceByTimePrefix(tenantId), filter, limit, cursor, async (key) => {
-      const facets = parse<TraceFacets>(await this.store.get(VIEW_KEYS.traceFacets(tenantId, VIEW_KEYS.parseTraceByTime(key))));
+    return this.pageByTime(VIEW_KEYS.traceByTimePrefix(tenantId), filter, limit, cursor, async (key, value) => {
+      // Index entries written before they carried the facets are completed by a lookup.
+      const facets =
+        value.length > 0 ? (JSON.parse(value.toString()) as TraceFacets) : parse<TraceFacets>(await this.store.get(VIEW_KEYS.traceFacets(tenantId, VIEW_KEYS.parseTraceByTime(key))));
       return facets !== null && matches(facets, filter) ? facets : null;
     });
   }
@@ -135,7 +137,7 @@ export class ViewQueries {
     range: TimeRange,
     limit: number,
     cursor: string | null,
-    pick: (key: Buffer) => Promise<T | null>,
+    pick: (key: Buffer, value: Buffer) => Promise<T | null>,
   ): Promise<Page<T>> {
     const gte = range.fromMs === undefined ? prefix : Buffer.concat([prefix, u64(range.fromMs)]);
     const end = range.toMs === undefined ? prefixEnd(prefix) : Buffer.concat([prefix, u64(range.toMs)]);
@@ -147,10 +149,10 @@ export class ViewQueries {
     const items: T[] = [];
     let scanned = 0;
     let lastKey: Buffer | null = null;
-    for await (const [key] of this.store.range({ gte, lt, reverse: true })) {
+    for await (const [key, value] of this.store.range({ gte, lt, reverse: true })) {
       if (items.length === limit || scanned === MAX_SCANNED) return { items, nextCursor: lastKey === null ? null : encodeCursor(lastKey) };
       scanned++;
-      const item = await pick(key);
+      const item = await pick(key, value);
       if (item !== null) items.push(item);
       lastKey = key;
     }

@@ -3,7 +3,7 @@
  * strings) except trace bodies, kept in their topic encoding.
  *
  *   tr  tenant trace               → TraceSummary of the latest revision
- *   tt  tenant closedAt trace      → '' (traces by time)
+ *   tt  tenant closedAt trace      → TraceFacets (traces by time; '' in entries written before)
  *   tb  tenant trace               → the encoded TraceRecord (spans included)
  *   tbr tenant trace revision      → the encoded TraceRecord of each revision
  *   tf  tenant trace               → TraceFacets of the latest revision (what the list filters on)

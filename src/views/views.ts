@@ -292,7 +292,11 @@ export class Views {
     const key = VIEW_KEYS.traceFacets(tenantId, traceId);
     const raw = await store.get(key);
     const next = change(raw === null ? null : (JSON.parse(raw.toString()) as TraceFacets));
-    if (next !== null) store.put(key, json(next));
+    if (next === null) return;
+    store.put(key, json(next));
+    // The by-time index entry carries the facets too: a list page then reads its entries in
+    // one range scan instead of one lookup per trace.
+    if (next.closedAtMs !== null) store.put(VIEW_KEYS.traceByTime(tenantId, next.closedAtMs, traceId), json(next));
   }
 
   /**
