@@ -18,6 +18,7 @@ import { tokenExplosionDetector } from './token-explosion.js';
 import { rateLimitDetector } from './rate-limit.js';
 import { personaDriftDetector } from './persona-drift.js';
 import { derailmentDetector } from './derailment.js';
+import { ungroundedClaimDetector } from './ungrounded-claim.js';
 
 // Each module has its own config type; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,6 +38,7 @@ const MODULES: readonly DetectorModule<any>[] = [
   rateLimitDetector,
   personaDriftDetector,
   derailmentDetector,
+  ungroundedClaimDetector,
 ];
 
 /**
