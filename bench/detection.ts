@@ -28,6 +28,7 @@ import type { SemanticTrace } from '../src/semantic/semantic-span.js';
 import { pipelineVersion } from '../src/stages/pipeline-version.js';
 import { analyzeWindow, type ClosedWindow } from '../src/stages/trace/analyze.js';
 import { formatCount, formatRatio, median, table } from './stats.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 const DEFAULT_SIZES = [10, 100, 10_000] as const;
 const TENANT = 'tenant-bench';
@@ -40,18 +41,6 @@ const MIN_ROUNDS_ON_OVERRUN = 3;
 
 // ---------------------------------------------------------------------------------------
 // Traces
-
-/** mulberry32: small, fast and seeded, so every run benchmarks the same traces. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface AgentProfile {
   readonly name: string;

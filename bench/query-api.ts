@@ -56,6 +56,7 @@ import { withDetection, withMetrics, withTrace } from '../src/views/trace-facets
 import { traceSummaryOf, VIEW_KEYS } from '../src/views/view-model.js';
 import { envInt, sleep } from './http.js';
 import { formatCount, formatRatio, median, table } from './stats.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 /** The views' consumer group in embedded mode (src/cli/runtime.ts), which names their store. */
 const VIEWS_GROUP = 'tracefold-views';
@@ -100,18 +101,6 @@ const DETECTION_TYPES: readonly { type: string; detector: string; severity: Seve
   { type: 'latency_outlier', detector: 'latency-outlier', severity: 'low', title: 'Model call far slower than usual' },
   { type: 'hallucinated_tool', detector: 'hallucinated-tool', severity: 'critical', title: 'Call to a tool the agent does not have' },
 ];
-
-/** A small deterministic PRNG, so trace `i` is the same in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Trace ids look random (as producers' are) rather than sequential, so body reads hit all over the key space. */
 function traceIdOf(i: number): string {
@@ -210,7 +199,7 @@ interface Template {
 function makeTemplates(count: number, version: string): Template[] {
   const templates: Template[] = [];
   for (let k = 0; k < count; k++) {
-    const rand = prng(k + 1);
+    const rand = seededRandom(k + 1);
     const service = serviceOf(rand);
     const { spans, failed } = templateSpans(k, service, rand);
     const analyzed = analyzeWindow(

@@ -13,6 +13,7 @@
  */
 import { BASE_MS } from './who-and-when.js';
 import { hexId, request, span, type AttributeInput, type OtlpRequest, type OtlpSpan } from './otlp.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 export type CleanKind = 'single-agent-tools' | 'multi-agent-handoff' | 'rag' | 'coder-terminal';
 export const CLEAN_KINDS: readonly CleanKind[] = ['single-agent-tools', 'multi-agent-handoff', 'rag', 'coder-terminal'];
@@ -26,18 +27,6 @@ export interface CleanRun {
 
 export const DEFAULT_CLEAN_RUNS = 240;
 export const DEFAULT_SEED = 20240601;
-
-/** mulberry32: small, fast and good enough to vary synthetic runs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
@@ -458,7 +447,7 @@ export function generateCleanRuns(count = DEFAULT_CLEAN_RUNS, seed = DEFAULT_SEE
   const runs: CleanRun[] = [];
   for (let i = 0; i < count; i++) {
     const kind = CLEAN_KINDS[i % CLEAN_KINDS.length]!;
-    const r = rng((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
+    const r = seededRandom((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
     const id = `clean/${kind}/${i}`;
     const body = GENERATORS[kind](r, `${seed}/${i}`, BASE_MS + i * 600_000);
     runs.push({ id, kind, traceId: body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.traceId, request: body });

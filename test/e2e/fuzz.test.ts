@@ -12,6 +12,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 const CASES = Number(process.env.FUZZ_CASES ?? 3000);
@@ -21,16 +22,9 @@ const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 15_000);
 // ---------------------------------------------------------------------------------------
 // Deterministic randomness
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+/** The same sequence for the same seed everywhere, with helpers for picking inputs. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return {
     next,

@@ -20,24 +20,13 @@ import { TOPICS } from '../../src/log/topics.js';
 import { expectedDetections, SPANS_PER_TRACE, spanIdOf, TENANT, traceIdOf, TRACES } from '../fixtures/kill-torture-input.js';
 import { tempDir } from '../support/server.js';
 import { readTopic } from '../support/topic-reader.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHILD = path.join(root, 'test', 'fixtures', 'kill-torture-child.ts');
 const KILLS = 15;
 const MIN_DELAY_MS = 50;
 const MAX_DELAY_MS = 500;
-
-/** mulberry32: small, seedable, good enough to spread kill moments. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Round {
   /** Lines the child printed (the repeated stats lines collapsed to the last one). */
@@ -79,7 +68,7 @@ describe('trace stage under SIGKILL at random points', () => {
   it('assembles every span into exactly one revision and emits no output twice', { timeout: 90_000 }, async () => {
     const seed = Number(process.env.KILL_TORTURE_SEED ?? Math.floor(Math.random() * 2 ** 31));
     console.log(`kill-torture seed=${seed} (KILL_TORTURE_SEED=${seed} to repeat the schedule)`);
-    const next = random(seed);
+    const next = seededRandom(seed);
     const dataDir = await tempDir('kill-torture');
     const history: string[] = [];
 

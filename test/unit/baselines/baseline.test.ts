@@ -13,18 +13,7 @@ import {
 } from '../../../src/baselines/baseline.js';
 import type { TraceMetrics } from '../../../src/model/outputs.js';
 import type { BaselineRecord, RunningStats } from '../../../src/model/tenant-records.js';
-
-/** Deterministic PRNG (mulberry32), so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/seeded-random.js';
 
 function twoPass(xs: readonly number[]): { mean: number; sd: number } {
   // Summing offsets from the first value keeps the reference mean exact enough at 1e9.
@@ -91,7 +80,7 @@ const MEAN_100_SIGMA_10: RunningStats = { count: 10, mean: 100, m2: 900 };
 
 describe('running statistics', () => {
   it('match a naive two-pass computation on random data', () => {
-    const next = rng(42);
+    const next = seededRandom(42);
     for (const [offset, scale, n] of [
       [0, 1, 1000],
       [1e9, 1, 500],
@@ -110,7 +99,7 @@ describe('running statistics', () => {
   });
 
   it('stay accurate far from zero, where the one-pass sum of squares cancels', () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     const xs = Array.from({ length: 500 }, () => 1e9 + next());
     let stats: RunningStats | undefined;
     for (const x of xs) stats = updateStats(stats, x);

@@ -4,7 +4,8 @@ import { createDetectors } from '../../../src/detectors/registry.js';
 import { toSemanticTrace } from '../../../src/semantic/mapper.js';
 import { pipelineVersion } from '../../../src/stages/pipeline-version.js';
 import { analyzeRequest } from '../../../eval/analyze.js';
-import { CLEAN_KINDS, DEFAULT_CLEAN_RUNS, generateCleanRuns, rng } from '../../../eval/clean-runs.js';
+import { CLEAN_KINDS, DEFAULT_CLEAN_RUNS, generateCleanRuns } from '../../../eval/clean-runs.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 describe('generateCleanRuns', () => {
   const runs = generateCleanRuns();
@@ -19,7 +20,7 @@ describe('generateCleanRuns', () => {
   it('is deterministic for a seed and varies with it', () => {
     expect(JSON.stringify(generateCleanRuns(20, 7))).toBe(JSON.stringify(generateCleanRuns(20, 7)));
     expect(JSON.stringify(generateCleanRuns(20, 8))).not.toBe(JSON.stringify(generateCleanRuns(20, 7)));
-    const r = rng(1);
+    const r = seededRandom(1);
     const xs = [r(), r(), r()];
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     expect(new Set(xs).size).toBe(3);

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../support/seeded-random.js';
 import { DurationHistogram, HISTOGRAM_MAX_MS, HISTOGRAM_SIZE, PERCENTILE_RELATIVE_ERROR, histogramIndex } from '../../../src/views/rollups.js';
-
-/** A seeded generator, so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The ⌈q·n⌉-th smallest value, as the histogram defines its percentiles. */
 function exactPercentile(sorted: readonly number[], q: number): number {
@@ -28,7 +18,7 @@ describe('DurationHistogram', () => {
   });
 
   it('keeps percentiles within the documented relative error on random data', () => {
-    const random = mulberry32(42);
+    const random = seededRandom(42);
     for (let round = 0; round < 50; round++) {
       const n = 1 + Math.floor(random() * 500);
       const values = round % 2 === 0 ? logUniform(random, n) : Array.from({ length: n }, () => 50 + random() * 5_000);
@@ -64,7 +54,7 @@ describe('DurationHistogram', () => {
   });
 
   it('subtracts exactly: (a + b) − b has the counts and percentiles of a', () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const a = new DurationHistogram();
     const b = new DurationHistogram();
     for (const v of logUniform(random, 300)) a.add(v);
