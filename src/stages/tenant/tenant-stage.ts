@@ -18,7 +18,7 @@ import { isCanonicalJson } from '../../audit/canonical-json.js';
 import { auditRecordForJson, type ChainHead } from '../../audit/chain.js';
 import { addTrace, anomalyFinding, baselineScopes, BASELINE_DEFAULTS, checkTrace, type BaselineSettings } from '../../baselines/baseline.js';
 import { applyFeedback, type FeedbackVerdict } from '../../calibration/calibration.js';
-import type { Batch, Consumer, Log, OutgoingRecord, StateStore, TopicPartition } from '../../log/port.js';
+import type { Batch, ConsumerHandlers, Log, OutgoingRecord, TopicPartition } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { tupleKey } from '../../log/store-keys.js';
 import { TOPICS } from '../../log/topics.js';
@@ -26,6 +26,7 @@ import { HEADER, traceKey } from '../../model/record-keys.js';
 import type { TenantSettings, TraceMetrics } from '../../model/outputs.js';
 import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
 import { BufferedStore } from '../buffered-store.js';
+import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toDetection } from '../trace/analyze.js';
 import { BASELINE_DETECTOR, tenantStageEvent } from './events.js';
 
@@ -78,38 +79,17 @@ interface FeedbackPayload {
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-export class TenantStage {
-  private consumer: Consumer | null = null;
-  private store: StateStore | null = null;
+export class TenantStage extends StatefulStage {
   private readonly settings: BaselineSettings;
   readonly stats: TenantStageStats = { eventsProcessed: 0, eventsFailed: 0, auditRecords: 0, anomalies: 0, calibrations: 0 };
 
   constructor(private readonly options: TenantStageOptions) {
+    super({ name: 'tenant stage', group: TENANT_STAGE_GROUP, input: TOPICS.tenantEvents, storeName: 'tenants' }, options.log, options.logger);
     this.settings = options.baseline ?? BASELINE_DEFAULTS;
   }
 
-  async start(): Promise<void> {
-    const { log } = this.options;
-    this.store = await log.openStore(TENANT_STAGE_GROUP, 'tenants', { changelog: true });
-    this.consumer = await log.consume(
-      { group: TENANT_STAGE_GROUP, topics: [TOPICS.tenantEvents] },
-      { onAssigned: (partitions) => this.onAssigned(partitions), eachBatch: (batch) => this.onBatch(batch) },
-    );
-    this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'tenant stage stopped on an error'));
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.stop();
-    this.consumer = null;
-  }
-
-  get done(): Promise<void> {
-    return this.consumer?.done ?? Promise.resolve();
-  }
-
-  private requireStore(): StateStore {
-    if (this.store === null) throw new Error('tenant stage is not started');
-    return this.store;
+  protected handlers(): ConsumerHandlers {
+    return { onAssigned: (partitions) => this.onAssigned(partitions), eachBatch: (batch) => this.onBatch(batch) };
   }
 
   /** The store's position wins over the group offset: they were written together. */
@@ -144,9 +124,7 @@ export class TenantStage {
     const last = batch.records.at(-1);
     if (last === undefined) return;
     const unit = this.options.log.beginUnit(TENANT_STAGE_GROUP, { partition: batch.partition });
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const { topic, record } of work.outputs) byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
-    for (const [topic, records] of byTopic) unit.append(topic, records);
+    appendOutputs(unit, work.outputs);
     unit.consumed(batch.topic, batch.partition, last.offset + 1);
     work.store.put(KEYS.position(batch.partition), Buffer.from(String(last.offset + 1)));
     work.store.flushInto(unit);

@@ -17,13 +17,14 @@
  */
 import type { Logger } from 'pino';
 import type { Detector } from '../../detectors/detector.js';
-import type { Batch, Consumer, Log, LogRecord, OutgoingRecord, StateStore, TopicPartition } from '../../log/port.js';
+import type { Batch, ConsumerHandlers, Log, LogRecord, OutgoingRecord, TopicPartition } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
 import type { CanonicalSpan } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
+import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
@@ -122,9 +123,7 @@ export interface TraceStageStats {
   windowsFailed: number;
 }
 
-export class TraceStage {
-  private consumer: Consumer | null = null;
-  private store: StateStore | null = null;
+export class TraceStage extends StatefulStage {
   private readonly positions = new Map<number, PartitionPosition>();
   /** Earliest deadline in each partition's expiry index, so most records skip the scan. */
   private readonly nextDeadline = new Map<number, number>();
@@ -166,6 +165,7 @@ export class TraceStage {
   private readonly liveDetectors: readonly Detector[];
 
   constructor(private readonly options: TraceStageOptions) {
+    super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
     this.now = options.now ?? Date.now;
     this.rootSettleMs = options.rootSettleMs ?? WINDOW_DEFAULTS.rootSettleMs;
     this.windowMaxSpans = options.windowMaxSpans ?? WINDOW_DEFAULTS.windowMaxSpans;
@@ -173,39 +173,18 @@ export class TraceStage {
     this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
   }
 
-  async start(): Promise<void> {
-    const { log } = this.options;
-    this.store = await log.openStore(TRACE_STAGE_GROUP, 'windows', { changelog: true });
-    this.consumer = await log.consume(
-      { group: TRACE_STAGE_GROUP, topics: [TOPICS.raw] },
-      {
-        onAssigned: (partitions) => this.onAssigned(partitions),
-        onRevoked: async (partitions) => {
-          for (const { partition } of partitions) {
-            this.positions.delete(partition);
-            this.nextDeadline.delete(partition);
-          }
-        },
-        eachBatch: (batch) => this.onBatch(batch),
-        onIdle: (partitions) => this.onIdle(partitions),
+  protected handlers(): ConsumerHandlers {
+    return {
+      onAssigned: (partitions) => this.onAssigned(partitions),
+      onRevoked: async (partitions) => {
+        for (const { partition } of partitions) {
+          this.positions.delete(partition);
+          this.nextDeadline.delete(partition);
+        }
       },
-    );
-    this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'trace stage stopped on an error'));
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.stop();
-    this.consumer = null;
-  }
-
-  /** Resolves when the consumer ends; rejects if processing failed. */
-  get done(): Promise<void> {
-    return this.consumer?.done ?? Promise.resolve();
-  }
-
-  private requireStore(): StateStore {
-    if (this.store === null) throw new Error('trace stage is not started');
-    return this.store;
+      eachBatch: (batch) => this.onBatch(batch),
+      onIdle: (partitions) => this.onIdle(partitions),
+    };
   }
 
   private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
@@ -230,13 +209,7 @@ export class TraceStage {
 
   private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
     const unit = this.options.log.beginUnit(TRACE_STAGE_GROUP, { partition: work.partition });
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const { topic, record } of work.outputs) {
-      const list = byTopic.get(topic);
-      if (list === undefined) byTopic.set(topic, [record]);
-      else list.push(record);
-    }
-    for (const [topic, records] of byTopic) unit.append(topic, records);
+    appendOutputs(unit, work.outputs);
     if (consumedNext !== null) {
       work.position.nextOffset = consumedNext;
       unit.consumed(TOPICS.raw, work.partition, consumedNext);
