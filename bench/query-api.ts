@@ -33,7 +33,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ import { analyzeWindow, type TraceOutputs } from '../src/stages/trace/analyze.js
 import { withDetection, withMetrics, withTrace } from '../src/views/trace-facets.js';
 import { traceSummaryOf, VIEW_KEYS } from '../src/views/view-model.js';
 import { envInt, sleep } from './http.js';
-import { formatCount, formatRatio, median, table } from './stats.js';
+import { dirBytes, formatCount, formatRatio, median, table } from './stats.js';
 import { seededRandom } from '../test/support/seeded-random.js';
 
 /** The views' consumer group in embedded mode (src/cli/runtime.ts), which names their store. */
@@ -307,20 +307,6 @@ async function traceOps(i: number, t0: number, templates: readonly Template[], c
   // As the views do: the facets under the trace and in its by-time index entry.
   put(VIEW_KEYS.traceFacets(TENANT_ID, traceId), json(facets));
   put(VIEW_KEYS.traceByTime(TENANT_ID, closedAtMs, traceId), json(facets));
-}
-
-/** Bytes of every file under `dir`. */
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    try {
-      total += (await stat(join(entry.parentPath, entry.name))).size;
-    } catch {
-      // removed between the listing and the stat (a compaction or WAL switch)
-    }
-  }
-  return total;
 }
 
 interface Loaded {

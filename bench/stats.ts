@@ -1,6 +1,9 @@
 /**
- * Small helpers shared by the benchmarks: medians, timing and number formatting.
+ * Small helpers shared by the benchmarks: medians, timing, sizes on disk and number
+ * formatting.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -27,6 +30,20 @@ export async function medianMs(runs: number, warmups: number, fn: () => unknown)
 /** Items per second for `count` items in `ms` milliseconds. */
 export function perSecond(count: number, ms: number): number {
   return ms > 0 ? (count * 1000) / ms : Number.NaN;
+}
+
+/** Bytes of every file under `dir`. */
+export async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      total += (await stat(join(entry.parentPath, entry.name))).size;
+    } catch {
+      // RocksDB removed it between the listing and the stat (a compaction or WAL switch).
+    }
+  }
+  return total;
 }
 
 /** A whole number with thousands separators. */

@@ -16,7 +16,7 @@
  * allowed for appending them, default 100), TRACE_STAGE_BENCH_BIG_TRACE (default 20,000
  * spans), TRACEFOLD_BENCH_DIR (parent of the temp dirs, default os.tmpdir()).
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -31,7 +31,7 @@ import { createCodecs, LocalSchemaIds, type Codecs } from '../src/log/serde/inde
 import { loadTopicDeclarations, TOPICS } from '../src/log/topics.js';
 import { pipelineVersion } from '../src/stages/pipeline-version.js';
 import { TraceStage, type TraceStageOptions } from '../src/stages/trace/trace-stage.js';
-import { formatCount, formatRatio, median, perSecond, table } from './stats.js';
+import { dirBytes, formatCount, formatRatio, median, perSecond, table } from './stats.js';
 import { arrivalOrder, benchSpan, BENCH_TENANT, benchTraceId } from './trace-stage-spans.js';
 
 const RUNS = 3;
@@ -91,20 +91,6 @@ function newStage(log: EmbeddedLog, codecs: Codecs, overrides: Partial<TraceStag
     logger: pino({ level: 'warn' }, pino.destination(2)),
     ...overrides,
   });
-}
-
-/** Bytes of every file under `dir`. */
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    try {
-      total += (await stat(join(entry.parentPath, entry.name))).size;
-    } catch {
-      // RocksDB removed it between the listing and the stat (a compaction or WAL switch).
-    }
-  }
-  return total;
 }
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs: number, pollMs = 2): Promise<void> {
