@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { startChild, type ChildServer } from '../support/child.js';
 import { describeKafka } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
@@ -39,6 +39,7 @@ describeKafka('ingest while the broker is down', () => {
   }, 60_000);
 
   it('answers 503 with Retry-After while the broker is away and accepts again once it is back', async () => {
+    onTestFailed(() => console.log(`tracefold output:\n${server.output()}`));
     const tenant = await createTenant(server.url, 'outage');
     const before = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('before-outage', 3) });
     expect(before.status).toBe(200);

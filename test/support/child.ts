@@ -13,7 +13,12 @@ export interface ChildServer {
   /** Resolves with the exit code or signal. */
   readonly exited: Promise<number | string>;
   kill(signal: NodeJS.Signals): Promise<number | string>;
+  /** The last of what the process wrote (stdout and stderr), for a failing test to show. */
+  output(): string;
 }
+
+/** How much of a child's output is kept. */
+const OUTPUT_KEPT = 64 * 1024;
 
 export async function startChild(env: Record<string, string>, args: readonly string[] = []): Promise<ChildServer> {
   const child = spawn(process.execPath, [path.join(root, 'bin', 'tracefold.js'), 'start', ...args], {
@@ -25,7 +30,7 @@ export async function startChild(env: Record<string, string>, args: readonly str
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+      output = (output + chunk.toString()).slice(-OUTPUT_KEPT);
       const m = /is listening on (http:\/\/\S+)/.exec(output);
       if (m !== null) resolve(m[1]!);
     };
@@ -42,5 +47,6 @@ export async function startChild(env: Record<string, string>, args: readonly str
       child.kill(signal);
       return exited;
     },
+    output: () => output,
   };
 }

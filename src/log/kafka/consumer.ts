@@ -24,7 +24,9 @@
  *   calls onIdle for the caught-up partitions every IDLE_INTERVAL_MS while nothing else is
  *   queued, also when no batches arrive at all.
  * - Failures: a handler error is caught (never left to kafkajs, which would retry the
- *   batch), the consumer stops and `done` rejects with it. A handler error caused by this
+ *   batch). A retryable one (the cluster unreachable, a coordinator not found: the unit
+ *   committed nothing) hands the same batch over again with backoff while the partition
+ *   stays here; any other stops the consumer and `done` rejects with it. A handler error caused by this
  *   process being fenced on a partition instead drops that partition (onRevoked) and waits
  *   for the rebalance that moved it. A kafkajs crash it will not recover from also ends
  *   the consumer; one it restarts from counts as losing every partition.
@@ -35,6 +37,15 @@ import type { Consumer, ConsumerHandlers, ConsumerOptions, TopicPartition } from
 import { tpKey } from '../port.js';
 import { byTopic, chunks, diffAssignment, flattenAssignment } from './assignment.js';
 import { classifyKafkaError, KafkaLogError } from './errors.js';
+
+/** Backoff of a batch retried while the cluster is unavailable. */
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 5000;
+
+/** A handler failure that trying again later can fix: the cluster was unreachable or busy. */
+function isRetryable(err: unknown): boolean {
+  return err instanceof KafkaLogError ? err.retryable : classifyKafkaError(err) === 'unavailable';
+}
 import type { Logger, ResolvedKafkaLogOptions } from './options.js';
 import type { PartitionReader } from './partition-reader.js';
 import { toLogRecord } from './records.js';
@@ -317,16 +328,24 @@ export class KafkaLogConsumer implements Consumer {
     for (const [i, part] of parts.entries()) {
       if (this.closing || !payload.isRunning() || payload.isStale() || this.owned.get(key) !== owned || !owned.ready) return;
       const last = part.at(-1)!;
-      try {
-        await this.handlers.eachBatch({
-          topic,
-          partition,
-          records: part.map((message) => toLogRecord(topic, partition, message)),
-          highWatermark: Number(batch.highWatermark),
-        });
-      } catch (err) {
-        await this.handlerFailed(err, [owned.tp]);
-        return;
+      const records = part.map((message) => toLogRecord(topic, partition, message));
+      // A unit that could not commit because the cluster is away left nothing behind: the
+      // same batch is handed over again once it may succeed, for as long as the partition
+      // stays with this member. Any other failure ends the consumer.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.handlers.eachBatch({ topic, partition, records, highWatermark: Number(batch.highWatermark) });
+          break;
+        } catch (err) {
+          if (!isRetryable(err) || this.closing || !payload.isRunning() || payload.isStale() || this.owned.get(key) !== owned) {
+            await this.handlerFailed(err, [owned.tp]);
+            return;
+          }
+          const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+          this.context.logger.warn({ err, group: this.options.group, partition: key, attempt, delayMs: delay }, 'kafka log consumer: batch failed while the cluster is unavailable; retrying it');
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          await payload.heartbeat().catch(noop);
+        }
       }
       payload.resolveOffset(last.offset); // kafkajs moves the last one past trailing transaction markers
       const next = i === parts.length - 1 ? Number(batch.lastOffset()) + 1 : Number(last.offset) + 1;
@@ -350,6 +369,11 @@ export class KafkaLogConsumer implements Consumer {
       try {
         await this.handlers.onIdle?.(still.map((owned) => owned.tp));
       } catch (err) {
+        // Idle work is done again at the next idle tick: an unavailable cluster only delays it.
+        if (isRetryable(err)) {
+          this.context.logger.warn({ err, group: this.options.group }, 'kafka log consumer: idle work failed while the cluster is unavailable; it runs again at the next idle tick');
+          return;
+        }
         await this.handlerFailed(
           err,
           still.map((owned) => owned.tp),

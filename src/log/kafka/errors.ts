@@ -28,6 +28,19 @@ export class KafkaLogError extends Error {
   }
 }
 
+/**
+ * kafkajs errors that mean the cluster could not be reached or could not serve the request
+ * right now, whatever their `retriable` flag says: kafkajs marks some of them final because
+ * its own retries ran out (a coordinator not found while every broker is down).
+ */
+const UNAVAILABLE_NAMES = new Set([
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSRequestTimeoutError',
+]);
+
 /** Protocol error types that mean a newer producer with the same transactional id exists. */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
@@ -59,6 +72,7 @@ export function classifyKafkaError(err: unknown): KafkaLogErrorCode {
   const errors = chain(err);
   if (errors.some((e) => typeof e.type === 'string' && FENCED_TYPES.has(e.type))) return 'fenced';
   if (errors.some((e) => e.name === 'KafkaJSNumberOfRetriesExceeded')) return 'unavailable';
+  if (errors.some((e) => typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name))) return 'unavailable';
   const root = errors.at(-1);
   if (root === undefined) return 'rejected';
   if (root.retriable === true) return 'unavailable';

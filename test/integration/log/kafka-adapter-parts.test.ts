@@ -174,6 +174,9 @@ describe('kafka error classification', () => {
     expect(classifyKafkaError(retriesExceeded)).toBe('unavailable');
     const leader = Object.assign(new Error('There is no leader for this topic-partition'), { name: 'KafkaJSProtocolError', type: 'LEADER_NOT_AVAILABLE', retriable: true });
     expect(classifyKafkaError(leader)).toBe('unavailable');
+    // kafkajs calls a coordinator it could not find final; with the brokers away it is not.
+    const coordinator = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound', retriable: false });
+    expect(classifyKafkaError(new Error('transaction failed', { cause: coordinator }))).toBe('unavailable');
     const tooLarge = Object.assign(new Error('too large'), {
       name: 'KafkaJSNonRetriableError',
       retriable: false,

@@ -360,6 +360,26 @@ describeKafka('kafka log adapter', () => {
     expect(await log.committedOffsets(name('fragile'), topic)).toEqual(new Map());
   });
 
+  it('hands a batch over again when its unit failed because the cluster was unavailable', async () => {
+    const topic = name('retried');
+    await log.ensureTopics([declareTopic(topic, 1)]);
+    await log.append(topic, [{ key: null, value: buf('once') }]);
+    const seen: string[] = [];
+    let delivered!: () => void;
+    const done = new Promise<void>((resolve) => (delivered = resolve));
+    const consumer = await log.consume({ group: name('patient'), topics: [topic] }, {
+      async eachBatch(batch) {
+        seen.push(...batch.records.map((r) => text(r.value) ?? ''));
+        if (seen.length < 3) throw new KafkaLogError('unavailable', 'transaction failed: the coordinator is away');
+        delivered();
+      },
+    });
+    await done;
+    expect(seen).toEqual(['once', 'once', 'once']);
+    await consumer.stop();
+    await expect(consumer.done).resolves.toBeUndefined();
+  });
+
   it('reports health and refuses work after close', async () => {
     const topic = name('closing');
     await log.ensureTopics([declareTopic(topic, 1)]);
