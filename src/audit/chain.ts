@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditEventType, AuditRecord } from '../model/tenant-records.js';
-import { canonicalJson, isCanonicalJson } from './canonical-json.js';
+import { CanonicalJsonError, canonicalJson, isCanonicalJson } from './canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -97,7 +97,7 @@ export function auditRecordForJson(
 ): AuditRecord {
   const { tenantId, type, subjectId, atMs, payloadJson } = event;
   checkEventFields(tenantId, subjectId, atMs, type);
-  if (!isCanonicalJson(payloadJson)) throw new Error(`audit record: payloadJson of ${type} ${subjectId} is not canonical JSON (RFC 8785)`);
+  if (!isCanonicalJson(payloadJson)) throw new CanonicalJsonError('payloadJson', `the payload of ${type} ${subjectId} is not canonical JSON (RFC 8785)`);
   if (head !== null && (!Number.isSafeInteger(head.seq) || head.seq < 1)) throw new Error(`audit record: head seq must be a positive integer, got ${head.seq}`);
   const seq = head === null ? 1 : head.seq + 1;
   const prevHash = head === null ? GENESIS_HASH : head.hash;

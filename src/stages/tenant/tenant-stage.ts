@@ -14,7 +14,7 @@
  * in the trace stage, so a record is chained exactly once whatever the crashes.
  */
 import type { Logger } from 'pino';
-import { isCanonicalJson } from '../../audit/canonical-json.js';
+import { CanonicalJsonError } from '../../audit/canonical-json.js';
 import { auditRecordForJson, type ChainHead } from '../../audit/chain.js';
 import { addTrace, anomalyFinding, baselineScopes, BASELINE_DEFAULTS, checkTrace, type BaselineSettings } from '../../baselines/baseline.js';
 import { applyFeedback, type FeedbackVerdict } from '../../calibration/calibration.js';
@@ -28,7 +28,7 @@ import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../
 import { BufferedStore } from '../buffered-store.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toDetection } from '../trace/analyze.js';
-import { BASELINE_DETECTOR, tenantStageEvent } from './events.js';
+import { BASELINE_DETECTOR, detectionEmitted } from './events.js';
 
 export const TENANT_STAGE_GROUP = 'tracefold-tenant-stage';
 
@@ -107,19 +107,27 @@ export class TenantStage extends StatefulStage {
     for (const record of batch.records) {
       if (record.value === null) continue;
       // A record that cannot be read (not a tenant event, or a payload that is not canonical
-      // JSON) must not stop every tenant of the partition: it is logged, counted and passed
-      // over. Anything else (an output that cannot be encoded) fails the batch, to be retried.
+      // JSON, which the chain refuses before anything is written) must not stop every tenant
+      // of the partition: it is logged, counted and passed over. Anything else (an output
+      // that cannot be encoded) fails the batch, to be retried.
+      const skip = (err: unknown) => {
+        this.stats.eventsFailed++;
+        this.options.logger.error({ err, partition: record.partition, offset: record.offset }, 'tenant event could not be read; skipped');
+      };
       let event: TenantStageEvent;
       try {
         event = await this.options.codecs.tenantStageEvent.decode(record.value);
-        if (!isCanonicalJson(event.payloadJson)) throw new Error(`payload of ${event.type} ${event.subjectId} is not canonical JSON`);
       } catch (err) {
-        this.stats.eventsFailed++;
-        this.options.logger.error({ err, partition: record.partition, offset: record.offset }, 'tenant event could not be read; skipped');
+        skip(err);
         continue;
       }
-      await this.process(work, event);
-      this.stats.eventsProcessed++;
+      try {
+        await this.process(work, event);
+        this.stats.eventsProcessed++;
+      } catch (err) {
+        if (!(err instanceof CanonicalJsonError)) throw err;
+        skip(err);
+      }
     }
     const last = batch.records.at(-1);
     if (last === undefined) return;
@@ -183,19 +191,7 @@ export class TenantStage extends StatefulStage {
             timestamp: event.atMs,
           },
         });
-        const emitted = tenantStageEvent(event.tenantId, 'detection_emitted', detection.id, event.atMs, {
-          id: detection.id,
-          traceId: payload.traceId,
-          revision: payload.revision,
-          detectorId: detection.detectorId,
-          detectorVersion: detection.detectorVersion,
-          detectionType: detection.detectionType,
-          severity: detection.severity,
-          confidence: detection.confidence,
-          agent: detection.agent,
-          primary: detection.primary,
-          subsumedBy: detection.subsumedBy,
-        });
+        const emitted = detectionEmitted(detection, event.atMs);
         await this.chain(work, emitted);
         this.stats.anomalies++;
       }

@@ -15,7 +15,7 @@ import { toSemanticTrace } from '../../semantic/mapper.js';
 import { assembleTrace } from './assemble.js';
 import { spanDigest } from './digest.js';
 import type { TenantStageEvent } from '../../model/tenant-records.js';
-import { tenantStageEvent } from '../tenant/events.js';
+import { detectionEmitted, tenantStageEvent } from '../tenant/events.js';
 
 export interface ClosedWindow {
   readonly tenantId: string;
@@ -170,21 +170,7 @@ export function analyzeWindow(
       tools,
       metrics: { ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() },
     }),
-    ...detections.map((d) =>
-      tenantStageEvent(tenantId, 'detection_emitted', d.id, window.closedAtMs, {
-        id: d.id,
-        traceId,
-        revision,
-        detectorId: d.detectorId,
-        detectorVersion: d.detectorVersion,
-        detectionType: d.detectionType,
-        severity: d.severity,
-        confidence: d.confidence,
-        agent: d.agent,
-        primary: d.primary,
-        subsumedBy: d.subsumedBy,
-      }),
-    ),
+    ...detections.map((d) => detectionEmitted(d, window.closedAtMs)),
   ];
   return { trace, detections, metrics, tenantEvents, suppressed: suppressed.length };
 }
