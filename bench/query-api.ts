@@ -14,8 +14,8 @@
  * in the trace codec, facets, metrics, detections, and one tenant with an API key. The
  * trace and metrics records themselves come from analyzeWindow, as the trace stage makes
  * them (no detectors run; some traces get a detection written like a detector's). Not
- * written, as neither endpoint reads them: the per-revision copies (tbr, mr) and rollups,
- * so a data dir built by the pipeline would be larger.
+ * written, as neither endpoint reads them: the per-revision metrics (mr) and rollups, so a
+ * data dir built by the pipeline would be a little larger.
  *
  * Then tracefold starts on that data dir (embedded log, TRACEFOLD_LOG_SYNC=none, log level
  * warn) in a child process, and autocannon runs here, one case after the other. Client and
@@ -295,7 +295,7 @@ async function traceOps(i: number, t0: number, templates: readonly Template[], c
   const put = (key: Buffer, value: Buffer) => out.push({ type: 'put', key, value });
   put(VIEW_KEYS.revision(TENANT_ID, traceId), Buffer.from('1'));
   put(VIEW_KEYS.trace(TENANT_ID, traceId), json(traceSummaryOf(trace)));
-  put(VIEW_KEYS.traceBody(TENANT_ID, traceId), await codecs.trace.encode(trace));
+  put(VIEW_KEYS.traceBodyRevision(TENANT_ID, traceId, 1), await codecs.trace.encode(trace));
   put(VIEW_KEYS.metrics(TENANT_ID, traceId), json({ ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() }));
   let facets = withMetrics(withTrace(null, trace), metrics);
   for (const d of detections) {

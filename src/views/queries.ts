@@ -76,9 +76,13 @@ export class ViewQueries {
     return parse<TraceSummary>(await this.store.get(VIEW_KEYS.trace(tenantId, traceId)));
   }
 
-  async traceBody(tenantId: string, traceId: string): Promise<TraceRecord | null> {
-    const raw = await this.store.get(VIEW_KEYS.traceBody(tenantId, traceId));
-    return raw === null ? null : this.codecs.trace.decode(raw);
+  /** The record of one revision, spans included. */
+  async traceBody(tenantId: string, traceId: string, revision: number): Promise<TraceRecord | null> {
+    // Views written before bodies were kept per revision hold the latest under one key.
+    const raw = (await this.store.get(VIEW_KEYS.traceBodyRevision(tenantId, traceId, revision))) ?? (await this.store.get(VIEW_KEYS.traceBody(tenantId, traceId)));
+    if (raw === null) return null;
+    const body = await this.codecs.trace.decode(raw);
+    return body.revision === revision ? body : null;
   }
 
   async metrics(tenantId: string, traceId: string): Promise<MetricsView | null> {
@@ -161,9 +165,8 @@ export class ViewQueries {
 
   /** A trace of a given revision: its record, metrics and the detections it stood by. */
   async traceRevision(tenantId: string, traceId: string, revision: number): Promise<{ body: TraceRecord; metrics: MetricsView | null; detections: Detection[] } | null> {
-    const raw = await this.store.get(VIEW_KEYS.traceBodyRevision(tenantId, traceId, revision));
-    if (raw === null) return null;
-    const body = await this.codecs.trace.decode(raw);
+    const body = await this.traceBody(tenantId, traceId, revision);
+    if (body === null) return null;
     const metrics = parse<MetricsView>(await this.store.get(VIEW_KEYS.metricsRevision(tenantId, traceId, revision)));
     const detections: Detection[] = [];
     for (const id of body.detectionIds) {

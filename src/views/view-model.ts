@@ -4,8 +4,8 @@
  *
  *   tr  tenant trace               → TraceSummary of the latest revision
  *   tt  tenant closedAt trace      → TraceFacets (traces by time; '' in entries written before)
- *   tb  tenant trace               → the encoded TraceRecord (spans included)
- *   tbr tenant trace revision      → the encoded TraceRecord of each revision
+ *   tb  tenant trace               → the latest encoded TraceRecord (read only: written before tbr)
+ *   tbr tenant trace revision      → the encoded TraceRecord (spans included) of each revision
  *   tf  tenant trace               → TraceFacets of the latest revision (what the list filters on)
  *   mr  tenant trace revision      → TraceMetrics of each revision
  *   rv  tenant trace               → latest revision seen on any topic

@@ -280,10 +280,8 @@ export class Views {
     const summary = traceSummaryOf(trace);
     await this.withdrawLiveDetections(store, trace);
     store.put(VIEW_KEYS.trace(trace.tenantId, trace.traceId), json(summary));
-    store.put(VIEW_KEYS.traceByTime(trace.tenantId, trace.closedAtMs, trace.traceId), Buffer.alloc(0));
-    // The full record, spans included, for trace detail; kept encoded as it came, and per
-    // revision for detail of an earlier one.
-    store.put(VIEW_KEYS.traceBody(trace.tenantId, trace.traceId), encoded);
+    // The full record, spans included, kept encoded as it came, once per revision: the
+    // summary's revision names the latest. The by-time index entry comes with the facets.
     store.put(VIEW_KEYS.traceBodyRevision(trace.tenantId, trace.traceId, trace.revision), encoded);
     await this.updateFacets(store, trace.tenantId, trace.traceId, (f) => withTrace(f, trace));
   }

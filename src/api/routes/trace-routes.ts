@@ -130,13 +130,15 @@ export function traceRoutes(ctx: AppContext) {
           spans: spanTree(found.body.spans),
         };
       }
-      const [summary, body, metrics, detections] = await Promise.all([
-        ctx.queries.trace(tenantId, traceId),
-        ctx.queries.traceBody(tenantId, traceId),
+      const notFound = () => errors.notFound(`trace ${traceId} not found (it appears once its window closes, or after analyze)`);
+      const summary = await ctx.queries.trace(tenantId, traceId);
+      if (summary === null) throw notFound();
+      const [body, metrics, detections] = await Promise.all([
+        ctx.queries.traceBody(tenantId, traceId, summary.revision),
         ctx.queries.metrics(tenantId, traceId),
         ctx.queries.detectionsOfTrace(tenantId, traceId),
       ]);
-      if (summary === null || body === null) throw errors.notFound(`trace ${traceId} not found (it appears once its window closes, or after analyze)`);
+      if (body === null) throw notFound();
       return {
         ...presentTraceSummary(summary),
         metrics: metrics === null ? null : presentMetrics(metrics),
