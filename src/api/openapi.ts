@@ -11,13 +11,12 @@
  */
 import { z } from 'zod';
 import { EXPORT_PROFILES } from '../audit/export.js';
-import * as flatIngest from '../ingest/flat/routes.js';
-import * as otlpIngest from '../ingest/routes.js';
 import * as sessionSchemas from '../ingest/sessions/schema.js';
 import * as authApi from './routes/auth-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
+import { tenantParams, traceParams } from './validate.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
@@ -300,7 +299,7 @@ export const operations: readonly Operation[] = [
     summary: 'OTLP trace ingest for the tenant in the path',
     tags: ['ingest'],
     security: 'tenant',
-    params: otlpIngest.tenantParams,
+    params: tenantParams,
     body: { schema: otlpJsonRequest, protobuf: true },
     response: {
       status: 202,
@@ -333,7 +332,7 @@ export const operations: readonly Operation[] = [
     summary: 'Flat span ingest for the tenant in the path',
     tags: ['ingest'],
     security: 'tenant',
-    params: flatIngest.tenantParams,
+    params: tenantParams,
     body: { schema: flatSpansRequest },
     response: { status: 202, description: 'durable in the log; analysed once the window closes', schema: ref('FlatIngestAnswer') },
     errors: ERRORS_INGEST,
@@ -347,7 +346,7 @@ export const operations: readonly Operation[] = [
     summary: 'Send a whole session (batch); re-sending replaces it',
     tags: [SESSION_TAG],
     security: 'tenant',
-    params: sessionSchemas.tenantParams,
+    params: tenantParams,
     body: { schema: sessionSchemas.batchSchema },
     response: { status: 202, description: 'the session and its events are durable; the trace closes at once', schema: ref('Session') },
     errors: ERRORS_INGEST,
@@ -514,7 +513,7 @@ export const operations: readonly Operation[] = [
     summary: 'The tenant of the credential',
     tags: ['auth'],
     security: 'tenant',
-    params: authApi.tenantParams,
+    params: tenantParams,
     response: { status: 200, description: 'the tenant', schema: tenantAnswer },
     errors: ERRORS_TENANT,
   },
@@ -525,7 +524,7 @@ export const operations: readonly Operation[] = [
     summary: 'Issue another API key (shown once)',
     tags: ['auth'],
     security: 'tenant',
-    params: authApi.tenantParams,
+    params: tenantParams,
     response: { status: 201, description: 'the new key', schema: object({ key_id: str, api_key: str, created_at: dateTime, revoked_at: { type: 'null' } }) },
     errors: [...ERRORS_TENANT, 503],
   },
@@ -536,7 +535,7 @@ export const operations: readonly Operation[] = [
     summary: "The tenant's API keys (ids and dates, never secrets)",
     tags: ['auth'],
     security: 'tenant',
-    params: authApi.tenantParams,
+    params: tenantParams,
     response: { status: 200, description: 'the keys', schema: object({ items: array(apiKeyAnswer) }) },
     errors: ERRORS_TENANT,
   },
@@ -560,7 +559,7 @@ export const operations: readonly Operation[] = [
     summary: 'Traces, newest first, with filters',
     tags: ['traces'],
     security: 'tenant',
-    params: traceApi.tenantParams,
+    params: tenantParams,
     query: traceApi.traceListQuery,
     response: {
       status: 200,
@@ -597,7 +596,7 @@ export const operations: readonly Operation[] = [
     summary: 'A trace: summary, metrics, detections and the span tree',
     tags: ['traces'],
     security: 'tenant',
-    params: traceApi.traceParams,
+    params: traceParams,
     query: traceApi.traceDetailQuery,
     response: {
       status: 200,
@@ -618,7 +617,7 @@ export const operations: readonly Operation[] = [
     summary: "Close the trace's window now and answer with its detections",
     tags: ['traces'],
     security: 'tenant',
-    params: traceApi.traceParams,
+    params: traceParams,
     response: {
       status: 200,
       description: 'the analysis',
@@ -641,7 +640,7 @@ export const operations: readonly Operation[] = [
     summary: 'Detections, newest first',
     tags: ['traces'],
     security: 'tenant',
-    params: traceApi.tenantParams,
+    params: tenantParams,
     query: traceApi.detectionListQuery,
     response: {
       status: 200,
@@ -660,7 +659,7 @@ export const operations: readonly Operation[] = [
       'true_positive / false_positive name a detection (`detection_id`); `missed` names a trace (`trace_id`) and the detector that should have fired.',
     tags: ['feedback'],
     security: 'tenant',
-    params: traceApi.tenantParams,
+    params: tenantParams,
     body: {
       schema: traceApi.feedbackBody,
       examples: {
@@ -678,7 +677,7 @@ export const operations: readonly Operation[] = [
     summary: 'Feedback counts and calibration per detector',
     tags: ['feedback'],
     security: 'tenant',
-    params: tenantApi.tenantParams,
+    params: tenantParams,
     response: {
       status: 200,
       description: 'per-detector statistics',
@@ -707,7 +706,7 @@ export const operations: readonly Operation[] = [
     summary: 'Runs, tokens, cost, error rates and duration percentiles per minute or hour, by service, agent or model',
     tags: ['traces'],
     security: 'tenant',
-    params: rollupApi.tenantParams,
+    params: tenantParams,
     query: rollupApi.rollupQuery,
     response: {
       status: 200,
@@ -747,7 +746,7 @@ export const operations: readonly Operation[] = [
     summary: "Verify the tenant's audit hash chain",
     tags: ['audit'],
     security: 'tenant',
-    params: tenantApi.tenantParams,
+    params: tenantParams,
     response: {
       status: 200,
       description: 'the verification',
@@ -768,7 +767,7 @@ export const operations: readonly Operation[] = [
     summary: 'Export the audit records as a verifiable package',
     tags: ['audit'],
     security: 'tenant',
-    params: tenantApi.tenantParams,
+    params: tenantParams,
     query: tenantApi.exportQuery,
     response: {
       status: 200,
@@ -788,7 +787,7 @@ export const operations: readonly Operation[] = [
     summary: 'Baselines per service and agent',
     tags: ['baselines'],
     security: 'tenant',
-    params: tenantApi.tenantParams,
+    params: tenantParams,
     response: {
       status: 200,
       description: 'the baselines',
@@ -815,7 +814,7 @@ export const operations: readonly Operation[] = [
     summary: "The tenant's settings, with the server's defaults",
     tags: ['settings'],
     security: 'tenant',
-    params: tenantApi.tenantParams,
+    params: tenantParams,
     response: { status: 200, description: 'the settings in force', schema: settingsAnswer },
     errors: ERRORS_TENANT,
   },
@@ -826,7 +825,7 @@ export const operations: readonly Operation[] = [
     summary: "Replace the tenant's settings (absent or null: the default)",
     tags: ['settings'],
     security: 'tenant',
-    params: tenantApi.tenantParams,
+    params: tenantParams,
     body: { schema: tenantApi.settingsBody },
     response: { status: 200, description: 'the settings in force', schema: settingsAnswer },
     errors: [...ERRORS_TENANT, 503],
@@ -838,7 +837,7 @@ export const operations: readonly Operation[] = [
     summary: "The trace's metrics that stand out from their baseline",
     tags: ['baselines'],
     security: 'tenant',
-    params: tenantApi.traceParams,
+    params: traceParams,
     response: {
       status: 200,
       description: 'the anomalies',

@@ -32,3 +32,9 @@ export const severityQuery = z.enum(['critical', 'high', 'medium', 'low', 'info'
 
 /** A boolean in a query string. */
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** The tenant in a tenant-scoped path. */
+export const tenantParams = z.object({ tenantId: z.string().min(1) });
+
+/** A trace under a tenant-scoped path. */
+export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });

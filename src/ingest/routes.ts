@@ -16,17 +16,15 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { authenticate, authenticateForTenant } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
-import { parseWith } from '../api/validate.js';
+import { parseWith, tenantParams } from '../api/validate.js';
 import { errors, TracefoldError } from '../model/errors.js';
 import { appendRaw, spanRecord } from './append-raw.js';
 import { admitIngest } from './limits/index.js';
 import { decodeOtlpJson, type DecodeResult, type RejectedSpan } from './otlp/json.js';
 import { decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
 
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
 
 const JSON_CONTENT_TYPE = 'application/json';
 const SUPPORTED_CONTENT_TYPES = `${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE}`;

@@ -11,14 +11,13 @@ import { errors } from '../../model/errors.js';
 import type { ApiKeyView, TenantView } from '../../views/view-model.js';
 import type { AppContext } from '../context.js';
 import { issueApiKey } from '../credentials.js';
-import { parseWith } from '../validate.js';
+import { parseWith, tenantParams } from '../validate.js';
 import { recordTenantEvents } from '../tenant-writes.js';
 
 export const createTenantBody = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
 });
 export const tokenBody = z.object({ api_key: z.string().min(1, 'must not be empty') });
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
 export const keyParams = tenantParams.extend({ keyId: z.string().min(1).max(64) });
 
 const iso = (ms: number) => new Date(ms).toISOString();

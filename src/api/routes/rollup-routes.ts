@@ -10,9 +10,8 @@ import { z } from 'zod';
 import { GRANULARITIES, GROUP_BYS } from '../../views/rollups.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { parseWith } from '../validate.js';
+import { parseWith, tenantParams } from '../validate.js';
 
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
 
 /** The latest instant a JavaScript Date can hold. */
 const MAX_MS = 8.64e15;

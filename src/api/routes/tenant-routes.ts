@@ -13,10 +13,8 @@ import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
 import { recordTenantEvents } from '../tenant-writes.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { instantQuery, parseWith } from '../validate.js';
+import { instantQuery, parseWith, tenantParams, traceParams } from '../validate.js';
 
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
-export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
 
 /** A tenant's own settings: PUT replaces them; an absent or null value means the default. */
 export const settingsBody = z.strictObject({

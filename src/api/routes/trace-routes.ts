@@ -18,12 +18,10 @@ import { detectorVersions } from '../../detectors/registry.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree } from '../present.js';
-import { booleanQuery, instantQuery, parseWith, severityQuery } from '../validate.js';
+import { booleanQuery, instantQuery, parseWith, severityQuery, tenantParams, traceParams } from '../validate.js';
 import { traceSummaryOf } from '../../views/view-model.js';
 import { appendAllAndWait } from '../write-through.js';
 
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
-export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),

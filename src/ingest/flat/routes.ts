@@ -17,16 +17,14 @@
  * copy in the trace stage.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { authenticate, authenticateForTenant } from '../../api/auth.js';
 import type { AppContext } from '../../api/context.js';
-import { parseWith } from '../../api/validate.js';
+import { parseWith, tenantParams } from '../../api/validate.js';
 import { errors } from '../../model/errors.js';
 import { appendRaw, spanRecord } from '../append-raw.js';
 import { admitIngest } from '../limits/index.js';
 import { decodeFlatSpans, FlatSpanError } from './spans.js';
 
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
 
 export interface FlatIngestAnswer {
   readonly count: number;

@@ -40,7 +40,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, authenticateForTenant } from '../../api/auth.js';
 import type { AppContext } from '../../api/context.js';
-import { parseWith } from '../../api/validate.js';
+import { parseWith, tenantParams } from '../../api/validate.js';
 import { errors, TracefoldError } from '../../model/errors.js';
 import type { SessionRecord } from '../../model/session.js';
 import type { WindowMarkerKind } from '../../model/span.js';
@@ -57,7 +57,7 @@ import {
   type SessionIdentity,
 } from './convert.js';
 import { findSession, SessionLocks, writeSession } from './registry.js';
-import { batchSchema, endSchema, eventsSchema, sessionParams, startSchema, tenantParams, tenantSessionParams } from './schema.js';
+import { batchSchema, endSchema, eventsSchema, sessionParams, startSchema, tenantSessionParams } from './schema.js';
 
 /** What every session route answers, before it is shaped for its path family. */
 export interface SessionAnswer {

@@ -5,6 +5,7 @@
  * spans with everything else the producer sent (see convert.ts).
  */
 import { z } from 'zod';
+import { tenantParams } from '../../api/validate.js';
 import { TimeError, toUnixNano } from '../flat/time.js';
 
 /** Event types of the seed, plus the kinds other session-event SDKs emit. */
@@ -143,5 +144,4 @@ export const endSchema = z.looseObject({
 export type EndSession = z.infer<typeof endSchema>;
 
 export const sessionParams = z.object({ sessionId: idString });
-export const tenantSessionParams = z.object({ tenantId: z.string().min(1), sessionId: idString });
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const tenantSessionParams = tenantParams.extend({ sessionId: idString });
