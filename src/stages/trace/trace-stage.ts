@@ -306,7 +306,7 @@ export class TraceStage extends StatefulStage {
 
     let meta = await this.readMeta(work, ref);
     const previousDeadline = meta?.deadlineMs ?? null;
-    if (meta?.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
+    const previousState = meta?.state ?? null;
     if (meta !== null && meta.state !== 'open') {
       if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
         this.deadLetter(work, record, 'late: the trace closed longer ago than the lateness horizon');
@@ -323,6 +323,8 @@ export class TraceStage extends StatefulStage {
         meta = { ...meta, revision: meta.revision + 1, state: 'open', rootArrivalMs };
       }
     }
+    // A new window, or a closed one reopening: one more open window on the partition.
+    if (previousState !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     if (meta === null) {
       meta = {
         tenantId: ids.tenantId,
