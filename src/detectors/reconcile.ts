@@ -80,7 +80,6 @@ function firstSpanOf(spanOrder: ReadonlyMap<string, number>): (f: Finding) => nu
 export function reconcileFindings(findings: readonly RankedFinding[], spanOrder: ReadonlyMap<string, number>): ReconciledFinding[] {
   const firstSpan = firstSpanOf(spanOrder);
   const ranked = rankFindings(findings, spanOrder);
-  const standing = ranked.filter((candidate) => !ranked.some((other) => other !== candidate && subsumes(other.finding, candidate.finding)));
   // Each subsumed finding points at the best-ranked finding that explains it; when that one
   // is subsumed in turn, the chain is followed up to a standing finding (no cycles).
   const direct = new Map<RankedFinding, RankedFinding>();
@@ -88,6 +87,7 @@ export function reconcileFindings(findings: readonly RankedFinding[], spanOrder:
     const by = ranked.find((other) => other !== candidate && subsumes(other.finding, candidate.finding));
     if (by !== undefined) direct.set(candidate, by);
   }
+  const standing = ranked.filter((r) => !direct.has(r));
   const subsumer = new Map<RankedFinding, RankedFinding>();
   for (const candidate of direct.keys()) {
     let top = direct.get(candidate)!;
@@ -117,9 +117,8 @@ export function reconcileFindings(findings: readonly RankedFinding[], spanOrder:
   const standingOrdered = [...merged.values()].sort((a, b) => compare(a, b, firstSpan));
   const indexOf = new Map<RankedFinding, number>();
   for (const [original, m] of merged) indexOf.set(original, standingOrdered.indexOf(m));
-  const subsumed = ranked.filter((r) => subsumer.has(r));
   return [
     ...standingOrdered.map((r) => ({ ...r, subsumedBy: null })),
-    ...subsumed.map((r) => ({ ...r, subsumedBy: indexOf.get(subsumer.get(r)!) ?? null })),
+    ...ranked.filter((r) => direct.has(r)).map((r) => ({ ...r, subsumedBy: indexOf.get(subsumer.get(r)!)! })),
   ];
 }

@@ -138,13 +138,3 @@ export function applyLive(
   }
   return found;
 }
-
-/** Adds one span to the window's live state and returns the findings it completes. */
-export function liveStep(
-  state: LiveState,
-  span: SemanticSpan,
-  detectors: readonly Detector[],
-  trace: { readonly tenantId: string; readonly traceId: string; readonly serviceName: string },
-): RankedFinding[] {
-  return applyLive(state, span, planLive(span, detectors, trace), trace);
-}

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createDetectors } from '../../../../src/detectors/registry.js';
 import type { CanonicalSpan } from '../../../../src/model/span.js';
 import { toSemanticSpan } from '../../../../src/semantic/mapper.js';
+import type { SemanticSpan } from '../../../../src/semantic/semantic-span.js';
 import { analyzeWindow, detectionId } from '../../../../src/stages/trace/analyze.js';
-import { LIVE_SPANS_PER_DETECTOR, liveStep, parseLiveState, serializeLiveState, type LiveState } from '../../../../src/stages/trace/live.js';
+import { applyLive, LIVE_SPANS_PER_DETECTOR, parseLiveState, planLive, serializeLiveState, type LiveState } from '../../../../src/stages/trace/live.js';
 import { canonicalSpan, type SpanInit } from '../../semantic/fixtures.js';
 
 const MS = 1_000_000n;
@@ -25,12 +26,17 @@ function tool(spanId: string, startMs: number, init: SpanInit = {}): CanonicalSp
   });
 }
 
+/** What the trace stage does with one span: plan, then apply to the window's state. */
+function liveStep(state: LiveState, span: SemanticSpan) {
+  return applyLive(state, span, planLive(span, detectors, TRACE), TRACE);
+}
+
 /** Feeds spans one by one, through a serialised state as the stage keeps it. */
 function feed(spans: readonly CanonicalSpan[]) {
   let state: LiveState = parseLiveState(null);
   const fired: { after: string; type: string; fingerprint: string; detectorId: string; version: number }[] = [];
   for (const span of spans) {
-    for (const f of liveStep(state, toSemanticSpan(span), detectors, TRACE)) {
+    for (const f of liveStep(state, toSemanticSpan(span))) {
       fired.push({ after: span.spanId, type: f.finding.detectionType, fingerprint: f.finding.fingerprint, detectorId: f.detectorId, version: f.detectorVersion });
     }
     state = parseLiveState(serializeLiveState(state));
