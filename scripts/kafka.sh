@@ -24,6 +24,10 @@ logfile=$home/kafka-$port.log
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
+name=kafka.sh
+# shellcheck source=lib/daemon.sh
+. "$(dirname "$0")/lib/daemon.sh"
+
 need_tools() {
   command -v java >/dev/null || die "Java 17 or newer is needed (java not found on PATH)"
   local major
@@ -101,8 +105,6 @@ kafka_java() {
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-
 start() {
   need_tools
   if running; then echo "kafka.sh: already running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; return 0; fi
@@ -127,19 +129,6 @@ start() {
   die "the broker did not answer on 127.0.0.1:$port within 60 s; see $logfile"
 }
 
-stop() {
-  if ! running; then rm -f "$pidfile"; echo "kafka.sh: not running"; return 0; fi
-  local pid
-  pid=$(cat "$pidfile")
-  kill "$pid"
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "kafka.sh: stopped"; return 0; }
-    sleep 0.5
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  echo "kafka.sh: killed after 30 s"
-}
 
 case "${1:-}" in
   start) start ;;

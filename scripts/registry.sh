@@ -32,6 +32,10 @@ ready_path=/apis/ccompat/v7/subjects
 
 die() { echo "registry.sh: $*" >&2; exit 1; }
 
+name=registry.sh
+# shellcheck source=lib/daemon.sh
+. "$(dirname "$0")/lib/daemon.sh"
+
 java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
 
 # Apicurio Registry 3.3 is built for Java 21 (class file version 65): REGISTRY_JAVA if set,
@@ -85,8 +89,6 @@ answers() {
 # Seconds since a `date +%s%N` reading, with one decimal.
 elapsed() { local ms=$((($(date +%s%N) - $1) / 1000000)); printf "%d.%d s" $((ms / 1000)) $((ms % 1000 / 100)); }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-
 start() {
   find_java
   if running; then echo "registry.sh: already running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; return 0; fi
@@ -120,19 +122,6 @@ start() {
   die "the registry did not answer GET $ready_path on 127.0.0.1:$port within 60 s; see $logfile"
 }
 
-stop() {
-  if ! running; then rm -f "$pidfile"; echo "registry.sh: not running"; return 0; fi
-  local pid
-  pid=$(cat "$pidfile")
-  kill "$pid"
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "registry.sh: stopped"; return 0; }
-    sleep 0.5
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  echo "registry.sh: killed after 30 s"
-}
 
 case "${1:-}" in
   start) start ;;
