@@ -4,9 +4,17 @@
 #   scripts/kafka.sh start     fetch the jars through Maven (cached), format storage, start, wait
 #   scripts/kafka.sh stop      stop the broker started from this checkout
 #   scripts/kafka.sh status    exit 0 when it answers
+#   scripts/kafka.sh kill      SIGKILL the broker (a crash, for fault-injection tests)
 #
 # Environment: KAFKA_PORT (default 19092), KAFKA_HOME_DIR (state, logs and jars; default
 # .cache/kafka under the checkout), KAFKA_HEAP (default -Xmx512m).
+#
+# One node of a cluster of combined broker+controller nodes: start each with the same
+# KAFKA_QUORUM_VOTERS (id@127.0.0.1:controller-port,...) and KAFKA_CLUSTER_ID (22-character
+# base64 uuid), its own KAFKA_NODE_ID and KAFKA_CONTROLLER_PORT (default KAFKA_PORT + 1),
+# and KAFKA_REPLICATION (default 1: the replication factor of internal and new topics;
+# min.insync.replicas is one less, at least 1). Start the nodes together: each waits for a
+# quorum.
 # Needs Java 17+ and Maven (mvn) on PATH.
 set -euo pipefail
 
@@ -16,7 +24,11 @@ RELOAD4J_VERSION=1.2.25
 root=$(cd "$(dirname "$0")/.." && pwd)
 home=${KAFKA_HOME_DIR:-$root/.cache/kafka}
 port=${KAFKA_PORT:-19092}
-controller_port=$((port + 1))
+controller_port=${KAFKA_CONTROLLER_PORT:-$((port + 1))}
+node_id=${KAFKA_NODE_ID:-1}
+voters=${KAFKA_QUORUM_VOTERS:-$node_id@127.0.0.1:$controller_port}
+replication=${KAFKA_REPLICATION:-1}
+min_isr=$((replication > 1 ? replication - 1 : 1))
 libs=$home/libs-$KAFKA_VERSION
 data=$home/data-$port
 pidfile=$home/kafka-$port.pid
@@ -63,8 +75,8 @@ write_config() {
   mkdir -p "$data"
   cat >"$home/server-$port.properties" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$controller_port
+node.id=$node_id
+controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
@@ -73,13 +85,13 @@ inter.broker.listener.name=PLAINTEXT
 log.dirs=$data
 num.partitions=1
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$replication
 offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_isr
 transaction.state.log.num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
+default.replication.factor=$replication
+min.insync.replicas=$min_isr
 group.initial.rebalance.delay.ms=0
 log.cleaner.dedupe.buffer.size=8388608
 log.cleaner.threads=1
@@ -87,7 +99,7 @@ log.segment.bytes=67108864
 message.max.bytes=16777216
 replica.fetch.max.bytes=16777216
 PROPS
-  cat >"$home/log4j.properties" <<LOG4J
+  cat >"$home/log4j-$port.properties" <<LOG4J
 log4j.rootLogger=WARN, file
 log4j.appender.file=org.apache.log4j.FileAppender
 log4j.appender.file.File=$logfile
@@ -100,7 +112,7 @@ LOG4J
 
 kafka_java() {
   java ${KAFKA_HEAP:--Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$home/log4j.properties" -cp "$libs/*" "$@"
+    -Dlog4j.configuration="file:$home/log4j-$port.properties" -cp "$libs/*" "$@"
 }
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
@@ -111,15 +123,18 @@ start() {
   fetch_jars
   write_config
   if [ ! -f "$data/meta.properties" ]; then
-    kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+    kafka_java kafka.tools.StorageTool format -t "${KAFKA_CLUSTER_ID:-$(kafka_java kafka.tools.StorageTool random-uuid)}" \
       -c "$home/server-$port.properties" >/dev/null
   fi
+  # The log outlives restarts: only what this start writes says whether it has started.
+  local from
+  from=$( (wc -l <"$logfile") 2>/dev/null || echo 0)
   nohup java ${KAFKA_HEAP:--Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$home/log4j.properties" -cp "$libs/*" \
+    -Dlog4j.configuration="file:$home/log4j-$port.properties" -cp "$libs/*" \
     kafka.Kafka "$home/server-$port.properties" >>"$logfile.out" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do
-    if answers && grep -q "Transition from STARTING to STARTED" "$logfile" 2>/dev/null; then
+    if answers && tail -n +"$((from + 1))" "$logfile" 2>/dev/null | grep -q "Transition from STARTING to STARTED"; then
       echo "kafka.sh: Kafka $KAFKA_VERSION listening on 127.0.0.1:$port"
       return 0
     fi
@@ -133,7 +148,8 @@ start() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  kill) crash ;;
   status) answers && running && echo "kafka.sh: running on 127.0.0.1:$port" ;;
   fetch) need_tools; fetch_jars ;;
-  *) echo "usage: scripts/kafka.sh start|stop|status|fetch" >&2; exit 2 ;;
+  *) echo "usage: scripts/kafka.sh start|stop|status|fetch|kill" >&2; exit 2 ;;
 esac

@@ -17,3 +17,17 @@ stop() {
   rm -f "$pidfile"
   echo "$name: killed after 30 s"
 }
+
+# Kills the process without warning (a crash), and waits until it is gone.
+crash() {
+  if ! running; then rm -f "$pidfile"; echo "$name: not running"; return 0; fi
+  local pid
+  pid=$(cat "$pidfile")
+  kill -9 "$pid"
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  rm -f "$pidfile"
+  echo "$name: killed"
+}

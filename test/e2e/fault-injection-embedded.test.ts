@@ -11,9 +11,8 @@
 import { afterAll, expect, it, onTestFailed } from 'vitest';
 import { createEmbeddedLog } from '../../src/log/embedded/index.js';
 import { createCodecs, LocalSchemaIds } from '../../src/log/serde/index.js';
-import { TOPICS } from '../../src/log/topics.js';
 import { startChild, type ChildServer } from '../support/child.js';
-import { account, faultSeed, lateResends, LoadDriver, measureRecovery, poisonRecords, report, waitForProgress, without, type PlacedPoison, type Recovery } from '../support/fault-load.js';
+import { account, appendPoison, faultSeed, lateResends, LoadDriver, measureRecovery, poisonRecords, report, waitForProgress, without, type PlacedPoison, type Recovery } from '../support/fault-load.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 import { readTopic } from '../support/topic-reader.js';
 
@@ -46,10 +45,7 @@ it('embedded: SIGKILL at random points under load loses and duplicates nothing',
       // The process is down, so the side producer may open its log.
       const log = await createEmbeddedLog({ dataDir, sync: 'none' });
       try {
-        for (const p of await poisonRecords(codecs, tenants[0]!.tenantId)) {
-          const [at] = await log.append(TOPICS.raw, [p.record]);
-          poison.push({ ...p, at: at! });
-        }
+        poison.push(...(await appendPoison(log, await poisonRecords(codecs, tenants[0]!.tenantId))));
       } finally {
         await log.close();
       }

@@ -11,8 +11,11 @@
  *   counts acknowledged, visible, lost, duplicated and dead-lettered.
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { spanRecord } from '../../src/ingest/append-raw.js';
-import type { AppendResult, LogRecord, OutgoingRecord } from '../../src/log/port.js';
+import { createKafkaLog, type KafkaLog } from '../../src/log/kafka/index.js';
+import type { AppendResult, Log, LogRecord, OutgoingRecord } from '../../src/log/port.js';
+import { readRecords } from '../../src/log/read-topic.js';
 import type { Codecs } from '../../src/log/serde/index.js';
 import { TOPICS } from '../../src/log/topics.js';
 import { HEADER, traceKey } from '../../src/model/record-keys.js';
@@ -20,7 +23,7 @@ import type { KeyValue } from '../../src/model/span.js';
 import { tortureSpans } from '../fixtures/kill-torture-input.js';
 import { loopingTrace } from './otlp.js';
 import { seededRandom } from './seeded-random.js';
-import { request } from './server.js';
+import { request, tempDir } from './server.js';
 
 export interface Tenant {
   readonly tenantId: string;
@@ -385,4 +388,34 @@ export async function lateResends(driver: LoadDriver, apiUrl: () => string, rand
     await driver.resend(key);
   }
   await measureRecovery('late re-sends', Date.now(), driver, apiUrl);
+}
+
+/** A side client of a Kafka cluster: appends poison to the raw topic, reads output topics. */
+export async function kafkaSideClient(brokers: readonly string[]): Promise<{ log: KafkaLog; readTopic: (topic: string) => Promise<LogRecord[]>; close: () => Promise<void> }> {
+  const dir = await tempDir('faults-side');
+  const log = await createKafkaLog({
+    brokers,
+    clientId: 'tracefold-fault-injection',
+    dataDir: dir,
+    instanceId: `faults-${randomBytes(3).toString('hex')}`,
+    consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 250 },
+  });
+  return {
+    log,
+    readTopic: (topic) => readRecords(log, topic),
+    close: async () => {
+      await log.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Appends the poison records one by one and says where each landed. */
+export async function appendPoison(log: Log, poison: readonly Poison[]): Promise<PlacedPoison[]> {
+  const placed: PlacedPoison[] = [];
+  for (const p of poison) {
+    const [at] = await log.append(TOPICS.raw, [p.record]);
+    placed.push({ ...p, at: at! });
+  }
+  return placed;
 }
