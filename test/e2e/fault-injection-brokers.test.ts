@@ -125,9 +125,11 @@ async function scenario(name: string, brokers: string[], fault: (driver: LoadDri
     expect.soft(outcome.duplicated, outcome.details.join('\n')).toBe(0);
     expect.soft(outcome.deadLettered, outcome.details.join('\n')).toBe(outcome.poisoned);
     expect(outcome.visible).toBe(outcome.acknowledged);
+    // A clean stop after it all.
+    expect(await child.kill('SIGTERM')).toBe(0);
   } finally {
     await side.close();
-    expect(await child.kill('SIGTERM')).toBe(0);
+    if (child.process.exitCode === null && child.process.signalCode === null) await child.kill('SIGKILL');
   }
 }
 
