@@ -43,7 +43,9 @@ import { describeKafka } from '../support/kafka.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
 const BASE = Number(process.env.FAULT_INJECTION_PORT_BASE ?? 19400);
-const HOME = `${ROOT}.cache/kafka-faults`;
+// The state directory of the suite's own local broker (its jars are fetched there by CI);
+// every file in it is named by port.
+const HOME = `${ROOT}.cache/kafka-test`;
 
 interface Node {
   readonly port: number;

@@ -58,7 +58,12 @@ describeKafka('fault injection in Kafka mode, one process per role', () => {
     const url = (role: Role) => () => children.get(role)!.url;
 
     const tenants = [];
-    for (let t = 0; t < 3; t++) tenants.push(await createTenant(url('api')(), `faults-kafka-${t}`));
+    for (let t = 0; t < 3; t++) {
+      // A fresh api role answers 503 until its views have caught up with the tenants topic.
+      const tenant = await waitFor(() => createTenant(url('api')(), `faults-kafka-${t}`), 60_000, 500);
+      expect(tenant, 'the api role never created a tenant').not.toBeNull();
+      tenants.push(tenant!);
+    }
     // Ingest learns of new keys from tracefold.tenants.v1.
     for (const tenant of tenants) {
       const known = await waitFor(async () => ((await request(`${url('ingest')()}/v1/traces`, 'POST', { token: tenant.apiKey, body: { resourceSpans: [] } })).status === 200 ? true : null), 30_000);
