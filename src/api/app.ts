@@ -1,7 +1,9 @@
 /**
  * The HTTP application: built without listening, so tests can inject requests and the CLI
  * can listen. Every error leaves through one handler: TracefoldError codes with their
- * status (Retry-After for retryable ones), Fastify's own 4xx with a message, 5xx masked.
+ * status (Retry-After for retryable ones), a log error that says it is retryable (a broker or
+ * coordinator away or moving) as 503 with Retry-After, Fastify's own 4xx with a message,
+ * other 5xx masked.
  *
  * Metrics: every request's latency is observed; ingest routes live in one scope whose
  * onResponse hook counts their answers by status and rejection reason, and they append
@@ -13,7 +15,7 @@ import { BoundedIngestLog } from '../ingest/limits/index.js';
 import { flatSpanRoutes } from '../ingest/flat/routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sessionRoutes } from '../ingest/sessions/routes.js';
-import { TracefoldError } from '../model/errors.js';
+import { errors, TracefoldError } from '../model/errors.js';
 import type { AppContext, BaseContext } from './context.js';
 import { httpMetricsHook, ingestMetricsHook, metricsRoutes, noteErrorCode } from './metrics/http.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -31,6 +33,11 @@ export interface AppRoutes {
   readonly api: boolean;
 }
 
+/** The log adapters mark failures that a later attempt can fix (KafkaLogError.retryable). */
+function isRetryableLogError(error: unknown): boolean {
+  return !(error instanceof TracefoldError) && (error as { retryable?: unknown }).retryable === true;
+}
+
 /**
  * `ctx` is null for a process that serves no tenant routes (a trace stage alone): it still
  * answers /healthz and /readyz.
@@ -46,7 +53,8 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
 
   app.addHook('onResponse', httpMetricsHook(base.metrics));
 
-  app.setErrorHandler((error: FastifyError | TracefoldError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | TracefoldError, request, reply) => {
+    const error = isRetryableLogError(thrown) ? errors.logNotAnswering(thrown) : thrown;
     if (error instanceof TracefoldError) {
       noteErrorCode(request, error.code);
       if (error.retryAfterMs !== undefined) void reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
