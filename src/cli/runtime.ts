@@ -101,14 +101,29 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     const base: BaseContext = { config, log, codecs, logger, metrics };
 
     let views: Views | null = null;
+    /** Resolves once the views consume; its rejection is the views' failure to start. */
+    let viewsJoined: Promise<void> = Promise.resolve();
     if (has('ingest') || has('api')) {
       // Every API instance keeps its own views, so each needs its own group in Kafka.
       const group = log.kind === 'embedded' ? 'tracefold-views' : `tracefold-views-${instanceId}`;
       views = new Views({ log, codecs, group, topics: has('api') ? undefined : INGEST_VIEW_TOPICS, logger: logger.child({ component: 'views' }) });
-      await views.start();
-      metrics.observeViews(views, log);
       const started = views;
-      closers.push(() => started.stop());
+      await started.open();
+      if (role === 'ingest') {
+        // Ingest appends without its views: it serves at once, checking keys against the
+        // tenants it loaded before, while the group rebalances (as long as a session timeout
+        // after a crash); /readyz says not ready until the views consume again.
+        viewsJoined = started.start();
+        viewsJoined.catch(() => undefined);
+        closers.push(async () => {
+          await viewsJoined.catch(() => undefined);
+          await started.stop();
+        });
+      } else {
+        await started.start();
+        closers.push(() => started.stop());
+      }
+      metrics.observeViews(started, log);
     }
 
     let tenantStage: TenantStage | null = null;
@@ -172,7 +187,9 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(), log: log.kind }, 'tracefold started');
 
     let closing: Promise<void> | null = null;
-    const consumers = [traceStage?.done, tenantStage?.done, views?.done].filter((d): d is Promise<void> => d !== undefined);
+    const consumers = [traceStage?.done, tenantStage?.done, views === null ? undefined : viewsJoined.then(() => views.done)].filter(
+      (d): d is Promise<void> => d !== undefined,
+    );
     const failed = new Promise<never>((_resolve, reject) => {
       for (const done of consumers) done.catch(reject);
     });

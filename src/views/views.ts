@@ -94,9 +94,15 @@ export class Views {
     return this.store;
   }
 
+  /** Opens the store the queries read, answering from what earlier runs applied; start() then consumes. */
+  async open(): Promise<void> {
+    this.store ??= await this.options.log.openStore(this.options.group, 'views');
+  }
+
+  /** Opens the store if needed and joins the consumer group (with Kafka, once the group has rebalanced). */
   async start(): Promise<void> {
     const { log, group } = this.options;
-    this.store = await log.openStore(group, 'views');
+    await this.open();
     this.consumer = await log.consume(
       { group, topics: this.topics },
       {
@@ -105,6 +111,11 @@ export class Views {
       },
     );
     this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'views stopped on an error'));
+  }
+
+  /** In its group: false between open() and the end of start(), while the store has only what earlier runs applied. */
+  get joined(): boolean {
+    return this.consumer !== null;
   }
 
   /** Resolves when the consumer ends; rejects if applying a batch failed for good. */
