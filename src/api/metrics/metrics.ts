@@ -210,7 +210,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         },
       });
       observedCounter('tracefold_trace_spans_assembled_total', 'Spans added to a trace window', () => stats.spansAssembled);
-      observedCounter('tracefold_trace_duplicate_spans_total', 'Re-sent spans dropped as duplicates', () => stats.duplicateSpans);
+      observedCounter(
+        'tracefold_trace_duplicate_spans_total',
+        'Re-sent spans whose ids and content were already held; nothing changed',
+        () => stats.duplicateSpans,
+      );
+      observedCounter(
+        'tracefold_trace_replaced_spans_total',
+        'Re-sent spans with the same ids and other content, replacing the earlier copy',
+        () => stats.replacedSpans,
+      );
       observedCounter('tracefold_trace_windows_closed_total', 'Trace windows closed', () => stats.windowsClosed);
       observedCounter(
         'tracefold_trace_late_spans_dead_lettered_total',

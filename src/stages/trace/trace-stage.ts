@@ -22,7 +22,7 @@ import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
-import type { CanonicalSpan } from '../../model/span.js';
+import { sameSpanContent, type CanonicalSpan } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
@@ -109,7 +109,10 @@ interface PartitionWork {
 
 export interface TraceStageStats {
   spansAssembled: number;
+  /** Re-sent spans whose ids and content were already held: nothing changed. */
   duplicateSpans: number;
+  /** Re-sent spans with the same ids and other content, which replaced the earlier copy. */
+  replacedSpans: number;
   windowsClosed: number;
   lateSpansDeadLettered: number;
   detectionsEmitted: number;
@@ -134,6 +137,7 @@ export class TraceStage extends StatefulStage {
   readonly stats: TraceStageStats = {
     spansAssembled: 0,
     duplicateSpans: 0,
+    replacedSpans: 0,
     windowsClosed: 0,
     lateSpansDeadLettered: 0,
     detectionsEmitted: 0,
@@ -305,6 +309,15 @@ export class TraceStage extends StatefulStage {
     }
 
     let meta = await this.readMeta(work, ref);
+    const key = spanKey(work.partition, ref, spanId);
+    // A re-sent span (a retrying exporter, a client whose answer was lost) with the same ids
+    // and content changes nothing, open or closed: no replacement, no new revision. Checked
+    // before anything else so that a re-send of a closed trace does not reopen it.
+    const existing = meta === null || meta.state === 'forgotten' ? null : await work.store.get(key);
+    if (existing !== null && (await this.sameSpanContent(existing, record.value))) {
+      this.stats.duplicateSpans++;
+      return;
+    }
     const previousDeadline = meta?.deadlineMs ?? null;
     const previousState = meta?.state ?? null;
     if (meta !== null && meta.state !== 'open') {
@@ -339,14 +352,12 @@ export class TraceStage extends StatefulStage {
         deadlineMs: 0,
       };
     }
-    const key = spanKey(work.partition, ref, spanId);
-    const existing = await work.store.get(key);
     if (existing === null) {
       meta.spanCount++;
       this.stats.spansAssembled++;
     } else {
-      // A re-sent span replaces the earlier copy: same identity, latest content.
-      this.stats.duplicateSpans++;
+      // Same identity, other content: the latest copy replaces the earlier one.
+      this.stats.replacedSpans++;
     }
     meta.byteCount = (meta.byteCount ?? 0) - (existing?.length ?? 0) + record.value.length;
     work.store.put(key, record.value);
@@ -392,6 +403,17 @@ export class TraceStage extends StatefulStage {
     this.stats.detectionsEmitted += found.length;
     this.stats.liveDetectionsEmitted += found.length;
     this.countDetections(found.map((f) => f.finding.detectionType));
+  }
+
+  /**
+   * Whether two raw span records hold the same span: equal bytes, or, since each copy
+   * carries its own arrival time, equal once decoded apart from how and when it arrived.
+   * Only re-sent span ids come here, so the decode is off the common path.
+   */
+  private async sameSpanContent(held: Buffer, incoming: Buffer): Promise<boolean> {
+    if (held.equals(incoming)) return true;
+    const [a, b] = await Promise.all([this.options.codecs.rawEvent.decode(held), this.options.codecs.rawEvent.decode(incoming)]);
+    return a.type === 'span' && b.type === 'span' && sameSpanContent(a.span, b.span);
   }
 
   private shiftOf(tenantId: string, detectorId: string): number {

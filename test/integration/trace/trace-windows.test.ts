@@ -157,6 +157,7 @@ describe('trace windows', () => {
   it('assemble a re-sent span once, a changed re-send replacing it', async () => {
     const running = startStage();
     await running.start();
+    // b arrives twice with the same content (only its arrival time differs); a is changed.
     await send(span('t-dup', 'a', 'root', T0, 'first'), span('t-dup', 'b', 'root', T0 + 1), span('t-dup', 'b', 'root', T0 + 2));
     await send(span('t-dup', 'a', 'root', T0 + 3, 'changed'));
     await tick('t-dup', T0 + 3 + GAP);
@@ -165,7 +166,36 @@ describe('trace windows', () => {
       ['a', 'changed'],
       ['b', 'b'],
     ]);
-    expect(running.stats.duplicateSpans).toBe(2);
+    expect(running.stats.duplicateSpans).toBe(1);
+    expect(running.stats.replacedSpans).toBe(1);
+  });
+
+  it('leave a closed trace as it is when its spans are re-sent unchanged, and reopen it when one changed', async () => {
+    const running = startStage();
+    await running.start();
+    const run = [span('t-resend', 'root', '', T0), span('t-resend', 'c1', 'root', T0 + 1), span('t-resend', 'c2', 'root', T0 + 2)];
+    await send(...run);
+    await tick('t-resend', T0 + 2 + GAP);
+    await traces('t-resend', 1);
+    // The same request again, later (a client whose answer was lost), within the horizon.
+    const later = T0 + 3 * GAP;
+    await send(...run.map((s, i) => ({ ...s, receivedAtMs: later + i })));
+    await tick('t-resend', later + 3 * GAP);
+    await expect.poll(() => running.stats.duplicateSpans).toBe(3);
+    // One changed span does reopen it, as revision 2 holding every span once: had the
+    // re-send reopened the trace, its unchanged revision would be the second record here.
+    const changedAt = later + 4 * GAP;
+    await send({ ...span('t-resend', 'c2', 'root', changedAt), name: 'c2 retried' });
+    await tick('t-resend', changedAt + GAP);
+    const [first, second] = await traces('t-resend', 2);
+    expect(first).toMatchObject({ revision: 1 });
+    expect(second).toMatchObject({ revision: 2 });
+    expect(second!.spans.map((s) => [s.spanId, s.name]).sort()).toEqual([
+      ['c1', 'c1'],
+      ['c2', 'c2 retried'],
+      ['root', 'root'],
+    ]);
+    expect(running.stats.windowsClosed).toBeGreaterThanOrEqual(2);
   });
 
   it('reopen a closed trace for a late span as revision n+1; past the horizon dead-letter and count it', async () => {
@@ -182,8 +212,9 @@ describe('trace windows', () => {
 
     await send(span('t-late', 'too-late', 'p', T0 + 2 * GAP + 10 + HORIZON + 1));
     const dead = await consumeUntil(log, 'dead-reader', [TOPICS.deadLetter], (rs) => rs.length >= 1);
-    // Its stream time closed the ticker's window, and a dead-lettered span opens none.
-    expect(running.openWindows).toBe(0);
+    // Its stream time closed the ticker's window, and a dead-lettered span opens none. The
+    // count is the stage's, set just after the unit that wrote the dead letter committed.
+    await expect.poll(() => running.openWindows).toBe(0);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.headers[HEADER.spanId]).toBe('too-late');
     expect(dead[0]!.headers[HEADER.reason]).toMatch(/^late: /);
