@@ -18,6 +18,11 @@ export const HEADER = {
   reason: 'tf-reason',
   /** '1' on a detection fired while its window was open. */
   live: 'tf-live',
+  /**
+   * On a session_reset marker: SHA-256 (hex) of the session batch as sent, so that the
+   * trace stage can tell a re-sent batch (nothing to change) from a replacement.
+   */
+  contentDigest: 'tf-content-digest',
 } as const;
 
 export function traceKey(tenantId: string, traceId: string): Buffer {

@@ -16,11 +16,13 @@
  *
  * Semantics:
  * - Batch is idempotent: it appends, as one append on the trace's key (so they stay in
- *   order), a session_reset marker, the root span, the events' spans and a session_end
- *   marker. The trace stage drops what it held for the trace, takes the new spans and closes
- *   the window at once. Re-sending a session therefore replaces its event list: a re-send
- *   after the trace closed becomes its next revision (the earlier one's detections are
- *   superseded); a re-send while it is still open replaces the spans within the revision.
+ *   order), a session_reset marker (carrying a digest of the batch), the root span, the
+ *   events' spans and a session_end marker. The same batch sent again changes nothing. A
+ *   different batch for the session replaces its event list: the trace stage drops the
+ *   spans the session's earlier batches brought (spans other routes sent to the same trace
+ *   stay), takes the new ones and closes the window at once; after the trace closed, that
+ *   is its next revision (the earlier one's detections are superseded), while it is still
+ *   open, the spans are replaced within the revision.
  * - Streaming: start registers the session (open) and appends its root span; events append
  *   spans; end re-emits the root span with its end time and status and appends a
  *   session_end marker, so the window closes as soon as the trace stage reads it rather
@@ -36,12 +38,13 @@
  *   201 (200 when the session was already open), end 200. 400s name the field's path; body
  *   size limits are the server's.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, authenticateForTenant } from '../../api/auth.js';
 import type { AppContext } from '../../api/context.js';
 import { parseWith, tenantParams } from '../../api/validate.js';
 import { errors, TracefoldError } from '../../model/errors.js';
+import { HEADER } from '../../model/record-keys.js';
 import type { SessionRecord } from '../../model/session.js';
 import type { WindowMarkerKind } from '../../model/span.js';
 import { appendRaw, markerRecord, spanRecord } from '../append-raw.js';
@@ -175,10 +178,16 @@ export class SessionService {
         const root = sessionRootSpan(identity, { startNs, endNs, state: 'ended', mode: 'batch', status, eventCount: events.length, receivedAtMs });
         const requestId = randomUUID();
         const { codecs } = ctx;
+        // The digest lets the trace stage recognise this batch if it is sent again; the
+        // request id on every record lets it pass over a recognised re-send's records.
+        const contentDigest = createHash('sha256').update(JSON.stringify({ ...fields, events })).digest('hex');
+        const ofRequest = { [HEADER.requestId]: requestId };
         await appendRaw(ctx.log, [
-          await markerRecord(codecs, marker(tenantId, identity.traceId, 'session_reset', requestId, receivedAtMs)),
-          await spanRecord(codecs, root),
-          ...(await Promise.all(spans.map((span) => spanRecord(codecs, span)))),
+          await markerRecord(codecs, marker(tenantId, identity.traceId, 'session_reset', requestId, receivedAtMs), {
+            [HEADER.contentDigest]: contentDigest,
+          }),
+          await spanRecord(codecs, root, ofRequest),
+          ...(await Promise.all(spans.map((span) => spanRecord(codecs, span, ofRequest)))),
           await markerRecord(codecs, marker(tenantId, identity.traceId, 'session_end', requestId, receivedAtMs)),
         ]);
         const record: SessionRecord = {

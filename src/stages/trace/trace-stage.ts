@@ -90,6 +90,10 @@ interface WindowMeta {
   closedAtMs: number;
   /** The deadline under which the expiry index holds this window. */
   deadlineMs: number;
+  /** Digest of the last session batch applied to the trace (resetWindow). */
+  sessionDigest?: string;
+  /** A session batch sent again unchanged: its records are passed over until its end marker. */
+  skipRequestId?: string;
 }
 
 interface PartitionPosition {
@@ -291,11 +295,18 @@ export class TraceStage extends StatefulStage {
     if (type === 'marker') {
       const marker = record.headers[HEADER.marker];
       if (marker === 'session_reset') {
-        await this.resetWindow(work, ref, record.timestamp);
+        await this.resetWindow(work, ref, ids, record);
         return;
       }
       const kind = marker === 'session_end' ? 'session_end' : 'analyze';
       const meta = await this.readMeta(work, ref);
+      const requestId = record.headers[HEADER.requestId];
+      if (meta !== null && requestId !== undefined && meta.skipRequestId === requestId) {
+        // The end of a re-sent batch that changed nothing.
+        const { skipRequestId: _done, ...rest } = meta;
+        this.writeMeta(work, ref, rest, meta.deadlineMs);
+        return;
+      }
       if (meta !== null && meta.state === 'open') {
         const spans = await this.loadSpans(work, ref);
         await this.closeWindow(work, ref, meta, spans, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
@@ -309,6 +320,11 @@ export class TraceStage extends StatefulStage {
     }
 
     let meta = await this.readMeta(work, ref);
+    if (meta?.skipRequestId !== undefined && record.headers[HEADER.requestId] === meta.skipRequestId) {
+      // A span of a session batch sent again unchanged (resetWindow).
+      this.stats.duplicateSpans++;
+      return;
+    }
     const key = spanKey(work.partition, ref, spanId);
     // A re-sent span (a retrying exporter, a client whose answer was lost) with the same ids
     // and content changes nothing, open or closed: no replacement, no new revision. Checked
@@ -450,35 +466,79 @@ export class TraceStage extends StatefulStage {
   }
 
   /**
-   * A session re-sent as a whole replaces its event list: the spans held for the trace are
-   * dropped, so the spans that follow the marker are the trace's only content.
+   * A session batch replaces the session's event list. Spans that other routes sent to the
+   * same trace are not the session's and stay; the batch's own spans follow the marker.
    *
-   * - open window: its spans go; the revision stays (nothing of it was emitted yet).
+   * - the same batch again (its digest is the one last applied): nothing changes; the
+   *   records of that request that follow are passed over, up to its session_end marker.
+   * - open window: the session's earlier spans go; the revision stays (nothing of it was
+   *   emitted yet).
    * - closed or forgotten window: its outputs are already out, so it reopens as revision
    *   n+1, whose outputs supersede them. The lateness horizon does not apply: it guards
-   *   against stray late spans, while a reset is the producer's explicit replacement.
-   * - no window: nothing to forget; the spans that follow open one.
+   *   against stray late spans, while a batch is the producer's explicit replacement.
+   * - no window: one opens, remembering the batch's digest.
    */
-  private async resetWindow(work: PartitionWork, ref: Buffer, timestampMs: number): Promise<void> {
+  private async resetWindow(work: PartitionWork, ref: Buffer, ids: { tenantId: string; traceId: string }, record: LogRecord): Promise<void> {
     const meta = await this.readMeta(work, ref);
-    if (meta === null) return;
-    const { gte, lt } = spanRange(work.partition, ref);
-    work.store.delRange(gte, lt);
+    const digest = record.headers[HEADER.contentDigest];
+    const requestId = record.headers[HEADER.requestId] ?? '';
+    const lastArrivalMs = Math.max(meta?.lastArrivalMs ?? 0, record.timestamp);
+    if (meta === null) {
+      work.position.openWindows = (work.position.openWindows ?? 0) + 1;
+      const opened: WindowMeta = {
+        tenantId: ids.tenantId,
+        traceId: ids.traceId,
+        revision: 1,
+        state: 'open',
+        spanCount: 0,
+        byteCount: 0,
+        rootArrivalMs: null,
+        lastArrivalMs,
+        closedAtMs: 0,
+        deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
+        ...(digest === undefined ? {} : { sessionDigest: digest }),
+      };
+      this.writeMeta(work, ref, opened, null);
+      return;
+    }
+    if (digest !== undefined && digest === meta.sessionDigest && meta.state !== 'forgotten') {
+      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId }, meta.deadlineMs);
+      return;
+    }
+    const { spanCount, byteCount } = await this.dropSessionSpans(work, ref, meta);
     work.store.del(liveKey(work.partition, ref));
-    const lastArrivalMs = Math.max(meta.lastArrivalMs, timestampMs);
     if (meta.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
+    const { skipRequestId: _skipped, sessionDigest: _previous, ...rest } = meta;
     const reset: WindowMeta = {
-      ...meta,
+      ...rest,
       revision: meta.state === 'open' ? meta.revision : meta.revision + 1,
       state: 'open',
-      spanCount: 0,
-      byteCount: 0,
+      spanCount,
+      byteCount,
       rootArrivalMs: null,
       capped: false,
       lastArrivalMs,
       deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
+      ...(digest === undefined ? {} : { sessionDigest: digest }),
     };
     this.writeMeta(work, ref, reset, meta.deadlineMs);
+  }
+
+  /** Deletes the window's spans that came from session events; returns what is left. */
+  private async dropSessionSpans(work: PartitionWork, ref: Buffer, meta: WindowMeta): Promise<{ spanCount: number; byteCount: number }> {
+    if (meta.state === 'forgotten') return { spanCount: 0, byteCount: 0 };
+    let spanCount = 0;
+    let byteCount = 0;
+    for await (const [key, value] of work.store.range(spanRange(work.partition, ref))) {
+      const event = await this.options.codecs.rawEvent.decode(value);
+      if (event.type === 'span' && event.span.source === 'session-events') {
+        work.store.del(key);
+      } else {
+        spanCount++;
+        byteCount += value.length;
+      }
+    }
+    return { spanCount, byteCount };
   }
 
   private deadLetter(work: PartitionWork, record: LogRecord, reason: string): void {
