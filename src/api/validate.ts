@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { errors } from '../model/errors.js';
+import { KEY_PART_LIMITS } from '../model/key-parts.js';
 
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'params' | 'query'): T {
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
@@ -34,7 +35,7 @@ export const severityQuery = z.enum(['critical', 'high', 'medium', 'low', 'info'
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** The tenant in a tenant-scoped path. */
-export const tenantParams = z.object({ tenantId: z.string().min(1) });
+export const tenantParams = z.object({ tenantId: z.string().min(1).max(KEY_PART_LIMITS.tenantId) });
 
 /** A trace under a tenant-scoped path. */
-export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(256) });
+export const traceParams = tenantParams.extend({ traceId: z.string().min(1).max(KEY_PART_LIMITS.traceId) });

@@ -4,7 +4,7 @@
 import { createSigner } from 'fast-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
-import { loopingTrace } from '../support/otlp.js';
+import { loopingTrace, otlpPayload } from '../support/otlp.js';
 
 describe('bad input', () => {
   let server: TestServer;
@@ -94,6 +94,46 @@ describe('bad input', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('body.feedback_type');
+  });
+
+  it('a service.name of 70,000 characters is refused naming service.name, and the server keeps serving', async () => {
+    const poison = otlpPayload('poison-service', [{ spanId: 'p1', name: 'chat', startMs: 1_700_000_000_000 }], 'S'.repeat(70_000));
+    const refused = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: poison });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('INVALID_REQUEST');
+    expect(refused.body.message).toContain('resource.attributes["service.name"]: 70000 characters, over the limit of 256');
+
+    // With a valid sibling: OTLP partial success, the bad span counted and named.
+    const mixed = otlpPayload('poison-mixed', [{ spanId: 'ok', name: 'chat', startMs: 1_700_000_000_000 }]);
+    mixed.resourceSpans.push(poison.resourceSpans[0]!);
+    const partial = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: mixed });
+    expect(partial.status).toBe(200);
+    expect(partial.body.partialSuccess.rejectedSpans).toBe('1');
+    expect(partial.body.partialSuccess.errorMessage).toMatch(/resourceSpans\[1\]\.scopeSpans\[0\]\.spans\[0\]: resource\.attributes\["service\.name"\]/);
+
+    // Every tenant is still served end to end: another tenant's trace is analysed.
+    const other = await createTenant(server.url, 'other-tenant');
+    const ok = await request(`${server.url}/v1/traces`, 'POST', { token: other.apiKey, body: loopingTrace('after-poison', 3) });
+    expect(ok.status).toBe(200);
+    const analyzed = await request(`${server.url}/api/v1/tenants/${other.tenantId}/traces/after-poison/analyze`, 'POST', { token: other.token });
+    expect(analyzed.status).toBe(200);
+    expect(analyzed.body.primary_failure.detection_type).toBe('loop');
+  });
+
+  it('an over-long agent name is refused on the flat-span and session routes, naming the attribute', async () => {
+    const flat = await request(`${server.url}/api/v1/spans/ingest`, 'POST', {
+      token: tenant.apiKey,
+      body: { spans: [{ trace_id: 'flat-long', span_id: 's1', name: 'node', attributes: { 'langgraph.node.name': 'A'.repeat(70_000) } }] },
+    });
+    expect(flat.status).toBe(400);
+    expect(flat.body.message).toContain('attributes["langgraph.node.name"]: 70000 characters, over the limit of 256 for an agent name');
+
+    const session = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/sessions`, 'POST', {
+      token: tenant.token,
+      body: { sessionId: 'long-model', events: [{ type: 'llm_call', attributes: { 'gen_ai.request.model': 'M'.repeat(70_000) } }] },
+    });
+    expect(session.status).toBe(400);
+    expect(session.body.message).toContain('attributes["gen_ai.request.model"]: 70000 characters, over the limit of 256 for a model name');
   });
 
   it('data accepted before the bad requests is intact', async () => {
