@@ -14,6 +14,7 @@ import { flatSpanRoutes } from '../ingest/flat/routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sessionRoutes } from '../ingest/sessions/routes.js';
 import { TracefoldError } from '../model/errors.js';
+import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import type { AppContext, BaseContext } from './context.js';
 import { httpMetricsHook, ingestMetricsHook, metricsRoutes, noteErrorCode } from './metrics/http.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -22,6 +23,14 @@ import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
+
+/**
+ * Path parameters are ids, which ingest takes up to the key-part limit; the router sees them
+ * percent-encoded (a UTF-16 code unit is at most 3 UTF-8 bytes, each `%XX`), so it lets
+ * through anything that could decode to an id ingest accepts, and the routes' schemas then
+ * apply the limit itself with a 400 naming the parameter.
+ */
+const MAX_ENCODED_PARAM_LENGTH = 9 * Math.max(...Object.values(KEY_PART_LIMITS));
 
 /** Which route groups a process serves, by its roles. */
 export interface AppRoutes {
@@ -40,6 +49,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: base.config.maxBodyBytes,
+    routerOptions: { maxParamLength: MAX_ENCODED_PARAM_LENGTH },
     // Per-request logs would dominate at ingest volumes; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -136,6 +136,30 @@ describe('bad input', () => {
     expect(session.body.message).toContain('attributes["gen_ai.request.model"]: 70000 characters, over the limit of 256 for a model name');
   });
 
+  it('ids as long as ingest accepts (256 characters) are reachable on every route that takes them in its path', async () => {
+    const traceId = `t${'x'.repeat(255)}`;
+    const ingested = await request(ingestUrl(), 'POST', { token: tenant.token, body: loopingTrace(traceId, 3) });
+    expect(ingested.status).toBe(202);
+    const base = `${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}`;
+    const analyzed = await request(`${base}/analyze`, 'POST', { token: tenant.token });
+    expect(analyzed.status).toBe(200);
+    expect(analyzed.body.primary_failure.detection_type).toBe('loop');
+    const detail = await request(base, 'GET', { token: tenant.token });
+    expect(detail.status).toBe(200);
+    expect(detail.body.trace_id).toBe(traceId);
+    expect((await request(`${base}/anomalies`, 'GET', { token: tenant.token })).status).toBe(200);
+
+    const sessionId = `s${'é'.repeat(255)}`;
+    const started = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/sessions/${encodeURIComponent(sessionId)}/start`, 'POST', { token: tenant.token, body: {} });
+    expect(started.status).toBe(201);
+    expect(started.body.session_id).toBe(sessionId);
+
+    // One character more is refused by name, in the documented error shape.
+    const tooLong = await request(`${base}x`, 'GET', { token: tenant.token });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toEqual({ error: 'INVALID_REQUEST', message: expect.stringContaining('params.traceId') });
+  });
+
   it('data accepted before the bad requests is intact', async () => {
     const res = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/kept/analyze`, 'POST', { token: tenant.token });
     expect(res.status).toBe(200);
