@@ -160,6 +160,37 @@ describe('bad input', () => {
     expect(tooLong.body).toEqual({ error: 'INVALID_REQUEST', message: expect.stringContaining('params.traceId') });
   });
 
+  const deep = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+  const huge = (c: string) => c.repeat(70_000);
+  const tooLate = '18446744073709551616';
+
+  /** Hostile and careless requests that once answered 5xx or Fastify's own error codes. */
+  const hostile: { what: string; method: string; path: (tenantId: string) => string; body?: unknown; rawBody?: string; status: number; names: string }[] = [
+    { what: 'trace list from past 2^64', method: 'GET', path: (t) => `/api/v1/tenants/${t}/traces?from=${tooLate}`, status: 400, names: 'query.from' },
+    { what: 'trace list to past 2^64', method: 'GET', path: (t) => `/api/v1/tenants/${t}/traces?to=${tooLate}`, status: 400, names: 'query.to' },
+    { what: 'detection list from past 2^64', method: 'GET', path: (t) => `/api/v1/tenants/${t}/detections?from=${tooLate}`, status: 400, names: 'query.from' },
+    { what: 'detection list to past 2^64', method: 'GET', path: (t) => `/api/v1/tenants/${t}/detections?to=${tooLate}`, status: 400, names: 'query.to' },
+    { what: 'rollups from past 2^64', method: 'GET', path: (t) => `/api/v1/tenants/${t}/metrics/rollups?from=${tooLate}`, status: 400, names: 'query.from' },
+    { what: 'trace list filtered by an over-long service', method: 'GET', path: (t) => `/api/v1/tenants/${t}/traces?service=${'s'.repeat(300)}`, status: 400, names: 'query.service' },
+    { what: 'detections filtered by an over-long trace id', method: 'GET', path: (t) => `/api/v1/tenants/${t}/detections?trace_id=${'t'.repeat(300)}`, status: 400, names: 'query.trace_id' },
+    { what: 'feedback on a 70,000-character detection id', method: 'POST', path: (t) => `/api/v1/tenants/${t}/feedback`, body: { detection_id: huge('d'), feedback_type: 'true_positive' }, status: 400, names: 'body.detection_id' },
+    { what: 'missed feedback on a 70,000-character trace id', method: 'POST', path: (t) => `/api/v1/tenants/${t}/feedback`, body: { feedback_type: 'missed', trace_id: huge('t'), detector: 'loop' }, status: 400, names: 'body.trace_id' },
+    { what: 'a flat-span attribute nested 100k levels', method: 'POST', path: () => '/api/v1/spans/ingest', rawBody: `{"spans":[{"trace_id":"deep","span_id":"s1","attributes":${deep(100_000)}}]}`, status: 400, names: 'body.spans.0.attributes.a' },
+    { what: 'a session event input nested 100k levels', method: 'POST', path: (t) => `/api/v1/tenants/${t}/sessions`, rawBody: `{"sessionId":"deep","events":[{"type":"llm_call","input":${deep(100_000)}}]}`, status: 400, names: 'body.events.0.input' },
+    { what: 'session metadata nested 100k levels', method: 'POST', path: (t) => `/api/v1/tenants/${t}/sessions`, rawBody: `{"sessionId":"deep","metadata":${deep(100_000)},"events":[]}`, status: 400, names: 'body.metadata' },
+    { what: 'analyze with a JSON content type and an empty body', method: 'POST', path: (t) => `/api/v1/tenants/${t}/traces/kept/analyze`, rawBody: '', status: 400, names: 'body: empty' },
+  ];
+
+  it.each(hostile)('$what is a $status in the documented error shape naming $names', async (c) => {
+    const res = await request(`${server.url}${c.path(tenant.tenantId)}`, c.method, {
+      token: c.path(tenant.tenantId).startsWith('/api/v1/spans') ? tenant.apiKey : tenant.token,
+      ...(c.rawBody !== undefined ? { rawBody: c.rawBody, headers: { 'content-type': 'application/json' } } : {}),
+      ...(c.body !== undefined ? { body: c.body } : {}),
+    });
+    expect(res.status).toBe(c.status);
+    expect(res.body).toEqual({ error: 'INVALID_REQUEST', message: expect.stringContaining(c.names) });
+  });
+
   it('data accepted before the bad requests is intact', async () => {
     const res = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/kept/analyze`, 'POST', { token: tenant.token });
     expect(res.status).toBe(200);
