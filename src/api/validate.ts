@@ -61,9 +61,17 @@ interface Nested {
   readonly key: string;
 }
 
+/** An array or plain object, as JSON.parse makes them; not a Buffer (a raw OTLP body) or other instance. */
+function isJsonContainer(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /** The path of the first value of `body` nested deeper than MAX_BODY_NESTING, or null. Iterative. */
 export function tooDeeplyNested(body: unknown, where = 'body'): string | null {
-  if (typeof body !== 'object' || body === null) return null;
+  if (!isJsonContainer(body)) return null;
   const stack: Nested[] = [{ value: body, depth: 1, parent: null, key: where }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     if (item.depth > MAX_BODY_NESTING) {
@@ -74,7 +82,7 @@ export function tooDeeplyNested(body: unknown, where = 'body'): string | null {
     }
     for (const key in item.value) {
       const child = (item.value as Record<string, unknown>)[key];
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1, parent: item, key });
+      if (isJsonContainer(child)) stack.push({ value: child, depth: item.depth + 1, parent: item, key });
     }
   }
   return null;
