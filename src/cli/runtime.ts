@@ -58,6 +58,25 @@ export interface Tracefold {
   close(): Promise<void>;
 }
 
+/**
+ * The data directory holds every tenant's data, the key hashes and the token secret: it and
+ * everything in it are for tracefold's user alone (directories 0700, files 0600). What an
+ * earlier start left with looser modes is tightened; what is created from now on gets the
+ * process umask the command sets (src/cli/main.ts), RocksDB's files included.
+ */
+export async function prepareDataDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const pending = [dir];
+  for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+    await fs.chmod(current, 0o700);
+    for (const entry of await fs.readdir(current, { withFileTypes: true })) {
+      const entryPath = path.join(current, entry.name);
+      if (entry.isDirectory()) pending.push(entryPath);
+      else if (entry.isFile() && ((await fs.stat(entryPath)).mode & 0o077) !== 0) await fs.chmod(entryPath, 0o600);
+    }
+  }
+}
+
 /** A value kept in the data dir: read it, or create it once with `make`. */
 async function keptInDataDir(config: Config, name: string, make: () => string): Promise<string> {
   const file = path.join(config.dataDir, name);
@@ -80,7 +99,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     throw new Error(`--role ${role} needs TRACEFOLD_KAFKA_BROKERS: the embedded log runs every role in one process`);
   }
   const has = (r: Role) => role === 'all' || role === r;
-  await fs.mkdir(config.dataDir, { recursive: true });
+  await prepareDataDir(config.dataDir);
   const instanceId = config.instanceId ?? (await keptInDataDir(config, 'instance-id', () => randomBytes(6).toString('hex')));
   const log = await openLog(config, instanceId, logger.child({ component: 'log' }));
   const closers: (() => Promise<void>)[] = [() => log.close()];

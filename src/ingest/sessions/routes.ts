@@ -48,6 +48,7 @@ import { HEADER } from '../../model/record-keys.js';
 import type { SessionRecord } from '../../model/session.js';
 import type { WindowMarkerKind } from '../../model/span.js';
 import { appendRaw, markerRecord, spanRecord } from '../append-raw.js';
+import { checkSpanKeyParts } from '../key-parts.js';
 import { admitIngest } from '../limits/index.js';
 import { nanosToMs } from '../flat/time.js';
 import {
@@ -127,6 +128,9 @@ async function converting<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A session span with a key part over its limit (key-parts.ts) is a 400 naming the field. */
+const refuseSessionSpan = (message: string) => errors.invalidRequest(`body: ${message}`);
+
 function notFound(sessionId: string, record: SessionRecord | null): TracefoldError {
   return record === null
     ? errors.notFound(`session ${sessionId} not found: start it first (POST .../${sessionId}/start)`)
@@ -168,6 +172,7 @@ export class SessionService {
         };
         const startNs = sessionTime('body.startedAt', fields.startedAt) ?? msToNs(receivedAtMs);
         const spans = eventsToSpans(identity, events, { firstOrdinal: 0, baseNs: startNs, receivedAtMs, path: 'body.events' });
+        checkSpanKeyParts(spans, refuseSessionSpan);
         admitIngest(ctx, tenantId, spans.length);
         const lastEnd = spans.reduce((max, s) => (s.endTimeUnixNano > max ? s.endTimeUnixNano : max), startNs);
         const endNs =
@@ -176,6 +181,7 @@ export class SessionService {
         if (endNs < startNs) throw new SessionInputError('body.endedAt', 'before the session start');
         const status = fields.status ?? 'completed';
         const root = sessionRootSpan(identity, { startNs, endNs, state: 'ended', mode: 'batch', status, eventCount: events.length, receivedAtMs });
+        checkSpanKeyParts([root], refuseSessionSpan);
         const requestId = randomUUID();
         const { codecs } = ctx;
         // The digest lets the trace stage recognise this batch if it is sent again; the
@@ -240,6 +246,7 @@ export class SessionService {
         // The root span is there from the start (a session that never ends still has its
         // root); end re-emits it with the same id, which replaces this copy.
         const root = sessionRootSpan(identity, { startNs, endNs: startNs, state: 'open', mode: 'stream', status, eventCount: 0, receivedAtMs });
+        checkSpanKeyParts([root], refuseSessionSpan);
         await appendRaw(ctx.log, [await spanRecord(ctx.codecs, root)]);
         const record: SessionRecord = {
           tenantId,
@@ -278,6 +285,7 @@ export class SessionService {
           path: single ? 'body.event' : 'body.events',
           single,
         });
+        checkSpanKeyParts(spans, refuseSessionSpan);
         admitIngest(ctx, tenantId, spans.length);
         await appendRaw(ctx.log, await Promise.all(spans.map((span) => spanRecord(ctx.codecs, span))));
         const updated: SessionRecord = { ...record, eventCount: record.eventCount + list.length, updatedAtMs: receivedAtMs };
@@ -315,6 +323,7 @@ export class SessionService {
           receivedAtMs,
           endFields,
         });
+        checkSpanKeyParts([root], refuseSessionSpan);
         const { codecs } = ctx;
         await appendRaw(ctx.log, [
           await spanRecord(codecs, root),
