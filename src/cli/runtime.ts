@@ -30,6 +30,7 @@ import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
 import { TenantStage } from '../stages/tenant/tenant-stage.js';
 import { CalibrationReader } from '../stages/trace/calibration-reader.js';
+import type { StageHealth } from '../stages/stage-health.js';
 import { openLog } from './open-log.js';
 
 export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;
@@ -98,7 +99,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     for (const message of drift) logger.warn(message);
     const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
     const metrics = createMetrics();
-    const base: BaseContext = { config, log, codecs, logger, metrics };
+    const stages: StageHealth[] = [];
+    const base: BaseContext = { config, log, codecs, logger, metrics, stages };
 
     let views: Views | null = null;
     if (has('ingest') || has('api')) {
@@ -107,6 +109,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       views = new Views({ log, codecs, group, topics: has('api') ? undefined : INGEST_VIEW_TOPICS, logger: logger.child({ component: 'views' }) });
       await views.start();
       metrics.observeViews(views, log);
+      metrics.observeDeadLetters(views.poison.counts);
+      stages.push(views.health);
       const started = views;
       closers.push(() => started.stop());
     }
@@ -122,6 +126,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       });
       await tenantStage.start();
       metrics.observeTenantStage(tenantStage.stats);
+      metrics.observeDeadLetters(tenantStage.poison.counts);
+      stages.push(tenantStage.health);
       const started = tenantStage;
       closers.push(() => started.stop());
     }
@@ -130,6 +136,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     if (has('trace')) {
       const calibration = new CalibrationReader({ log, codecs, instanceId, logger: logger.child({ component: 'calibration-reader' }) });
       await calibration.start();
+      metrics.observeDeadLetters(calibration.poison.counts);
+      stages.push(calibration.health);
       closers.push(() => calibration.stop());
       traceStage = new TraceStage({
         calibration,
@@ -143,12 +151,15 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         windowMaxSpans: config.windowMaxSpans,
         windowMaxBytes: config.windowMaxBytes,
         liveDetection: config.liveDetection,
+        detectorRuns: metrics.detectorRuns,
         tombstoneRetentionMs: 7 * 86_400_000,
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
       const stage = traceStage;
       metrics.observeTraceStage(stage.stats, () => stage.openWindows, () => stage.lag());
+      metrics.observeDeadLetters(stage.poison.counts);
+      stages.push(stage.health);
       const started = traceStage;
       closers.push(() => started.stop());
     }

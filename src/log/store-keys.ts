@@ -3,6 +3,20 @@
  * strings (ids are producer-chosen and may hold any character) and big-endian integers.
  */
 
+/** Longest string part a key can hold: its length prefix is a u16. */
+export const MAX_KEY_PART_BYTES = 0xffff;
+
+/**
+ * A string too long to be a key part. Thrown by the key builders so that a consumer can
+ * tell a record whose content cannot be keyed (and dead-letter it) from a broken store.
+ */
+export class KeyPartTooLongError extends Error {
+  constructor(readonly bytes: number) {
+    super(`a key part of ${bytes} bytes is over the limit of ${MAX_KEY_PART_BYTES} bytes`);
+    this.name = 'KeyPartTooLongError';
+  }
+}
+
 export function u16(n: number): Buffer {
   const b = Buffer.allocUnsafe(2);
   b.writeUInt16BE(n);
@@ -15,9 +29,10 @@ export function u64(n: number): Buffer {
   return b;
 }
 
-/** A string as u16 length + UTF-8 bytes; ids longer than 65535 bytes are refused upstream. */
+/** A string as u16 length + UTF-8 bytes; longer than 65,535 bytes throws KeyPartTooLongError. */
 export function str(s: string): Buffer {
   const body = Buffer.from(s, 'utf8');
+  if (body.length > MAX_KEY_PART_BYTES) throw new KeyPartTooLongError(body.length);
   return Buffer.concat([u16(body.length), body]);
 }
 
