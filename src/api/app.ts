@@ -103,7 +103,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles, base.config.readyMaxViewLag));
+  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles, base.config.readyMaxViewLag, base.stages ?? []));
   void app.register(metricsRoutes(base.metrics));
   void app.register(docsRoutes());
   if (ctx !== null && routes.ingest) {

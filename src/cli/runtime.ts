@@ -30,6 +30,7 @@ import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
 import { TenantStage } from '../stages/tenant/tenant-stage.js';
 import { CalibrationReader } from '../stages/trace/calibration-reader.js';
+import type { StageHealth } from '../stages/stage-health.js';
 import { openLog } from './open-log.js';
 
 export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;
@@ -117,7 +118,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     for (const message of drift) logger.warn(message);
     const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
     const metrics = createMetrics();
-    const base: BaseContext = { config, log, codecs, logger, metrics };
+    const stages: StageHealth[] = [];
+    const base: BaseContext = { config, log, codecs, logger, metrics, stages };
 
     let views: Views | null = null;
     if (has('ingest') || has('api')) {
@@ -126,6 +128,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       views = new Views({ log, codecs, group, topics: has('api') ? undefined : INGEST_VIEW_TOPICS, logger: logger.child({ component: 'views' }) });
       await views.start();
       metrics.observeViews(views, log);
+      metrics.observeDeadLetters(views.poison.counts);
+      stages.push(views.health);
       const started = views;
       closers.push(() => started.stop());
     }
@@ -141,6 +145,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       });
       await tenantStage.start();
       metrics.observeTenantStage(tenantStage.stats);
+      metrics.observeDeadLetters(tenantStage.poison.counts);
+      stages.push(tenantStage.health);
       const started = tenantStage;
       closers.push(() => started.stop());
     }
@@ -149,6 +155,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     if (has('trace')) {
       const calibration = new CalibrationReader({ log, codecs, instanceId, logger: logger.child({ component: 'calibration-reader' }) });
       await calibration.start();
+      metrics.observeDeadLetters(calibration.poison.counts);
+      stages.push(calibration.health);
       closers.push(() => calibration.stop());
       traceStage = new TraceStage({
         calibration,
@@ -162,12 +170,15 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         windowMaxSpans: config.windowMaxSpans,
         windowMaxBytes: config.windowMaxBytes,
         liveDetection: config.liveDetection,
+        detectorRuns: metrics.detectorRuns,
         tombstoneRetentionMs: 7 * 86_400_000,
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
       const stage = traceStage;
       metrics.observeTraceStage(stage.stats, () => stage.openWindows, () => stage.lag());
+      metrics.observeDeadLetters(stage.poison.counts);
+      stages.push(stage.health);
       const started = traceStage;
       closers.push(() => started.stop());
     }

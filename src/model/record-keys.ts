@@ -15,7 +15,13 @@ export const HEADER = {
   requestId: 'tf-request-id',
   revision: 'tf-revision',
   pipeline: 'tf-pipeline',
+  /** On a dead-letter record: why it could not be processed (bounded, free text). */
   reason: 'tf-reason',
+  /** On a dead-letter record: where the source record was read, and which stage refused it. */
+  sourceTopic: 'tf-source-topic',
+  sourcePartition: 'tf-source-partition',
+  sourceOffset: 'tf-source-offset',
+  stage: 'tf-stage',
   /** '1' on a detection fired while its window was open. */
   live: 'tf-live',
   /**

@@ -24,12 +24,15 @@ import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
 import { sameSpanContent, type CanonicalSpan } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
+import { messageOf, PoisonRecordPolicy, PoisonRecordError, reasonOf } from '../dead-letter.js';
+import { SerdeError } from '../../log/serde/errors.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
 import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
+import type { DetectorRunObserver } from './run-detector.js';
 import {
   expiryKey,
   expiryRange,
@@ -67,6 +70,8 @@ export interface TraceStageOptions {
   readonly calibration?: { shiftOf(tenantId: string, detectorId: string): number };
   /** Run detectors that support it on open windows (live.ts); default true. */
   readonly liveDetection?: boolean;
+  /** Told of every detector run (duration, failure), for /metrics. */
+  readonly detectorRuns?: DetectorRunObserver;
   readonly logger: Logger;
   /** Wall clock, injectable for tests. */
   readonly now?: () => number;
@@ -171,6 +176,8 @@ export class TraceStage extends StatefulStage {
   }
   /** The detectors that can fire on open windows; empty when live detection is off. */
   private readonly liveDetectors: readonly Detector[];
+  /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
+  readonly poison: PoisonRecordPolicy;
 
   constructor(private readonly options: TraceStageOptions) {
     super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
@@ -179,6 +186,7 @@ export class TraceStage extends StatefulStage {
     this.windowMaxSpans = options.windowMaxSpans ?? WINDOW_DEFAULTS.windowMaxSpans;
     this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
     this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
+    this.poison = new PoisonRecordPolicy('trace', options.logger);
   }
 
   protected handlers(): ConsumerHandlers {
@@ -236,25 +244,53 @@ export class TraceStage extends StatefulStage {
         work.position.streamTimeMs = record.timestamp;
         await this.closeExpired(work, work.position.streamTimeMs);
       }
-      await this.processRecord(work, record);
+      // One record's content never stops the partition: what it wrote is undone and it goes
+      // to the dead-letter topic in this same unit.
+      const position = { ...work.position };
+      await this.poison.isolate(work, record, () => this.admitRecord(work, record), {
+        classify: (err) => reasonOf(err, 'content'),
+        undo: () => {
+          work.position = position;
+        },
+      });
     }
     const last = batch.records[batch.records.length - 1];
     await this.commitWork(work, last === undefined ? null : last.offset + 1);
   }
 
-  /** The window and span keys a batch will read, so they arrive in one round trip. */
+  /**
+   * The window and span keys a batch will read, so they arrive in one round trip. A record
+   * whose keys cannot be built is left out here and dead-lettered when its turn comes.
+   */
   private keysOf(batch: Batch): Buffer[] {
     const keys: Buffer[] = [];
     for (const record of batch.records) {
       const ids = parseTraceKey(record.key);
       if (ids === null) continue;
-      const ref = traceRef(ids.tenantId, ids.traceId);
-      keys.push(windowKey(batch.partition, ref));
-      if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
-      const spanId = record.headers[HEADER.spanId];
-      if (spanId !== undefined) keys.push(spanKey(batch.partition, ref, spanId));
+      try {
+        const ref = traceRef(ids.tenantId, ids.traceId);
+        const spanId = record.headers[HEADER.spanId];
+        const span = spanId === undefined ? null : spanKey(batch.partition, ref, spanId);
+        keys.push(windowKey(batch.partition, ref));
+        if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
+        if (span !== null) keys.push(span);
+      } catch {
+        continue;
+      }
     }
     return keys;
+  }
+
+  /**
+   * Refuses a record the window logic cannot place (no trace key, no value, a value that
+   * does not decode: it would fail the window's close later, on every restart), then
+   * places it.
+   */
+  private async admitRecord(work: PartitionWork, record: LogRecord): Promise<void> {
+    if (parseTraceKey(record.key) === null) throw new PoisonRecordError('key', 'the record key is not tenant/trace');
+    if (record.value === null) throw new PoisonRecordError('decode', 'the record has no value');
+    await this.options.codecs.rawEvent.decode(record.value);
+    await this.processRecord(work, record);
   }
 
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
@@ -338,7 +374,7 @@ export class TraceStage extends StatefulStage {
     const previousState = meta?.state ?? null;
     if (meta !== null && meta.state !== 'open') {
       if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
-        this.deadLetter(work, record, 'late: the trace closed longer ago than the lateness horizon');
+        this.deadLetter(work, record, 'the trace closed longer ago than the lateness horizon');
         return;
       }
       if (meta.capped === true) {
@@ -400,11 +436,11 @@ export class TraceStage extends StatefulStage {
     if (event.type !== 'span') return;
     const span = toSemanticSpan(event.span);
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
-    const plan = planLive(span, this.liveDetectors, trace);
+    const plan = planLive(span, this.liveDetectors, trace, this.options.detectorRuns);
     if (isEmptyPlan(plan)) return;
     const key = liveKey(work.partition, ref);
     const state = parseLiveState(await work.store.get(key));
-    const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
+    const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace, this.options.detectorRuns), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
     this.stats.detectionsSuppressed += suppressed.length;
     work.store.put(key, serializeLiveState(state));
     if (found.length === 0) return;
@@ -543,10 +579,7 @@ export class TraceStage extends StatefulStage {
 
   private deadLetter(work: PartitionWork, record: LogRecord, reason: string): void {
     this.stats.lateSpansDeadLettered++;
-    work.outputs.push({
-      topic: TOPICS.deadLetter,
-      record: { key: record.key, value: record.value, headers: { ...record.headers, [HEADER.reason]: reason }, timestamp: record.timestamp },
-    });
+    this.poison.deadLetter(work.outputs, record, 'late', reason);
   }
 
   /** Closes every window whose deadline is at or before `timeMs`; returns how many closed. */
@@ -587,8 +620,14 @@ export class TraceStage extends StatefulStage {
   private async loadSpans(work: PartitionWork, ref: Buffer): Promise<CanonicalSpan[]> {
     const spans: CanonicalSpan[] = [];
     for await (const [, value] of work.store.range(spanRange(work.partition, ref))) {
-      const event = await this.options.codecs.rawEvent.decode(value);
-      if (event.type === 'span') spans.push(event.span);
+      try {
+        const event = await this.options.codecs.rawEvent.decode(value);
+        if (event.type === 'span') spans.push(event.span);
+      } catch (err) {
+        // Held before values were checked on arrival: leave it out rather than fail the close.
+        if (!(err instanceof SerdeError)) throw err;
+        this.options.logger.error({ err, partition: work.partition }, 'a held span does not decode; left out of its trace');
+      }
     }
     return spans;
   }
@@ -619,6 +658,7 @@ export class TraceStage extends StatefulStage {
         detectors,
         pipelineVersion,
         (detectorId) => this.shiftOf(meta.tenantId, detectorId),
+        this.options.detectorRuns,
       );
       this.stats.detectionsSuppressed += outputs.suppressed;
       await this.emit(work, outputs);
@@ -627,16 +667,17 @@ export class TraceStage extends StatefulStage {
       // fail again after every restart. It is recorded on the dead-letter topic, counted,
       // and closed like any other; a fixed build can replay it from the raw topic.
       this.stats.windowsFailed++;
-      this.options.logger.error({ err, tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision }, 'trace could not be analyzed');
-      work.outputs.push({
-        topic: TOPICS.deadLetter,
-        record: {
-          key: traceKey(meta.tenantId, meta.traceId),
-          value: null,
-          headers: { [HEADER.reason]: `analysis failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000), [HEADER.revision]: String(meta.revision) },
-          timestamp: closedAtMs,
-        },
-      });
+      // The failure belongs to the window, not to one record: no value, offset -1.
+      const source = {
+        topic: TOPICS.raw,
+        partition: work.partition,
+        offset: -1,
+        key: traceKey(meta.tenantId, meta.traceId),
+        value: null,
+        headers: { [HEADER.revision]: String(meta.revision) },
+        timestamp: closedAtMs,
+      };
+      this.poison.deadLetter(work.outputs, source, 'analysis', messageOf(err), err);
     }
     const previousDeadline = meta.deadlineMs;
     work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);

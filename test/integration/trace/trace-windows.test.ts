@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Detector } from '../../../src/detectors/detector.js';
 import { createDetectors } from '../../../src/detectors/registry.js';
 import { spanRecord } from '../../../src/ingest/append-raw.js';
 import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
@@ -112,16 +113,45 @@ describe('trace windows', () => {
     expect(trace).toMatchObject({ closeReason: 'inactivity', closedAtMs: T0 + GAP, orphanSpanIds: ['a'] });
   });
 
-  it('send a trace whose analysis fails to the dead-letter topic and keep going with the others', async () => {
-    const failing = {
-      id: 'explodes',
+  it('run detectors isolated: one that throws loses only its own findings, and the trace closes', async () => {
+    const failures: string[] = [];
+    const failing = { id: 'explodes', version: 1, detect: () => { throw new Error('detector bug'); } };
+    const running = startStage({
+      detectors: [...createDetectors(), failing],
+      detectorRuns: { observe: (id, _seconds, error) => void (error !== undefined && failures.push(id)) },
+    });
+    await running.start();
+    await send(span('t-isolated', 'root', '', T0));
+    await tick('t-isolated', T0 + SETTLE);
+    const [trace] = await traces('t-isolated', 1);
+    expect(trace).toMatchObject({ revision: 1, closeReason: 'root_settled' });
+    expect(failures).toContain('explodes');
+    expect(running.stats.windowsFailed).toBe(0);
+  });
+
+  it('send a trace whose outputs cannot be encoded to the dead-letter topic and keep going with the others', async () => {
+    const unencodable = {
+      id: 'unencodable',
       version: 1,
-      detect: (trace: { traceId: string }) => {
-        if (trace.traceId === 't-poison') throw new Error('detector bug');
-        return [];
-      },
-    };
-    const running = startStage({ detectors: [...createDetectors(), failing] });
+      detect: (trace: { traceId: string; spans: readonly { spanId: string }[] }) =>
+        trace.traceId !== 't-poison'
+          ? []
+          : [
+              {
+                detectionType: 'loop',
+                title: 'x',
+                description: 'x',
+                confidence: 0.9,
+                severity: 'not-a-severity',
+                evidence: [],
+                affectedSpanIds: [trace.spans[0]!.spanId],
+                agent: null,
+                suggestedFix: 'x',
+                fingerprint: 'x',
+              },
+            ],
+    } as unknown as Detector;
+    const running = startStage({ detectors: [...createDetectors(), unencodable] });
     await running.start();
     await send(span('t-poison', 'root', '', T0), span('t-healthy', 'root', '', T0));
     await tick('t-poison', T0 + SETTLE);
@@ -131,8 +161,10 @@ describe('trace windows', () => {
     const key = traceKey(TENANT, 't-poison').toString();
     const dead = await consumeUntil(log, `reader-${groups++}`, [TOPICS.deadLetter], (rs) => rs.some((r) => r.key?.toString() === key));
     const record = dead.find((r) => r.key?.toString() === key)!;
-    expect(record.headers[HEADER.reason]).toContain('analysis failed: detector bug');
+    expect(record.headers[HEADER.reason]).toMatch(/^analysis: /);
+    expect(record.headers).toMatchObject({ [HEADER.stage]: 'trace', [HEADER.sourceTopic]: TOPICS.raw, [HEADER.sourceOffset]: '-1' });
     expect(running.stats.windowsFailed).toBe(1);
+    expect(running.poison.counts.of('analysis')).toBe(1);
   });
 
   it('close at the size cap, truncated, and start the next revision with what follows', async () => {
