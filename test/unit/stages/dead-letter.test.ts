@@ -86,7 +86,7 @@ describe('PoisonRecordPolicy.isolate', () => {
     expect(await w.store.get(Buffer.from('b'))).toBeNull();
     expect(await w.store.get(Buffer.from('a'))).toEqual(Buffer.from('kept'));
     expect(w.outputs.map((o) => o.topic)).toEqual([TOPICS.audit, TOPICS.deadLetter]);
-    expect(w.outputs[1]!.record.headers![HEADER.reason]).toMatch(/^key: a key part of 70000 bytes/);
+    expect(w.outputs[1]!.record.headers![HEADER.reason]).toMatch(/^key: .*70000 bytes/);
     expect(policy.counts.of('key')).toBe(1);
   });
 
