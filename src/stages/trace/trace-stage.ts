@@ -22,7 +22,7 @@ import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
-import { sameSpanContent, type CanonicalSpan } from '../../model/span.js';
+import { sameSpanContent, type CanonicalSpan, type RawEvent } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
 import { messageOf, PoisonRecordPolicy, PoisonRecordError, reasonOf } from '../dead-letter.js';
 import { SerdeError } from '../../log/serde/errors.js';
@@ -133,6 +133,24 @@ export interface TraceStageStats {
   detectionsByType: Record<string, number>;
   /** Windows whose analysis or encoding failed; each is on the dead-letter topic. */
   windowsFailed: number;
+}
+
+type TraceIds = { readonly tenantId: string; readonly traceId: string };
+
+/** The meta of a window opening as revision 1 of its trace. */
+function newWindow(ids: TraceIds, lastArrivalMs: number, deadlineMs: number): WindowMeta {
+  const { tenantId, traceId } = ids;
+  return { tenantId, traceId, revision: 1, state: 'open', spanCount: 0, byteCount: 0, rootArrivalMs: null, lastArrivalMs, closedAtMs: 0, deadlineMs };
+}
+
+/**
+ * Whether a span record is a root span. Ingest says so in a header; records appended
+ * before it did are read from the decoded span.
+ */
+function isRoot(record: LogRecord, event: RawEvent): boolean {
+  const header = record.headers[HEADER.root];
+  if (header !== undefined) return header === '1';
+  return event.type === 'span' && event.span.parentSpanId === '';
 }
 
 export class TraceStage extends StatefulStage {
@@ -284,13 +302,14 @@ export class TraceStage extends StatefulStage {
   /**
    * Refuses a record the window logic cannot place (no trace key, no value, a value that
    * does not decode: it would fail the window's close later, on every restart), then
-   * places it.
+   * places it. The value is decoded here once; what follows reads the decoded event.
    */
   private async admitRecord(work: PartitionWork, record: LogRecord): Promise<void> {
-    if (parseTraceKey(record.key) === null) throw new PoisonRecordError('key', 'the record key is not tenant/trace');
+    const ids = parseTraceKey(record.key);
+    if (ids === null) throw new PoisonRecordError('key', 'the record key is not tenant/trace');
     if (record.value === null) throw new PoisonRecordError('decode', 'the record has no value');
-    await this.options.codecs.rawEvent.decode(record.value);
-    await this.processRecord(work, record);
+    const event = await this.options.codecs.rawEvent.decode(record.value);
+    await this.processRecord(work, record as LogRecord & { value: Buffer }, ids, event);
   }
 
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
@@ -320,13 +339,8 @@ export class TraceStage extends StatefulStage {
     if (known === undefined || meta.deadlineMs < known) this.nextDeadline.set(work.partition, meta.deadlineMs);
   }
 
-  private async processRecord(work: PartitionWork, record: LogRecord): Promise<void> {
+  private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {
     const type = record.headers[HEADER.type];
-    const ids = parseTraceKey(record.key);
-    if (ids === null || record.value === null) {
-      this.options.logger.warn({ partition: record.partition, offset: record.offset }, 'raw record without a trace key; skipped');
-      return;
-    }
     const ref = traceRef(ids.tenantId, ids.traceId);
     if (type === 'marker') {
       const marker = record.headers[HEADER.marker];
@@ -366,7 +380,7 @@ export class TraceStage extends StatefulStage {
     // and content changes nothing, open or closed: no replacement, no new revision. Checked
     // before anything else so that a re-send of a closed trace does not reopen it.
     const existing = meta === null || meta.state === 'forgotten' ? null : await work.store.get(key);
-    if (existing !== null && (await this.sameSpanContent(existing, record.value))) {
+    if (existing !== null && (await this.sameSpanContent(existing, record.value, event))) {
       this.stats.duplicateSpans++;
       return;
     }
@@ -390,20 +404,7 @@ export class TraceStage extends StatefulStage {
     }
     // A new window, or a closed one reopening: one more open window on the partition.
     if (previousState !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
-    if (meta === null) {
-      meta = {
-        tenantId: ids.tenantId,
-        traceId: ids.traceId,
-        revision: 1,
-        state: 'open',
-        spanCount: 0,
-        byteCount: 0,
-        rootArrivalMs: null,
-        lastArrivalMs: 0,
-        closedAtMs: 0,
-        deadlineMs: 0,
-      };
-    }
+    meta ??= newWindow(ids, 0, 0);
     if (existing === null) {
       meta.spanCount++;
       this.stats.spansAssembled++;
@@ -414,8 +415,8 @@ export class TraceStage extends StatefulStage {
     meta.byteCount = (meta.byteCount ?? 0) - (existing?.length ?? 0) + record.value.length;
     work.store.put(key, record.value);
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
-    if ((meta.rootArrivalMs ?? null) === null && (await this.isRoot(record))) meta.rootArrivalMs = record.timestamp;
-    if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, record.value, record.timestamp);
+    if ((meta.rootArrivalMs ?? null) === null && isRoot(record, event)) meta.rootArrivalMs = record.timestamp;
+    if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, event, record.timestamp);
     meta.deadlineMs = this.deadlineOf(meta);
     if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
       // The size cap: close now, at this record's stream time, marked truncated.
@@ -431,8 +432,7 @@ export class TraceStage extends StatefulStage {
    * Runs the live detectors over the span just stored; what they find goes out with this
    * unit, flagged live, under the id the closed window's detection will have.
    */
-  private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, value: Buffer, timestampMs: number): Promise<void> {
-    const event = await this.options.codecs.rawEvent.decode(value);
+  private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, event: RawEvent, timestampMs: number): Promise<void> {
     if (event.type !== 'span') return;
     const span = toSemanticSpan(event.span);
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
@@ -460,12 +460,12 @@ export class TraceStage extends StatefulStage {
   /**
    * Whether two raw span records hold the same span: equal bytes, or, since each copy
    * carries its own arrival time, equal once decoded apart from how and when it arrived.
-   * Only re-sent span ids come here, so the decode is off the common path.
+   * Only re-sent span ids come here, so decoding the held copy is off the common path.
    */
-  private async sameSpanContent(held: Buffer, incoming: Buffer): Promise<boolean> {
+  private async sameSpanContent(held: Buffer, incoming: Buffer, event: RawEvent): Promise<boolean> {
     if (held.equals(incoming)) return true;
-    const [a, b] = await Promise.all([this.options.codecs.rawEvent.decode(held), this.options.codecs.rawEvent.decode(incoming)]);
-    return a.type === 'span' && b.type === 'span' && sameSpanContent(a.span, b.span);
+    const earlier = await this.options.codecs.rawEvent.decode(held);
+    return earlier.type === 'span' && event.type === 'span' && sameSpanContent(earlier.span, event.span);
   }
 
   private shiftOf(tenantId: string, detectorId: string): number {
@@ -486,22 +486,6 @@ export class TraceStage extends StatefulStage {
   }
 
   /**
-   * Whether a span record is a root span. Ingest says so in a header; records appended
-   * before it did are decoded to find out.
-   */
-  private async isRoot(record: LogRecord): Promise<boolean> {
-    const header = record.headers[HEADER.root];
-    if (header !== undefined) return header === '1';
-    if (record.value === null) return false;
-    try {
-      const event = await this.options.codecs.rawEvent.decode(record.value);
-      return event.type === 'span' && event.span.parentSpanId === '';
-    } catch {
-      return false;
-    }
-  }
-
-  /**
    * A session batch replaces the session's event list. Spans that other routes sent to the
    * same trace are not the session's and stay; the batch's own spans follow the marker.
    *
@@ -514,7 +498,7 @@ export class TraceStage extends StatefulStage {
    *   against stray late spans, while a batch is the producer's explicit replacement.
    * - no window: one opens, remembering the batch's digest.
    */
-  private async resetWindow(work: PartitionWork, ref: Buffer, ids: { tenantId: string; traceId: string }, record: LogRecord): Promise<void> {
+  private async resetWindow(work: PartitionWork, ref: Buffer, ids: TraceIds, record: LogRecord): Promise<void> {
     const meta = await this.readMeta(work, ref);
     const digest = record.headers[HEADER.contentDigest];
     const requestId = record.headers[HEADER.requestId] ?? '';
@@ -522,16 +506,7 @@ export class TraceStage extends StatefulStage {
     if (meta === null) {
       work.position.openWindows = (work.position.openWindows ?? 0) + 1;
       const opened: WindowMeta = {
-        tenantId: ids.tenantId,
-        traceId: ids.traceId,
-        revision: 1,
-        state: 'open',
-        spanCount: 0,
-        byteCount: 0,
-        rootArrivalMs: null,
-        lastArrivalMs,
-        closedAtMs: 0,
-        deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
+        ...newWindow(ids, lastArrivalMs, lastArrivalMs + this.options.inactivityGapMs),
         ...(digest === undefined ? {} : { sessionDigest: digest }),
       };
       this.writeMeta(work, ref, opened, null);
