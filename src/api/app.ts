@@ -16,7 +16,9 @@ import { flatSpanRoutes } from '../ingest/flat/routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sessionRoutes } from '../ingest/sessions/routes.js';
 import { errors, TracefoldError } from '../model/errors.js';
+import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import type { AppContext, BaseContext } from './context.js';
+import { checkBodyNesting } from './validate.js';
 import { httpMetricsHook, ingestMetricsHook, metricsRoutes, noteErrorCode } from './metrics/http.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
@@ -24,6 +26,33 @@ import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
+
+/**
+ * Path parameters are ids, which ingest takes up to the key-part limit; the router sees them
+ * percent-encoded (a UTF-16 code unit is at most 3 UTF-8 bytes, each `%XX`), so it lets
+ * through anything that could decode to an id ingest accepts, and the routes' schemas then
+ * apply the limit itself with a 400 naming the parameter.
+ */
+const MAX_ENCODED_PARAM_LENGTH = 9 * Math.max(...Object.values(KEY_PART_LIMITS));
+
+/**
+ * Fastify's own client errors (FST_ERR_*: an empty or malformed JSON body, an unsupported
+ * content type, an over-long URL) leave in the documented shape, with the codes the API
+ * documents for their statuses rather than Fastify's internal ones.
+ */
+const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'INVALID_REQUEST',
+  404: 'NOT_FOUND',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+function clientErrorMessage(error: FastifyError): string {
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return `body: invalid JSON (${error.message})`;
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'body: empty, but Content-Type says application/json; send a JSON body, or no Content-Type';
+  if (error.code?.startsWith('FST_ERR_CTP_') === true) return `body: ${error.message}`;
+  return error.message;
+}
 
 /** Which route groups a process serves, by its roles. */
 export interface AppRoutes {
@@ -47,11 +76,14 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: base.config.maxBodyBytes,
+    routerOptions: { maxParamLength: MAX_ENCODED_PARAM_LENGTH },
     // Per-request logs would dominate at ingest volumes; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook('onResponse', httpMetricsHook(base.metrics));
+  // Every JSON body, on every route, before any handler walks it.
+  app.addHook('preValidation', async (request) => checkBodyNesting(request.body));
 
   app.setErrorHandler((thrown: FastifyError | TracefoldError, request, reply) => {
     const error = isRetryableLogError(thrown) ? errors.logNotAnswering(thrown) : thrown;
@@ -62,13 +94,14 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
       return reply.code(error.statusCode).send({ error: error.code, message: error.message });
     }
     const status = error.statusCode ?? 500;
-    if (error.code !== undefined) noteErrorCode(request, error.code);
     if (status === 413) {
+      noteErrorCode(request, 'PAYLOAD_TOO_LARGE');
       return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${base.config.maxBodyBytes} bytes` });
     }
     if (status >= 400 && status < 500) {
-      const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? `body: invalid JSON (${error.message})` : error.message;
-      return reply.code(status).send({ error: error.code ?? 'BAD_REQUEST', message });
+      const code = CLIENT_ERROR_CODES[status] ?? 'INVALID_REQUEST';
+      noteErrorCode(request, code);
+      return reply.code(status).send({ error: code, message: clientErrorMessage(error) });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' });
@@ -78,7 +111,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles, base.config.readyMaxViewLag));
+  void app.register(healthRoutes(base.log, ctx?.views ?? null, roles, base.config.readyMaxViewLag, base.stages ?? []));
   void app.register(metricsRoutes(base.metrics));
   void app.register(docsRoutes());
   if (ctx !== null && routes.ingest) {

@@ -30,6 +30,7 @@ import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
 import { TenantStage } from '../stages/tenant/tenant-stage.js';
 import { CalibrationReader } from '../stages/trace/calibration-reader.js';
+import type { StageHealth } from '../stages/stage-health.js';
 import { openLog } from './open-log.js';
 
 export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;
@@ -58,6 +59,25 @@ export interface Tracefold {
   close(): Promise<void>;
 }
 
+/**
+ * The data directory holds every tenant's data, the key hashes and the token secret: it and
+ * everything in it are for tracefold's user alone (directories 0700, files 0600). What an
+ * earlier start left with looser modes is tightened; what is created from now on gets the
+ * process umask the command sets (src/cli/main.ts), RocksDB's files included.
+ */
+export async function prepareDataDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const pending = [dir];
+  for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+    await fs.chmod(current, 0o700);
+    for (const entry of await fs.readdir(current, { withFileTypes: true })) {
+      const entryPath = path.join(current, entry.name);
+      if (entry.isDirectory()) pending.push(entryPath);
+      else if (entry.isFile() && ((await fs.stat(entryPath)).mode & 0o077) !== 0) await fs.chmod(entryPath, 0o600);
+    }
+  }
+}
+
 /** A value kept in the data dir: read it, or create it once with `make`. */
 async function keptInDataDir(config: Config, name: string, make: () => string): Promise<string> {
   const file = path.join(config.dataDir, name);
@@ -80,7 +100,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     throw new Error(`--role ${role} needs TRACEFOLD_KAFKA_BROKERS: the embedded log runs every role in one process`);
   }
   const has = (r: Role) => role === 'all' || role === r;
-  await fs.mkdir(config.dataDir, { recursive: true });
+  await prepareDataDir(config.dataDir);
   const instanceId = config.instanceId ?? (await keptInDataDir(config, 'instance-id', () => randomBytes(6).toString('hex')));
   const log = await openLog(config, instanceId, logger.child({ component: 'log' }));
   const closers: (() => Promise<void>)[] = [() => log.close()];
@@ -98,7 +118,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     for (const message of drift) logger.warn(message);
     const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
     const metrics = createMetrics();
-    const base: BaseContext = { config, log, codecs, logger, metrics };
+    const stages: StageHealth[] = [];
+    const base: BaseContext = { config, log, codecs, logger, metrics, stages };
 
     let views: Views | null = null;
     /** Resolves once the views consume; its rejection is the views' failure to start. */
@@ -124,6 +145,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         closers.push(() => started.stop());
       }
       metrics.observeViews(started, log);
+      metrics.observeDeadLetters(started.poison.counts);
+      stages.push(started.health);
     }
 
     let tenantStage: TenantStage | null = null;
@@ -137,6 +160,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       });
       await tenantStage.start();
       metrics.observeTenantStage(tenantStage.stats);
+      metrics.observeDeadLetters(tenantStage.poison.counts);
+      stages.push(tenantStage.health);
       const started = tenantStage;
       closers.push(() => started.stop());
     }
@@ -145,6 +170,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     if (has('trace')) {
       const calibration = new CalibrationReader({ log, codecs, instanceId, logger: logger.child({ component: 'calibration-reader' }) });
       await calibration.start();
+      metrics.observeDeadLetters(calibration.poison.counts);
+      stages.push(calibration.health);
       closers.push(() => calibration.stop());
       traceStage = new TraceStage({
         calibration,
@@ -158,12 +185,15 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         windowMaxSpans: config.windowMaxSpans,
         windowMaxBytes: config.windowMaxBytes,
         liveDetection: config.liveDetection,
+        detectorRuns: metrics.detectorRuns,
         tombstoneRetentionMs: 7 * 86_400_000,
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
       const stage = traceStage;
       metrics.observeTraceStage(stage.stats, () => stage.openWindows, () => stage.lag());
+      metrics.observeDeadLetters(stage.poison.counts);
+      stages.push(stage.health);
       const started = traceStage;
       closers.push(() => started.stop());
     }

@@ -1,8 +1,9 @@
 /**
  * Liveness and readiness: /healthz answers while the process runs; /readyz answers 503 when
  * the log cannot take appends or a consumer of this process is not consuming (e.g. after an
- * outage, until its group has rejoined) or, where this process keeps views, when they lag
- * more than `maxViewLag` records behind the log (a load balancer then sends queries
+ * outage, until its group has rejoined), when a stage of this process stopped (its own state
+ * failed; the stage and reason are in the answer), or, where this process keeps views, when
+ * they lag more than `maxViewLag` records behind the log (a load balancer then sends queries
  * elsewhere until they catch up, e.g. after a restart that replays the output topics).
  *
  * It answers within READY_BUDGET_MS whatever the log does: the log's health is what it last
@@ -12,6 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Log } from '../../log/port.js';
+import type { StageHealth } from '../../stages/stage-health.js';
 import type { Views } from '../../views/views.js';
 
 const READY_BUDGET_MS = 60;
@@ -52,7 +54,7 @@ class ViewLag {
   }
 }
 
-export function healthRoutes(log: Log, views: Views | null, roles: readonly string[], maxViewLag: number) {
+export function healthRoutes(log: Log, views: Views | null, roles: readonly string[], maxViewLag: number, stages: readonly StageHealth[]) {
   const viewLag = views === null ? null : new ViewLag(log, views);
   return async (app: FastifyInstance) => {
     app.addHook('onReady', async () => viewLag?.prime());
@@ -63,13 +65,15 @@ export function healthRoutes(log: Log, views: Views | null, roles: readonly stri
       const lag = logHealthy && viewLag !== null ? await viewLag.within(READY_BUDGET_MS) : null;
       // Not measured yet (a slow log right after start) counts as not caught up.
       const caughtUp = viewLag === null || (lag !== null && lag <= maxViewLag);
-      const ready = logHealthy && caughtUp;
+      const failed = stages.flatMap((stage) => (stage.status.state === 'failed' ? [{ stage: stage.name, reason: stage.status.reason }] : []));
+      const ready = logHealthy && caughtUp && failed.length === 0;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not_ready',
         roles,
         log: { kind: log.kind, healthy: logHealthy },
         view_lag: lag,
         max_view_lag: maxViewLag,
+        failed_stages: failed,
       });
     });
   };
