@@ -20,12 +20,22 @@ function bearer(request: FastifyRequest): string {
   return m[1]!;
 }
 
+/**
+ * A key the views do not know, before they have joined their group after a start, may have
+ * been created since this process last ran: the caller is asked to come back, not refused.
+ */
+function unknownKey(ctx: AppContext, message: string): Error {
+  if (!ctx.views.joined) return errors.timeout('the tenants view is still loading after a restart; retry shortly', 2000);
+  return errors.unauthorized(message);
+}
+
 /** Checks an API key against the views; returns the caller or throws 401. */
 export async function callerFromApiKey(ctx: AppContext, apiKey: string): Promise<Caller> {
   const parsed = parseApiKey(apiKey);
   if (parsed === null) throw errors.unauthorized('api_key is not a tracefold API key');
   const key = await ctx.queries.apiKey(parsed.keyId);
-  if (key === null || !secretMatches(parsed.secret, key.secretHash)) throw errors.unauthorized('api_key is not valid');
+  if (key === null) throw unknownKey(ctx, 'api_key is not valid');
+  if (!secretMatches(parsed.secret, key.secretHash)) throw errors.unauthorized('api_key is not valid');
   if (key.revokedAtMs !== null) throw errors.unauthorized('api_key has been revoked');
   return { tenantId: key.tenantId, keyId: key.keyId };
 }
@@ -36,7 +46,8 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   const claims = ctx.tokens.check(credential);
   if ('error' in claims) throw errors.unauthorized(claims.error);
   const key = await ctx.queries.apiKey(claims.keyId);
-  if (key === null || key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
+  if (key === null) throw unknownKey(ctx, 'token names an unknown tenant or key');
+  if (key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
   if (key.revokedAtMs !== null) throw errors.unauthorized('the API key behind this token has been revoked');
   return claims;
 }

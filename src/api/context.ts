@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { IngestLimits } from '../ingest/limits/index.js';
 import type { Log } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
+import type { StageHealth } from '../stages/stage-health.js';
 import type { ViewQueries } from '../views/queries.js';
 import type { Views } from '../views/views.js';
 import type { TokenService } from './credentials.js';
@@ -20,6 +21,8 @@ export interface BaseContext {
   readonly logger: Logger;
   /** The process's Prometheus registry and instruments, served at /metrics. */
   readonly metrics: Metrics;
+  /** The consumers this process runs; /readyz is 503 while one of them has failed. */
+  readonly stages?: readonly StageHealth[];
 }
 
 /** What a process serving tenant routes has: views to read and credentials to check. */

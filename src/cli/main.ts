@@ -104,6 +104,9 @@ async function topicsApply(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Everything tracefold writes (the log, state stores, secrets, audit exports) is for its
+  // user alone: directories 0700, files 0600, RocksDB's own files included.
+  process.umask(0o077);
   // The audit and baseline commands parse their own flags.
   const [first, ...rest] = process.argv.slice(2);
   if (first === 'audit') return void (process.exitCode = await runAuditCommand(rest));

@@ -16,5 +16,17 @@ export async function openLog(config: Config, instanceId: string, logger: Logger
     instanceId,
     dataDir: config.dataDir,
     logger,
+    connectionTimeoutMs: config.kafka.connectionTimeoutMs,
+    requestTimeoutMs: config.kafka.requestTimeoutMs,
+    transactionTimeoutMs: config.kafka.transactionTimeoutMs,
+    consumer: {
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+      rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
+    },
+    replication: {
+      ...(config.kafka.replicationFactor === null ? {} : { replicationFactor: config.kafka.replicationFactor }),
+      ...(config.kafka.minInsyncReplicas === null ? {} : { minInsyncReplicas: config.kafka.minInsyncReplicas }),
+    },
   });
 }

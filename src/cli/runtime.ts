@@ -30,6 +30,7 @@ import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
 import { TenantStage } from '../stages/tenant/tenant-stage.js';
 import { CalibrationReader } from '../stages/trace/calibration-reader.js';
+import type { StageHealth } from '../stages/stage-health.js';
 import { openLog } from './open-log.js';
 
 export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;
@@ -58,6 +59,25 @@ export interface Tracefold {
   close(): Promise<void>;
 }
 
+/**
+ * The data directory holds every tenant's data, the key hashes and the token secret: it and
+ * everything in it are for tracefold's user alone (directories 0700, files 0600). What an
+ * earlier start left with looser modes is tightened; what is created from now on gets the
+ * process umask the command sets (src/cli/main.ts), RocksDB's files included.
+ */
+export async function prepareDataDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const pending = [dir];
+  for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+    await fs.chmod(current, 0o700);
+    for (const entry of await fs.readdir(current, { withFileTypes: true })) {
+      const entryPath = path.join(current, entry.name);
+      if (entry.isDirectory()) pending.push(entryPath);
+      else if (entry.isFile() && ((await fs.stat(entryPath)).mode & 0o077) !== 0) await fs.chmod(entryPath, 0o600);
+    }
+  }
+}
+
 /** A value kept in the data dir: read it, or create it once with `make`. */
 async function keptInDataDir(config: Config, name: string, make: () => string): Promise<string> {
   const file = path.join(config.dataDir, name);
@@ -80,7 +100,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     throw new Error(`--role ${role} needs TRACEFOLD_KAFKA_BROKERS: the embedded log runs every role in one process`);
   }
   const has = (r: Role) => role === 'all' || role === r;
-  await fs.mkdir(config.dataDir, { recursive: true });
+  await prepareDataDir(config.dataDir);
   const instanceId = config.instanceId ?? (await keptInDataDir(config, 'instance-id', () => randomBytes(6).toString('hex')));
   const log = await openLog(config, instanceId, logger.child({ component: 'log' }));
   const closers: (() => Promise<void>)[] = [() => log.close()];
@@ -98,17 +118,35 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     for (const message of drift) logger.warn(message);
     const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
     const metrics = createMetrics();
-    const base: BaseContext = { config, log, codecs, logger, metrics };
+    const stages: StageHealth[] = [];
+    const base: BaseContext = { config, log, codecs, logger, metrics, stages };
 
     let views: Views | null = null;
+    /** Resolves once the views consume; its rejection is the views' failure to start. */
+    let viewsJoined: Promise<void> = Promise.resolve();
     if (has('ingest') || has('api')) {
       // Every API instance keeps its own views, so each needs its own group in Kafka.
       const group = log.kind === 'embedded' ? 'tracefold-views' : `tracefold-views-${instanceId}`;
       views = new Views({ log, codecs, group, topics: has('api') ? undefined : INGEST_VIEW_TOPICS, logger: logger.child({ component: 'views' }) });
-      await views.start();
-      metrics.observeViews(views, log);
       const started = views;
-      closers.push(() => started.stop());
+      await started.open();
+      if (role === 'ingest') {
+        // Ingest appends without its views: it serves at once, checking keys against the
+        // tenants it loaded before, while the group rebalances (as long as a session timeout
+        // after a crash); /readyz says not ready until the views consume again.
+        viewsJoined = started.start();
+        viewsJoined.catch(() => undefined);
+        closers.push(async () => {
+          await viewsJoined.catch(() => undefined);
+          await started.stop();
+        });
+      } else {
+        await started.start();
+        closers.push(() => started.stop());
+      }
+      metrics.observeViews(started, log);
+      metrics.observeDeadLetters(started.poison.counts);
+      stages.push(started.health);
     }
 
     let tenantStage: TenantStage | null = null;
@@ -122,6 +160,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       });
       await tenantStage.start();
       metrics.observeTenantStage(tenantStage.stats);
+      metrics.observeDeadLetters(tenantStage.poison.counts);
+      stages.push(tenantStage.health);
       const started = tenantStage;
       closers.push(() => started.stop());
     }
@@ -130,6 +170,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     if (has('trace')) {
       const calibration = new CalibrationReader({ log, codecs, instanceId, logger: logger.child({ component: 'calibration-reader' }) });
       await calibration.start();
+      metrics.observeDeadLetters(calibration.poison.counts);
+      stages.push(calibration.health);
       closers.push(() => calibration.stop());
       traceStage = new TraceStage({
         calibration,
@@ -143,12 +185,15 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         windowMaxSpans: config.windowMaxSpans,
         windowMaxBytes: config.windowMaxBytes,
         liveDetection: config.liveDetection,
+        detectorRuns: metrics.detectorRuns,
         tombstoneRetentionMs: 7 * 86_400_000,
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
       const stage = traceStage;
       metrics.observeTraceStage(stage.stats, () => stage.openWindows, () => stage.lag());
+      metrics.observeDeadLetters(stage.poison.counts);
+      stages.push(stage.health);
       const started = traceStage;
       closers.push(() => started.stop());
     }
@@ -172,7 +217,9 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(), log: log.kind }, 'tracefold started');
 
     let closing: Promise<void> | null = null;
-    const consumers = [traceStage?.done, tenantStage?.done, views?.done].filter((d): d is Promise<void> => d !== undefined);
+    const consumers = [traceStage?.done, tenantStage?.done, views === null ? undefined : viewsJoined.then(() => views.done)].filter(
+      (d): d is Promise<void> => d !== undefined,
+    );
     const failed = new Promise<never>((_resolve, reject) => {
       for (const done of consumers) done.catch(reject);
     });

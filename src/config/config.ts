@@ -18,6 +18,14 @@ const schema = z.object({
   TRACEFOLD_HOST: z.string().trim().min(1).default('127.0.0.1'),
   TRACEFOLD_DATA_DIR: z.string().trim().min(1).default('./.tracefold'),
   TRACEFOLD_KAFKA_BROKERS: z.string().trim().min(1).optional(),
+  TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS: intFrom(1000, 3_600_000).default(10_000),
+  TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS: intFrom(100, 3_600_000).default(1000),
+  TRACEFOLD_KAFKA_REBALANCE_TIMEOUT_MS: intFrom(1000, 3_600_000).default(30_000),
+  TRACEFOLD_KAFKA_CONNECTION_TIMEOUT_MS: intFrom(100, 600_000).default(3000),
+  TRACEFOLD_KAFKA_REQUEST_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  TRACEFOLD_KAFKA_TRANSACTION_TIMEOUT_MS: intFrom(1000, 900_000).default(60_000),
+  TRACEFOLD_KAFKA_REPLICATION_FACTOR: intFrom(1, 32_767).optional(),
+  TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS: intFrom(1, 32_767).optional(),
   TRACEFOLD_SCHEMA_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   TRACEFOLD_INSTANCE_ID: z
     .string()
@@ -50,6 +58,8 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly kafkaBrokers: readonly string[] | null;
+  /** Kafka client settings; used only when kafkaBrokers is set. */
+  readonly kafka: KafkaSettings;
   /** Confluent-compatible registry (…/apis/ccompat/v7 for Apicurio); null: locally derived schema ids. */
   readonly schemaRegistryUrl: string | null;
   /** Names this process among its peers (transactional ids, its own view group); kept in the data dir when unset. */
@@ -85,6 +95,23 @@ export interface Config {
   readonly logLevel: string;
 }
 
+export interface KafkaSettings {
+  /** A group member silent for this long is removed and its partitions move to the others. */
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** How long a rebalance waits for every member to rejoin. */
+  readonly rebalanceTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  /** One request's timeout, and the broker's wait for in-sync replicas on an append. */
+  readonly requestTimeoutMs: number;
+  /** An open transaction older than this is aborted by its coordinator. */
+  readonly transactionTimeoutMs: number;
+  /** Replicas of each topic created; null: 3, or 1 on a one-broker cluster. */
+  readonly replicationFactor: number | null;
+  /** min.insync.replicas of each topic; null: 2, or 1 on a one-broker cluster. */
+  readonly minInsyncReplicas: number | null;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -115,6 +142,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     // Every process must verify the tokens any other process issued.
     throw new ConfigError(['TRACEFOLD_JWT_SECRET: must be set when TRACEFOLD_KAFKA_BROKERS is (all processes share it)']);
   }
+  const problems: string[] = [];
+  if (v.TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS * 3 > v.TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS) {
+    problems.push('TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS (a member must get several heartbeats in per session)');
+  }
+  if (v.TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS > v.TRACEFOLD_KAFKA_REBALANCE_TIMEOUT_MS) {
+    problems.push('TRACEFOLD_KAFKA_REBALANCE_TIMEOUT_MS: must be at least TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS');
+  }
+  if (v.TRACEFOLD_KAFKA_REPLICATION_FACTOR !== undefined && v.TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS !== undefined && v.TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS > v.TRACEFOLD_KAFKA_REPLICATION_FACTOR) {
+    problems.push('TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS: must not exceed TRACEFOLD_KAFKA_REPLICATION_FACTOR (no append could ever succeed)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port: v.TRACEFOLD_PORT,
     host: v.TRACEFOLD_HOST,
@@ -124,6 +162,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
           .map((b) => b.trim())
           .filter((b) => b !== '')
       : null,
+    kafka: Object.freeze({
+      sessionTimeoutMs: v.TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: v.TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeoutMs: v.TRACEFOLD_KAFKA_REBALANCE_TIMEOUT_MS,
+      connectionTimeoutMs: v.TRACEFOLD_KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: v.TRACEFOLD_KAFKA_REQUEST_TIMEOUT_MS,
+      transactionTimeoutMs: v.TRACEFOLD_KAFKA_TRANSACTION_TIMEOUT_MS,
+      replicationFactor: v.TRACEFOLD_KAFKA_REPLICATION_FACTOR ?? null,
+      minInsyncReplicas: v.TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS ?? null,
+    }),
     schemaRegistryUrl: v.TRACEFOLD_SCHEMA_REGISTRY_URL ?? null,
     instanceId: v.TRACEFOLD_INSTANCE_ID ?? null,
     adminToken: v.TRACEFOLD_ADMIN_TOKEN ?? null,

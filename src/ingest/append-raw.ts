@@ -10,20 +10,21 @@ import { errors, TracefoldError } from '../model/errors.js';
 import { HEADER, traceKey } from '../model/record-keys.js';
 import type { CanonicalSpan, WindowMarker } from '../model/span.js';
 
-export async function spanRecord(codecs: Codecs, span: CanonicalSpan): Promise<OutgoingRecord> {
+/** A span's raw record; `extraHeaders` carry what a route adds (a session batch's request id). */
+export async function spanRecord(codecs: Codecs, span: CanonicalSpan, extraHeaders: Record<string, string> = {}): Promise<OutgoingRecord> {
   return {
     key: traceKey(span.tenantId, span.traceId),
     value: await codecs.rawEvent.encode({ type: 'span', span }),
-    headers: { [HEADER.type]: 'span', [HEADER.spanId]: span.spanId, [HEADER.root]: span.parentSpanId === '' ? '1' : '0' },
+    headers: { [HEADER.type]: 'span', [HEADER.spanId]: span.spanId, [HEADER.root]: span.parentSpanId === '' ? '1' : '0', ...extraHeaders },
     timestamp: span.receivedAtMs,
   };
 }
 
-export async function markerRecord(codecs: Codecs, marker: WindowMarker): Promise<OutgoingRecord> {
+export async function markerRecord(codecs: Codecs, marker: WindowMarker, extraHeaders: Record<string, string> = {}): Promise<OutgoingRecord> {
   return {
     key: traceKey(marker.tenantId, marker.traceId),
     value: await codecs.rawEvent.encode({ type: 'marker', marker }),
-    headers: { [HEADER.type]: 'marker', [HEADER.marker]: marker.kind, [HEADER.requestId]: marker.requestId },
+    headers: { [HEADER.type]: 'marker', [HEADER.marker]: marker.kind, [HEADER.requestId]: marker.requestId, ...extraHeaders },
     timestamp: marker.receivedAtMs,
   };
 }

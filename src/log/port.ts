@@ -156,7 +156,11 @@ export interface Log {
   beginUnit(group: string, options?: { readonly partition?: number }): WorkUnit;
   committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
   endOffsets(topic: string): Promise<number[]>;
-  /** True while the transport answers; reflected by /readyz. */
+  /**
+   * True while the transport takes appends and every consumer of this process is consuming.
+   * Answers at once from what the log last observed (it never waits on the transport);
+   * reflected by /readyz.
+   */
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -15,15 +15,35 @@ export function u64(n: number): Buffer {
   return b;
 }
 
-/** A string as u16 length + UTF-8 bytes; ids longer than 65535 bytes are refused upstream. */
-export function str(s: string): Buffer {
+/** The most UTF-8 bytes a string key part can hold (its length is a u16). */
+export const MAX_KEY_PART_BYTES = 0xffff;
+
+/**
+ * A string too long to be a key part. Ingest bounds every key part far below this
+ * (src/model/key-parts.ts); a record that still carries one is that record's fault, not
+ * the store's, so a stage can set it aside with this reason and go on.
+ */
+export class KeyPartTooLongError extends Error {
+  constructor(
+    /** Which part: the key kind and position when known (`bl part 3`), else `key part`. */
+    readonly part: string,
+    readonly bytes: number,
+  ) {
+    super(`${part} is ${bytes} bytes of UTF-8; a key part holds at most ${MAX_KEY_PART_BYTES}`);
+    this.name = 'KeyPartTooLongError';
+  }
+}
+
+/** A string as u16 length + UTF-8 bytes; longer than MAX_KEY_PART_BYTES throws KeyPartTooLongError naming `part`. */
+export function str(s: string, part = 'key part'): Buffer {
   const body = Buffer.from(s, 'utf8');
+  if (body.length > MAX_KEY_PART_BYTES) throw new KeyPartTooLongError(part, body.length);
   return Buffer.concat([u16(body.length), body]);
 }
 
 /** A key from a kind prefix and parts: strings are length-prefixed, numbers are u64. */
 export function tupleKey(kind: string, ...parts: (string | number)[]): Buffer {
-  return Buffer.concat([Buffer.from(kind + '|'), ...parts.map((p) => (typeof p === 'number' ? u64(p) : str(p)))]);
+  return Buffer.concat([Buffer.from(kind + '|'), ...parts.map((p, i) => (typeof p === 'number' ? u64(p) : str(p, `${kind} key part ${i + 1}`)))]);
 }
 
 /** Reads back the string and number parts of a tupleKey, given their types. */

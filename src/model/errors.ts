@@ -38,6 +38,13 @@ export const errors = {
       retryAfterMs,
       cause,
     }),
+  /** A read or a coordinator request failed in a way the log says a later attempt can fix. */
+  logNotAnswering: (cause: unknown, retryAfterMs = 2000) =>
+    new TracefoldError('LOG_UNAVAILABLE', 503, 'the log cannot answer right now (a broker or coordinator is away or moving); retry later', {
+      retryable: true,
+      retryAfterMs,
+      cause,
+    }),
   rateLimited: (tenantId: string, limit: { spansPerSecond: number; burstSpans: number }, retryAfterMs: number) =>
     new TracefoldError(
       'RATE_LIMITED',

@@ -15,9 +15,20 @@ export const HEADER = {
   requestId: 'tf-request-id',
   revision: 'tf-revision',
   pipeline: 'tf-pipeline',
+  /** On a dead-letter record: why it could not be processed (bounded, free text). */
   reason: 'tf-reason',
+  /** On a dead-letter record: where the source record was read, and which stage refused it. */
+  sourceTopic: 'tf-source-topic',
+  sourcePartition: 'tf-source-partition',
+  sourceOffset: 'tf-source-offset',
+  stage: 'tf-stage',
   /** '1' on a detection fired while its window was open. */
   live: 'tf-live',
+  /**
+   * On a session_reset marker: SHA-256 (hex) of the session batch as sent, so that the
+   * trace stage can tell a re-sent batch (nothing to change) from a replacement.
+   */
+  contentDigest: 'tf-content-digest',
 } as const;
 
 export function traceKey(tenantId: string, traceId: string): Buffer {

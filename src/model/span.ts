@@ -3,6 +3,7 @@
  * fidelity (DESIGN.md, "Records and schemas"). Interpretation happens downstream, in
  * src/semantic, so a better interpretation can be replayed over old data.
  */
+import { isDeepStrictEqual } from 'node:util';
 
 /** OTLP AnyValue, every variant kept. `int` is a bigint: int64 values survive intact. */
 export type AnyValue =
@@ -106,6 +107,14 @@ export interface WindowMarker {
 
 /** What tracefold.raw.v1 carries. */
 export type RawEvent = { readonly type: 'span'; readonly span: CanonicalSpan } | { readonly type: 'marker'; readonly marker: WindowMarker };
+
+/**
+ * Whether two copies of a span say the same thing: every field equal except the route it
+ * came by and the moment ingest accepted it, which differ between a span and its re-send.
+ */
+export function sameSpanContent(a: CanonicalSpan, b: CanonicalSpan): boolean {
+  return isDeepStrictEqual({ ...a, source: null, receivedAtMs: 0 }, { ...b, source: null, receivedAtMs: 0 });
+}
 
 /** Attribute lookup helpers used by the semantic mapper and tests. */
 export function findAttribute(attributes: readonly KeyValue[], key: string): AnyValue | undefined {

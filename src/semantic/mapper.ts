@@ -87,11 +87,12 @@ class AttributeIndex {
   first(keys: readonly string[]): AnyValue | undefined {
     return this.entry(keys)?.value;
   }
-  entry(keys: readonly string[]): { key: string; value: AnyValue } | undefined {
-    for (const layer of this.layers) {
+  /** The first present key and its value; `layer` is its index in the constructor's arguments. */
+  entry(keys: readonly string[]): { key: string; value: AnyValue; layer: number } | undefined {
+    for (let layer = 0; layer < this.layers.length; layer++) {
       for (const key of keys) {
-        const value = layer.get(key);
-        if (value !== undefined && value.type !== 'empty') return { key, value };
+        const value = this.layers[layer]!.get(key);
+        if (value !== undefined && value.type !== 'empty') return { key, value, layer };
       }
     }
     return undefined;
@@ -110,10 +111,7 @@ class AttributeIndex {
   }
   text(keys: readonly string[]): string | null {
     const value = this.first(keys);
-    if (value === undefined) return null;
-    if (value.type === 'string') return value.value;
-    const plain = toPlain(value);
-    return typeof plain === 'string' ? plain : JSON.stringify(plain);
+    return value === undefined ? null : textOfValue(value);
   }
   count(keys: readonly string[]): number | null {
     const value = this.first(keys);
@@ -127,6 +125,12 @@ class AttributeIndex {
     // would pass the range of exact numbers.
     return Number.isFinite(n) && n >= 0 && n <= MAX_TOKEN_COUNT ? Math.round(n) : null;
   }
+}
+
+function textOfValue(value: AnyValue): string {
+  if (value.type === 'string') return value.value;
+  const plain = toPlain(value);
+  return typeof plain === 'string' ? plain : JSON.stringify(plain);
 }
 
 /** Parses JSON text that looks like an object or array; anything else is returned as is. */
@@ -239,8 +243,17 @@ function errorOf(span: CanonicalSpan, attrs: AttributeIndex): { isError: boolean
   return errorType !== null ? { isError: true, message: errorType } : { isError: false, message: null };
 }
 
+/** A tool span's tool: its tool attribute, else the span's name. */
+function toolNameOf(span: CanonicalSpan, attributeName: string | null, isTool: boolean): string | null {
+  return isTool ? (attributeName ?? span.name) : attributeName;
+}
+
+function attributeIndexOf(span: CanonicalSpan): AttributeIndex {
+  return new AttributeIndex(span.attributes, span.scope.attributes, span.resource.attributes);
+}
+
 export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
-  const attrs = new AttributeIndex(span.attributes, span.scope.attributes, span.resource.attributes);
+  const attrs = attributeIndexOf(span);
   const toolName = attrs.text(KEYS.toolName);
   const operation = operationOf(attrs, span, toolName);
   const error = errorOf(span, attrs);
@@ -261,7 +274,7 @@ export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
     outputTokens: attrs.count(KEYS.outputTokens),
     cachedInputTokens: attrs.count(KEYS.cachedInputTokens),
     declaredTools: declaredToolsOf(attrs),
-    toolName: isTool ? (toolName ?? span.name) : toolName,
+    toolName: toolNameOf(span, toolName, isTool),
     toolArguments: isTool ? attrs.text(KEYS.toolArguments) : null,
     toolResult: isTool ? attrs.text(KEYS.toolResult) : null,
     state: attrs.text(KEYS.state),
@@ -271,6 +284,39 @@ export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
     isError: error.isError,
     errorMessage: error.message,
   };
+}
+
+/** A name the mapper derives that views and baselines key by, and the field it came from. */
+export interface DerivedKeyName {
+  readonly part: 'serviceName' | 'agentName' | 'modelName' | 'toolName';
+  /** `resource.attributes["service.name"]`, `attributes["langgraph.node.name"]`, or `name`. */
+  readonly field: string;
+  readonly value: string;
+}
+
+const LAYER_NAMES = ['attributes', 'scope.attributes', 'resource.attributes'] as const;
+
+/**
+ * The service, agent, model and tool names this span contributes, derived exactly as
+ * toSemanticSpan and toSemanticTrace derive them, each with the field it was read from, so
+ * ingest can bound what the views will key by whichever convention the producer follows.
+ */
+export function keyNamesOf(span: CanonicalSpan): DerivedKeyName[] {
+  const attrs = attributeIndexOf(span);
+  const names: DerivedKeyName[] = [];
+  const fromAttribute = (part: DerivedKeyName['part'], keys: readonly string[]) => {
+    const found = attrs.entry(keys);
+    if (found !== undefined) names.push({ part, field: `${LAYER_NAMES[found.layer]}[${JSON.stringify(found.key)}]`, value: textOfValue(found.value) });
+    return found;
+  };
+  const service = serviceNameOf(span);
+  if (service !== 'unknown_service') names.push({ part: 'serviceName', field: 'resource.attributes["service.name"]', value: service });
+  fromAttribute('agentName', KEYS.agentName);
+  fromAttribute('modelName', KEYS.model);
+  const tool = fromAttribute('toolName', KEYS.toolName);
+  const isTool = operationOf(attrs, span, tool === undefined ? null : textOfValue(tool.value)) === 'execute_tool';
+  if (isTool && tool === undefined) names.push({ part: 'toolName', field: 'name', value: span.name });
+  return names;
 }
 
 export function serviceNameOf(span: CanonicalSpan): string {

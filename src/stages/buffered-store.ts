@@ -2,11 +2,33 @@
  * A write buffer over a state store for the duration of one batch: reads see the batch's
  * own pending writes, and the writes leave together in the batch's WorkUnit, so state and
  * the consumed offset move as one.
+ *
+ * A savepoint marks the buffer before one record is applied; rolling back to it drops
+ * what that record wrote, so a record that fails halfway leaves nothing of itself in the
+ * batch (the poison-record policy, dead-letter.ts).
  */
 import type { ReadableStore, StateStore, StoreOp, WorkUnit } from '../log/port.js';
 
 function hex(key: Buffer): string {
   return key.toString('hex');
+}
+
+/**
+ * The state store itself failed (a read did not complete): the stage's own state is
+ * unusable, which no record's content explains, so it is never dead-lettered.
+ */
+export class StateStoreError extends Error {
+  constructor(store: string, cause: unknown) {
+    super(`state store ${store} could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StateStoreError';
+  }
+}
+
+/** A position in the buffer's writes; see BufferedStore.savepoint. */
+export interface Savepoint {
+  readonly ops: number;
+  readonly undo: number;
+  readonly ranges: number;
 }
 
 export class BufferedStore implements ReadableStore {
@@ -17,8 +39,39 @@ export class BufferedStore implements ReadableStore {
   private readonly cache = new Map<string, Buffer | null>();
   /** Pending range deletes, as [gte, lt) hex bounds; writes after them win via `pending`. */
   private deletedRanges: [string, string][] = [];
+  /** What each change to `pending` replaced (undefined: nothing pending), to roll back. */
+  private undo: { key: string; previous: Buffer | null | undefined }[] = [];
 
   constructor(private readonly store: StateStore) {}
+
+  /** Marks the writes so far; rollback(mark) drops every write made after it. */
+  savepoint(): Savepoint {
+    return { ops: this.ops.length, undo: this.undo.length, ranges: this.deletedRanges.length };
+  }
+
+  rollback(mark: Savepoint): void {
+    for (let i = this.undo.length - 1; i >= mark.undo; i--) {
+      const { key, previous } = this.undo[i]!;
+      if (previous === undefined) this.pending.delete(key);
+      else this.pending.set(key, previous);
+    }
+    this.undo.length = mark.undo;
+    this.ops.length = mark.ops;
+    this.deletedRanges.length = mark.ranges;
+  }
+
+  private setPending(k: string, value: Buffer | null): void {
+    this.undo.push({ key: k, previous: this.pending.get(k) });
+    this.pending.set(k, value);
+  }
+
+  private async read<T>(what: () => Promise<T>): Promise<T> {
+    try {
+      return await what();
+    } catch (err) {
+      throw new StateStoreError(this.store.name, err);
+    }
+  }
 
   async get(key: Buffer): Promise<Buffer | null> {
     const k = hex(key);
@@ -27,7 +80,7 @@ export class BufferedStore implements ReadableStore {
     if (this.rangeDeleted(k)) return null;
     const cached = this.cache.get(k);
     if (cached !== undefined) return cached;
-    const value = await this.store.get(key);
+    const value = await this.read(() => this.store.get(key));
     this.cache.set(k, value);
     return value;
   }
@@ -45,25 +98,29 @@ export class BufferedStore implements ReadableStore {
       if (!this.pending.has(k) && !this.cache.has(k)) missing.set(k, key);
     }
     if (missing.size === 0) return;
-    const values = await this.store.getMany([...missing.values()]);
+    const values = await this.read(() => this.store.getMany([...missing.values()]));
     let i = 0;
     for (const k of missing.keys()) this.cache.set(k, values[i++] ?? null);
   }
 
   put(key: Buffer, value: Buffer): void {
-    this.pending.set(hex(key), value);
+    this.setPending(hex(key), value);
     this.ops.push({ type: 'put', key, value });
   }
 
   del(key: Buffer): void {
-    this.pending.set(hex(key), null);
+    this.setPending(hex(key), null);
     this.ops.push({ type: 'del', key });
   }
 
   delRange(gte: Buffer, lt: Buffer): void {
     const lo = hex(gte);
     const hi = hex(lt);
-    for (const k of this.pending.keys()) if (k >= lo && k < hi) this.pending.delete(k);
+    for (const [k, previous] of this.pending) {
+      if (k < lo || k >= hi) continue;
+      this.undo.push({ key: k, previous });
+      this.pending.delete(k);
+    }
     this.deletedRanges.push([lo, hi]);
     this.ops.push({ type: 'delRange', gte, lt });
   }
@@ -98,13 +155,22 @@ export class BufferedStore implements ReadableStore {
       }
       return true;
     };
-    for await (const [key, value] of this.store.range({ gte: opts.gte, lt: opts.lt, reverse })) {
-      const k = hex(key);
-      if (!(yield* drainOverlay(k))) return;
-      if (next < overlay.length && overlay[next]![0] === k) continue; // the pending write shadows it
-      if (this.rangeDeleted(k)) continue;
-      yield [key, value];
-      if (++emitted >= limit) return;
+    // Iterated by hand so that a failing store read is told apart from the caller's errors.
+    const entries = this.store.range({ gte: opts.gte, lt: opts.lt, reverse })[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const entry = await this.read(() => entries.next());
+        if (entry.done === true) break;
+        const [key, value] = entry.value;
+        const k = hex(key);
+        if (!(yield* drainOverlay(k))) return;
+        if (next < overlay.length && overlay[next]![0] === k) continue; // the pending write shadows it
+        if (this.rangeDeleted(k)) continue;
+        yield [key, value];
+        if (++emitted >= limit) return;
+      }
+    } finally {
+      await entries.return?.();
     }
     yield* drainOverlay(null);
   }
@@ -117,6 +183,7 @@ export class BufferedStore implements ReadableStore {
   flushInto(unit: WorkUnit): void {
     if (this.ops.length > 0) unit.write(this.store, this.ops);
     this.ops = [];
+    this.undo = [];
     this.pending.clear();
     this.cache.clear();
     this.deletedRanges = [];

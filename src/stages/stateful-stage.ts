@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Consumer, ConsumerHandlers, Log, OutgoingRecord, StateStore, WorkUnit } from '../log/port.js';
+import { StageHealth } from './stage-health.js';
 
 /** An output a batch produced, appended when its unit commits. */
 export interface StageOutput {
@@ -26,20 +27,24 @@ export function appendOutputs(unit: WorkUnit, outputs: readonly StageOutput[]): 
 export abstract class StatefulStage {
   private consumer: Consumer | null = null;
   private store: StateStore | null = null;
+  /** Running, or failed with the reason its own state gave out; /readyz reports it. */
+  readonly health: StageHealth;
 
   protected constructor(
     private readonly identity: { readonly name: string; readonly group: string; readonly input: string; readonly storeName: string },
     protected readonly stageLog: Log,
     protected readonly stageLogger: Logger,
-  ) {}
+  ) {
+    this.health = new StageHealth(identity.name);
+  }
 
   protected abstract handlers(): ConsumerHandlers;
 
   async start(): Promise<void> {
-    const { group, input, storeName, name } = this.identity;
+    const { group, input, storeName } = this.identity;
     this.store = await this.stageLog.openStore(group, storeName, { changelog: true });
     this.consumer = await this.stageLog.consume({ group, topics: [input] }, this.handlers());
-    this.consumer.done.catch((err: unknown) => this.stageLogger.error({ err }, `${name} stopped on an error`));
+    this.health.watch(this.consumer.done, this.stageLogger);
   }
 
   async stop(): Promise<void> {

@@ -9,11 +9,14 @@
  * newer revision first.
  */
 import type { Logger } from 'pino';
-import type { Batch, Consumer, Log, StateStore, TopicPartition } from '../log/port.js';
+import type { Batch, Consumer, Log, LogRecord, StateStore, TopicPartition } from '../log/port.js';
 import { tpKey } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import { TOPICS } from '../log/topics.js';
 import { BufferedStore } from '../stages/buffered-store.js';
+import { messageOf, PoisonRecordPolicy, reasonOf } from '../stages/dead-letter.js';
+import { StageHealth } from '../stages/stage-health.js';
+import { appendOutputs, type StageOutput } from '../stages/stateful-stage.js';
 import { Positions } from './positions.js';
 import { applyRollups, type MetricsLike } from './rollups.js';
 import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
@@ -58,8 +61,19 @@ type ViewInput =
   | { readonly kind: 'baseline'; readonly baseline: BaselineRecord }
   | { readonly kind: 'calibration'; readonly calibration: CalibrationRecord };
 
-/** The keys applying `input` reads first, fetched for a whole batch in one round trip. */
+/**
+ * The keys applying `input` reads first, fetched for a whole batch in one round trip; none
+ * when they cannot be built (the record is dead-lettered when it is applied).
+ */
 function keysRead(input: ViewInput): Buffer[] {
+  try {
+    return keysReadOf(input);
+  } catch {
+    return [];
+  }
+}
+
+function keysReadOf(input: ViewInput): Buffer[] {
   switch (input.kind) {
     case 'trace':
       return [VIEW_KEYS.revision(input.trace.tenantId, input.trace.traceId), VIEW_KEYS.trace(input.trace.tenantId, input.trace.traceId)];
@@ -82,11 +96,16 @@ export class Views {
   private consumer: Consumer | null = null;
   private store: StateStore | null = null;
   readonly positions = new Positions();
+  /** Running, or failed with the reason their own store gave out; /readyz reports it. */
+  readonly health = new StageHealth('views');
+  /** Records the views cannot apply go to the dead-letter topic, counted by reason. */
+  readonly poison: PoisonRecordPolicy;
 
   readonly topics: readonly string[];
 
   constructor(private readonly options: ViewsOptions) {
     this.topics = options.topics ?? VIEW_TOPICS;
+    this.poison = new PoisonRecordPolicy('views', options.logger);
   }
 
   get readStore(): StateStore {
@@ -94,9 +113,15 @@ export class Views {
     return this.store;
   }
 
+  /** Opens the store the queries read, answering from what earlier runs applied; start() then consumes. */
+  async open(): Promise<void> {
+    this.store ??= await this.options.log.openStore(this.options.group, 'views');
+  }
+
+  /** Opens the store if needed and joins the consumer group (with Kafka, once the group has rebalanced). */
   async start(): Promise<void> {
     const { log, group } = this.options;
-    this.store = await log.openStore(group, 'views');
+    await this.open();
     this.consumer = await log.consume(
       { group, topics: this.topics },
       {
@@ -104,7 +129,12 @@ export class Views {
         eachBatch: (batch) => this.onBatch(batch),
       },
     );
-    this.consumer.done.catch((err: unknown) => this.options.logger.error({ err }, 'views stopped on an error'));
+    this.health.watch(this.consumer.done, this.options.logger);
+  }
+
+  /** In its group: false between open() and the end of start(), while the store has only what earlier runs applied. */
+  get joined(): boolean {
+    return this.consumer !== null;
   }
 
   /** Resolves when the consumer ends; rejects if applying a batch failed for good. */
@@ -141,18 +171,22 @@ export class Views {
 
   private async onBatch(batch: Batch): Promise<void> {
     const store = new BufferedStore(this.readStore);
-    const decoded: ViewInput[] = [];
+    const work = { store, outputs: [] as StageOutput[] };
+    // A record the views cannot read or hold must not stop them: it goes to the dead-letter
+    // topic in this unit (what it wrote undone), and stays in its own topic for a fixed build.
+    const decoded: { record: LogRecord; input: ViewInput }[] = [];
     for (const record of batch.records) {
       if (record.value === null) continue;
       try {
-        decoded.push(await this.decode(batch.topic, record.value));
+        decoded.push({ record, input: await this.decode(batch.topic, record.value) });
       } catch (err) {
-        // A record the views cannot read must not stop them; it stays in the log for a fixed build.
-        this.options.logger.error({ err, topic: batch.topic, partition: batch.partition, offset: record.offset }, 'view update skipped');
+        this.poison.deadLetter(work.outputs, record, 'decode', messageOf(err), err);
       }
     }
-    await store.prefetch(decoded.flatMap(keysRead));
-    for (const input of decoded) await this.apply(store, input);
+    await store.prefetch(decoded.flatMap(({ input }) => keysRead(input)));
+    for (const { record, input } of decoded) {
+      await this.poison.isolate(work, record, () => this.apply(store, input), { classify: (err) => reasonOf(err, 'view_write') });
+    }
     const last = batch.records[batch.records.length - 1];
     if (last === undefined) return;
     const next = last.offset + 1;
@@ -160,6 +194,7 @@ export class Views {
     position.writeBigUInt64BE(BigInt(next));
     store.put(VIEW_KEYS.position(batch.topic, batch.partition), position);
     const unit = this.options.log.beginUnit(this.options.group);
+    appendOutputs(unit, work.outputs);
     store.flushInto(unit);
     unit.consumed(batch.topic, batch.partition, next);
     await unit.commit();

@@ -369,6 +369,9 @@ describe('ingest fuzz', () => {
         // Nesting too deep to build as a tree: spliced in as text.
         () => serialized.replace('{"stringValue":"gpt-4o"}', '{"arrayValue":{"values":['.repeat(20_000) + '{}' + ']}}'.repeat(20_000)),
         () => serialized.replace('{"stringValue":"gpt-4o"}', '{"kvlistValue":{"values":[{"key":"k","value":'.repeat(5_000) + '{}' + '}]}}'.repeat(5_000)),
+        // Names the views key by, past their key-part limit: refused by name, never a 5xx.
+        () => serialized.replace('"fuzz-service"', JSON.stringify('S'.repeat(70_000))),
+        () => serialized.replace('{"key":"gen_ai.operation.name"', `{"key":"gen_ai.agent.name","value":{"stringValue":"${'A'.repeat(70_000)}"}},{"key":"gen_ai.operation.name"`),
         () => serialized.replace(/"\d{10,}"/, '1e999'),
         () => serialized.replace(/"kind":\d/, '"kind":-0'),
         () => '\ufeff' + serialized,

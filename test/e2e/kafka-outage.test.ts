@@ -15,7 +15,8 @@ import { loopingTrace } from '../support/otlp.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PORT = 19392;
+// Its own broker, stopped and started by the test; KAFKA_OUTAGE_PORT moves it off the default.
+const PORT = Number(process.env.KAFKA_OUTAGE_PORT ?? 19392);
 const brokerEnv = { ...process.env, KAFKA_PORT: String(PORT), KAFKA_HOME_DIR: path.join(root, '.cache', 'kafka-outage') };
 const kafka = (command: 'start' | 'stop') =>
   promisify(execFile)(path.join(root, 'scripts', 'kafka.sh'), [command], { env: brokerEnv, timeout: 120_000 });

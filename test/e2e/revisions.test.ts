@@ -45,4 +45,24 @@ describe('late spans and revisions through the API', () => {
     const list = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/detections`, 'GET', { token: tenant.token });
     expect(list.body.filter((d: any) => d.trace_id === 'late-run').map((d: any) => d.revision)).toEqual([2]);
   });
+
+  it('leaves a closed trace as it is when a client re-sends the same request', async () => {
+    const traceId = 'resent-run';
+    const analyze = () => request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
+    const body = loopingTrace(traceId, 4);
+    expect((await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body })).status).toBe(200);
+    const first = await analyze();
+    expect(first.body).toMatchObject({ revision: 1, has_failures: true });
+    const ids = first.body.all_detections.map((d: any) => d.id).sort();
+    expect(ids.length).toBeGreaterThan(0);
+
+    // The answer was lost; the exporter sends the same body again. The analyze marker that
+    // follows it on the trace's partition is read after the re-sent spans.
+    expect((await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body })).status).toBe(200);
+    const again = await analyze();
+    expect(again.body.revision).toBe(1);
+    expect(again.body.all_detections.map((d: any) => d.id).sort()).toEqual(ids);
+    const detail = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}`, 'GET', { token: tenant.token });
+    expect(detail.body).toMatchObject({ revision: 1, span_count: 5 });
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { otlpPayload } from '../support/otlp.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const derivedTraceId = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex').slice(0, 32);
@@ -140,11 +141,35 @@ describe('session events API', () => {
     const spanIds = flatten(second.spans).map((s) => s.attributes['session.event.id']).filter((id) => id !== undefined);
     expect(spanIds.sort()).toEqual(['a', 'b']);
 
-    // Sending the very same session again yields the same span ids: nothing is duplicated.
+    // The very same session again (a client whose answer was lost) changes nothing: had it
+    // made a revision, the changed session sent after it would not be revision 3.
     expect((await post('/sessions', { sessionId, agent: { name: 'researcher' }, events: events.slice(0, 2) })).status).toBe(202);
-    const third = await waitForTrace(traceId, (t) => t.revision === 3);
-    expect(third.span_count).toBe(3);
-    expect(flatten(third.spans).map((s) => s.span_id).sort()).toEqual(flatten(second.spans).map((s) => s.span_id).sort());
+    expect((await post('/sessions', { sessionId, agent: { name: 'researcher' }, events: events.slice(0, 1) })).status).toBe(202);
+    const third = await waitForTrace(traceId, (t) => t.revision >= 3);
+    expect(third).toMatchObject({ revision: 3, span_count: 2 });
+  });
+
+  it('a session batch on an OTLP trace replaces only its own events, never the spans OTLP sent', async () => {
+    const traceId = 'c0ffee00000000000000000000000001';
+    const otlp = otlpPayload(traceId, [
+      { spanId: '00000000000000a1', name: 'otlp step one', startMs: 1_700_000_000_000 },
+      { spanId: '00000000000000a2', name: 'otlp step two', startMs: 1_700_000_000_200 },
+    ]);
+    expect((await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: otlp })).status).toBe(200);
+    // The OTLP window is still open (30 s gap) when the session names the same trace.
+    const sessionId = 'batch-over-otlp-1';
+    expect((await post('/sessions', { sessionId, traceId, agent: { name: 'researcher' }, events: [toolCall('x')] })).status).toBe(202);
+    const first = await waitForTrace(traceId, (t) => t.revision === 1);
+    const names = (t: any) => flatten(t.spans).map((s: any) => s.name);
+    expect(names(first)).toEqual(expect.arrayContaining(['otlp step one', 'otlp step two']));
+    expect(first.span_count).toBe(4);
+    // A changed batch replaces the session's spans and keeps OTLP's, in the next revision.
+    expect((await post('/sessions', { sessionId, traceId, agent: { name: 'researcher' }, events: [toolCall('y'), toolCall('z')] })).status).toBe(202);
+    const second = await waitForTrace(traceId, (t) => t.revision === 2);
+    expect(names(second)).toEqual(expect.arrayContaining(['otlp step one', 'otlp step two']));
+    expect(second.span_count).toBe(5);
+    const eventIds = flatten(second.spans).map((s: any) => s.attributes['session.event.id']).filter((id: unknown) => id !== undefined);
+    expect(eventIds.sort()).toEqual(['y', 'z']);
   });
 
   it('streaming: start, events, end closes the window promptly, long before the inactivity gap', async () => {

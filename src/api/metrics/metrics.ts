@@ -8,6 +8,8 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Log } from '../../log/port.js';
+import type { DeadLetterCounts } from '../../stages/dead-letter.js';
+import type { DetectorRunObserver } from '../../stages/trace/run-detector.js';
 import type { TenantStageStats } from '../../stages/tenant/tenant-stage.js';
 import type { TraceStageStats } from '../../stages/trace/trace-stage.js';
 import type { Views } from '../../views/views.js';
@@ -91,6 +93,10 @@ export interface Metrics {
   observeViews(views: Views, log: Log): void;
   observeIngestLimits(limits: IngestLimitsGauges): void;
   countSpansRejected(reason: SpanRejectionReason, spans: number): void;
+  /** Adds a consumer's dead-letter counts to tracefold_dead_letter_records_total{stage, reason}. */
+  observeDeadLetters(counts: DeadLetterCounts): void;
+  /** Counts detector failures and observes detector durations, per detector. */
+  readonly detectorRuns: DetectorRunObserver;
 }
 
 export interface MetricsOptions {
@@ -124,6 +130,31 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     name: 'tracefold_ingest_spans_rejected_total',
     help: 'Spans refused after decoding, by reason (invalid_span, rate_limited, buffer_full, log_unavailable)',
     labelNames: ['reason'] as const,
+    registers,
+  });
+
+  const deadLetterSources: DeadLetterCounts[] = [];
+  new Counter({
+    name: 'tracefold_dead_letter_records_total',
+    help: 'Records moved to tracefold.dead-letter.v1, by stage and reason class (decode, key, encode, view_write, late, analysis, content)',
+    labelNames: ['stage', 'reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const counts of deadLetterSources) for (const [reason, count] of counts.entries()) this.inc({ stage: counts.stage, reason }, count);
+    },
+  });
+  const detectorFailures = new Counter({
+    name: 'tracefold_detector_failures_total',
+    help: 'Detector runs that threw, by detector; only that detector lost its findings',
+    labelNames: ['detector'] as const,
+    registers,
+  });
+  const detectorDuration = new Histogram({
+    name: 'tracefold_detector_duration_seconds',
+    help: 'Time one detector run took, live or at close, by detector',
+    labelNames: ['detector'] as const,
+    buckets: LATENCY_BUCKETS,
     registers,
   });
 
@@ -176,7 +207,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     observeTenantStage(stats) {
       observedCounter('tracefold_tenant_events_total', 'Tenant events applied by the tenant stage', () => stats.eventsProcessed);
-      observedCounter('tracefold_tenant_events_unreadable_total', 'Records of tracefold.tenant-events.v1 that could not be read and were passed over', () => stats.eventsFailed);
+      observedCounter('tracefold_tenant_events_unreadable_total', 'Records of tracefold.tenant-events.v1 that could not be processed and were dead-lettered', () => stats.eventsFailed);
       observedCounter('tracefold_audit_records_total', 'Audit chain records appended', () => stats.auditRecords);
       observedCounter('tracefold_baseline_anomalies_total', 'Anomaly detections against tenant baselines', () => stats.anomalies);
       observedCounter('tracefold_calibrations_total', 'Calibration records derived from feedback', () => stats.calibrations);
@@ -210,7 +241,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         },
       });
       observedCounter('tracefold_trace_spans_assembled_total', 'Spans added to a trace window', () => stats.spansAssembled);
-      observedCounter('tracefold_trace_duplicate_spans_total', 'Re-sent spans dropped as duplicates', () => stats.duplicateSpans);
+      observedCounter(
+        'tracefold_trace_duplicate_spans_total',
+        'Re-sent spans whose ids and content were already held; nothing changed',
+        () => stats.duplicateSpans,
+      );
+      observedCounter(
+        'tracefold_trace_replaced_spans_total',
+        'Re-sent spans with the same ids and other content, replacing the earlier copy',
+        () => stats.replacedSpans,
+      );
       observedCounter('tracefold_trace_windows_closed_total', 'Trace windows closed', () => stats.windowsClosed);
       observedCounter(
         'tracefold_trace_late_spans_dead_lettered_total',
@@ -284,6 +324,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     countSpansRejected(reason, spans) {
       if (spans > 0) spansRejected.inc({ reason }, spans);
+    },
+
+    observeDeadLetters(counts) {
+      deadLetterSources.push(counts);
+    },
+
+    detectorRuns: {
+      observe(detector, seconds, error) {
+        detectorDuration.observe({ detector }, seconds);
+        if (error !== undefined) detectorFailures.inc({ detector });
+      },
     },
   };
 }

@@ -1,32 +1,79 @@
 /**
  * Liveness and readiness: /healthz answers while the process runs; /readyz answers 503 when
- * the log is unreachable or, where this process keeps views, when they lag more than
- * `maxViewLag` records behind the log (a load balancer then sends queries elsewhere until
- * they catch up, e.g. after a restart that replays the output topics).
+ * the log cannot take appends or a consumer of this process is not consuming (e.g. after an
+ * outage, until its group has rejoined), when a stage of this process stopped (its own state
+ * failed; the stage and reason are in the answer), or, where this process keeps views, when
+ * they lag more than `maxViewLag` records behind the log (a load balancer then sends queries
+ * elsewhere until they catch up, e.g. after a restart that replays the output topics).
+ *
+ * It answers within READY_BUDGET_MS whatever the log does: the log's health is what it last
+ * observed, and a view lag the log does not tell in time is the last one it told. Only
+ * before the first lag is known (measured as the server starts) does it wait longer, up to
+ * FIRST_BUDGET_MS, and only while the log is healthy.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Log } from '../../log/port.js';
+import type { StageHealth } from '../../stages/stage-health.js';
 import type { Views } from '../../views/views.js';
 
-export function healthRoutes(log: Log, views: Views | null, roles: readonly string[], maxViewLag: number) {
+const READY_BUDGET_MS = 60;
+const FIRST_BUDGET_MS = 1_500;
+
+/** The views' lag behind the log, measured with a deadline; the last answer when the log is slow. */
+class ViewLag {
+  private last: number | null = null;
+  private measuring: Promise<number> | null = null;
+
+  constructor(
+    private readonly log: Log,
+    private readonly views: Views,
+  ) {}
+
+  /** Starts a measurement without waiting for it. */
+  prime(): void {
+    void this.within(0);
+  }
+
+  async within(budgetMs: number): Promise<number | null> {
+    this.measuring ??= this.measure().finally(() => (this.measuring = null));
+    if (this.last === null) budgetMs = Math.max(budgetMs, FIRST_BUDGET_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), budgetMs)));
+    try {
+      return (await Promise.race([this.measuring.catch(() => null), late])) ?? this.last;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async measure(): Promise<number> {
+    let lag = 0;
+    for (const topic of this.views.topics) lag += this.views.positions.lag(topic, await this.log.endOffsets(topic));
+    this.last = lag;
+    return lag;
+  }
+}
+
+export function healthRoutes(log: Log, views: Views | null, roles: readonly string[], maxViewLag: number, stages: readonly StageHealth[]) {
+  const viewLag = views === null ? null : new ViewLag(log, views);
   return async (app: FastifyInstance) => {
+    app.addHook('onReady', async () => viewLag?.prime());
     app.get('/healthz', async () => ({ status: 'ok', roles }));
 
     app.get('/readyz', async (_request, reply) => {
       const logHealthy = await log.healthy();
-      let viewLag: number | null = null;
-      if (logHealthy && views !== null) {
-        viewLag = 0;
-        for (const topic of views.topics) viewLag += views.positions.lag(topic, await log.endOffsets(topic));
-      }
-      const caughtUp = viewLag === null || viewLag <= maxViewLag;
-      const ready = logHealthy && caughtUp;
+      const lag = logHealthy && viewLag !== null ? await viewLag.within(READY_BUDGET_MS) : null;
+      // Not measured yet (a slow log right after start) counts as not caught up.
+      const caughtUp = viewLag === null || (lag !== null && lag <= maxViewLag);
+      const failed = stages.flatMap((stage) => (stage.status.state === 'failed' ? [{ stage: stage.name, reason: stage.status.reason }] : []));
+      const ready = logHealthy && caughtUp && failed.length === 0;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not_ready',
         roles,
         log: { kind: log.kind, healthy: logHealthy },
-        view_lag: viewLag,
+        view_lag: lag,
         max_view_lag: maxViewLag,
+        failed_stages: failed,
       });
     });
   };

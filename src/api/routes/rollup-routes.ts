@@ -10,24 +10,8 @@ import { z } from 'zod';
 import { GRANULARITIES, GROUP_BYS } from '../../views/rollups.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { parseWith, tenantParams } from '../validate.js';
+import { instantQuery, parseWith, tenantParams } from '../validate.js';
 
-
-/** The latest instant a JavaScript Date can hold. */
-const MAX_MS = 8.64e15;
-
-/** ISO-8601 or epoch milliseconds. */
-const instant = z
-  .string()
-  .min(1, 'must not be empty')
-  .transform((text, ctx) => {
-    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_MS) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 export const MAX_ROLLUP_ROWS = 10_000;
 
@@ -38,8 +22,8 @@ export const rollupQuery = z
   .object({
     granularity: z.enum(GRANULARITIES, { message: `must be one of ${GRANULARITIES.join(', ')}` }).default('hour'),
     group_by: z.enum(GROUP_BYS, { message: `must be one of ${GROUP_BYS.join(', ')}` }).default('service'),
-    from: instant.optional(),
-    to: instant.optional(),
+    from: instantQuery.optional(),
+    to: instantQuery.optional(),
     /** One group only; '' is the group of runs with no agent (or no model). */
     group: z.string().max(1024, 'must be at most 1024 characters').optional(),
     limit: z.coerce

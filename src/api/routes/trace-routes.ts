@@ -18,7 +18,7 @@ import { detectorVersions } from '../../detectors/registry.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree } from '../present.js';
-import { booleanQuery, instantQuery, parseWith, severityQuery, tenantParams, traceParams } from '../validate.js';
+import { booleanQuery, instantQuery, keyPartString, parseWith, severityQuery, tenantParams, traceParams } from '../validate.js';
 import { traceSummaryOf } from '../../views/view-model.js';
 import { appendAllAndWait } from '../write-through.js';
 
@@ -33,12 +33,12 @@ const DETECTOR_IDS = [...Object.keys(detectorVersions()), BASELINE_DETECTOR.id];
 export const feedbackBody = z.discriminatedUnion('feedback_type', [
   z.object({
     feedback_type: z.enum(['true_positive', 'false_positive']),
-    detection_id: z.string().min(1, 'must not be empty'),
+    detection_id: keyPartString('detectionId'),
     comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
   }),
   z.object({
     feedback_type: z.literal('missed'),
-    trace_id: z.string().min(1, 'must not be empty'),
+    trace_id: keyPartString('traceId'),
     detector: z.string().refine((id) => DETECTOR_IDS.includes(id), { message: `must be one of ${DETECTOR_IDS.join(', ')}` }),
     comment: z.string().max(4000, 'must be at most 4000 characters').default(''),
   }),
@@ -51,9 +51,9 @@ const timeRange = {
 
 export const traceListQuery = listQuery.extend({
   ...timeRange,
-  service: z.string().min(1).optional(),
-  agent: z.string().min(1).optional(),
-  model: z.string().min(1).optional(),
+  service: keyPartString('serviceName').optional(),
+  agent: keyPartString('agentName').optional(),
+  model: keyPartString('modelName').optional(),
   status: z.enum(['ok', 'error']).optional(),
   has_failures: booleanQuery.optional(),
   detection_type: z.string().min(1).optional(),
@@ -70,8 +70,8 @@ export const detectionListQuery = listQuery.extend({
   min_severity: severityQuery.optional(),
   min_confidence: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   max_confidence: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
-  agent: z.string().min(1).optional(),
-  trace_id: z.string().min(1).optional(),
+  agent: keyPartString('agentName').optional(),
+  trace_id: keyPartString('traceId').optional(),
 });
 
 /** Drops the keys whose value is undefined (the filters a query did not set). */

@@ -22,6 +22,7 @@ import type { AppContext } from '../../api/context.js';
 import { parseWith, tenantParams } from '../../api/validate.js';
 import { errors } from '../../model/errors.js';
 import { appendRaw, spanRecord } from '../append-raw.js';
+import { checkSpanKeyParts } from '../key-parts.js';
 import { admitIngest } from '../limits/index.js';
 import { decodeFlatSpans, FlatSpanError } from './spans.js';
 
@@ -40,6 +41,7 @@ async function ingestFlat(ctx: AppContext, request: FastifyRequest, tenantId: st
     if (error instanceof FlatSpanError) throw errors.invalidRequest(error.message);
     throw error;
   }
+  checkSpanKeyParts(spans, (message) => errors.invalidRequest(`body: ${message}`));
   admitIngest(ctx, tenantId, spans.length);
   const records = await Promise.all(spans.map((span) => spanRecord(ctx.codecs, span)));
   await appendRaw(ctx.log, records);

@@ -14,12 +14,14 @@
  * All-zero ids are invalid in OTLP and rejected. Absent (null/undefined), "" and empty bytes
  * normalise to "": callers decide whether an id is required.
  */
+import { KEY_PART_LIMITS } from '../../model/key-parts.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { describe, OtlpValueError } from './value-error.js';
 
 export const TRACE_ID_BYTES = 16;
 export const SPAN_ID_BYTES = 8;
-export const MAX_VERBATIM_ID_LENGTH = 256;
+/** The key-part limit of ids (both trace and span ids are 256). */
+export const MAX_VERBATIM_ID_LENGTH = KEY_PART_LIMITS.traceId;
 
 const HEX = /^[0-9a-fA-F]+$/;
 const ZEROS = /^0+$/;

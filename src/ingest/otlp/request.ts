@@ -8,7 +8,8 @@
  * - each span is converted by hand-written code (src/ingest/otlp/span.ts); a span that cannot
  *   be converted is rejected alone, with a path and a reason, and its siblings are accepted
  *   (this feeds OTLP partial_success). A resource or scope whose content is invalid rejects
- *   every span under it.
+ *   every span under it, and so does a value that would be a key part over its limit
+ *   (src/model/key-parts.ts), such as a service.name of 70,000 characters.
  *
  * Field names are accepted in lowerCamelCase (OTLP/JSON) and snake_case (proto names); when a
  * message carries both spellings of a field, the lowerCamelCase one wins. The caller's objects
@@ -17,6 +18,7 @@
 import { z } from 'zod';
 import { errors } from '../../model/errors.js';
 import type { CanonicalSpan, InstrumentationScope, Resource, SpanSource } from '../../model/span.js';
+import { spanKeyPartProblem } from '../key-parts.js';
 import { convertResource, convertScope, convertSpan, type SpanContext } from './span.js';
 import { OtlpValueError } from './value-error.js';
 
@@ -141,7 +143,10 @@ export function decodeTraceRequest(body: unknown, ctx: DecodeContext, source: Sp
       }
       for (let k = 0; k < list.length; k++) {
         try {
-          spans.push(convertSpan(list[k], resource, scope, context));
+          const span = convertSpan(list[k], resource, scope, context);
+          const keyPartProblem = spanKeyPartProblem(span);
+          if (keyPartProblem === null) spans.push(span);
+          else rejected.push({ path: `${spansPath}[${k}]`, reason: keyPartProblem });
         } catch (error) {
           if (!(error instanceof OtlpValueError)) throw error;
           rejected.push({ path: `${spansPath}[${k}]${error.path}`, reason: error.reason });

@@ -16,11 +16,13 @@
  *
  * Semantics:
  * - Batch is idempotent: it appends, as one append on the trace's key (so they stay in
- *   order), a session_reset marker, the root span, the events' spans and a session_end
- *   marker. The trace stage drops what it held for the trace, takes the new spans and closes
- *   the window at once. Re-sending a session therefore replaces its event list: a re-send
- *   after the trace closed becomes its next revision (the earlier one's detections are
- *   superseded); a re-send while it is still open replaces the spans within the revision.
+ *   order), a session_reset marker (carrying a digest of the batch), the root span, the
+ *   events' spans and a session_end marker. The same batch sent again changes nothing. A
+ *   different batch for the session replaces its event list: the trace stage drops the
+ *   spans the session's earlier batches brought (spans other routes sent to the same trace
+ *   stay), takes the new ones and closes the window at once; after the trace closed, that
+ *   is its next revision (the earlier one's detections are superseded), while it is still
+ *   open, the spans are replaced within the revision.
  * - Streaming: start registers the session (open) and appends its root span; events append
  *   spans; end re-emits the root span with its end time and status and appends a
  *   session_end marker, so the window closes as soon as the trace stage reads it rather
@@ -36,15 +38,17 @@
  *   201 (200 when the session was already open), end 200. 400s name the field's path; body
  *   size limits are the server's.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, authenticateForTenant } from '../../api/auth.js';
 import type { AppContext } from '../../api/context.js';
 import { parseWith, tenantParams } from '../../api/validate.js';
 import { errors, TracefoldError } from '../../model/errors.js';
+import { HEADER } from '../../model/record-keys.js';
 import type { SessionRecord } from '../../model/session.js';
 import type { WindowMarkerKind } from '../../model/span.js';
 import { appendRaw, markerRecord, spanRecord } from '../append-raw.js';
+import { checkSpanKeyParts } from '../key-parts.js';
 import { admitIngest } from '../limits/index.js';
 import { nanosToMs } from '../flat/time.js';
 import {
@@ -124,6 +128,9 @@ async function converting<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A session span with a key part over its limit (key-parts.ts) is a 400 naming the field. */
+const refuseSessionSpan = (message: string) => errors.invalidRequest(`body: ${message}`);
+
 function notFound(sessionId: string, record: SessionRecord | null): TracefoldError {
   return record === null
     ? errors.notFound(`session ${sessionId} not found: start it first (POST .../${sessionId}/start)`)
@@ -165,6 +172,7 @@ export class SessionService {
         };
         const startNs = sessionTime('body.startedAt', fields.startedAt) ?? msToNs(receivedAtMs);
         const spans = eventsToSpans(identity, events, { firstOrdinal: 0, baseNs: startNs, receivedAtMs, path: 'body.events' });
+        checkSpanKeyParts(spans, refuseSessionSpan);
         admitIngest(ctx, tenantId, spans.length);
         const lastEnd = spans.reduce((max, s) => (s.endTimeUnixNano > max ? s.endTimeUnixNano : max), startNs);
         const endNs =
@@ -173,12 +181,19 @@ export class SessionService {
         if (endNs < startNs) throw new SessionInputError('body.endedAt', 'before the session start');
         const status = fields.status ?? 'completed';
         const root = sessionRootSpan(identity, { startNs, endNs, state: 'ended', mode: 'batch', status, eventCount: events.length, receivedAtMs });
+        checkSpanKeyParts([root], refuseSessionSpan);
         const requestId = randomUUID();
         const { codecs } = ctx;
+        // The digest lets the trace stage recognise this batch if it is sent again; the
+        // request id on every record lets it pass over a recognised re-send's records.
+        const contentDigest = createHash('sha256').update(JSON.stringify({ ...fields, events })).digest('hex');
+        const ofRequest = { [HEADER.requestId]: requestId };
         await appendRaw(ctx.log, [
-          await markerRecord(codecs, marker(tenantId, identity.traceId, 'session_reset', requestId, receivedAtMs)),
-          await spanRecord(codecs, root),
-          ...(await Promise.all(spans.map((span) => spanRecord(codecs, span)))),
+          await markerRecord(codecs, marker(tenantId, identity.traceId, 'session_reset', requestId, receivedAtMs), {
+            [HEADER.contentDigest]: contentDigest,
+          }),
+          await spanRecord(codecs, root, ofRequest),
+          ...(await Promise.all(spans.map((span) => spanRecord(codecs, span, ofRequest)))),
           await markerRecord(codecs, marker(tenantId, identity.traceId, 'session_end', requestId, receivedAtMs)),
         ]);
         const record: SessionRecord = {
@@ -231,6 +246,7 @@ export class SessionService {
         // The root span is there from the start (a session that never ends still has its
         // root); end re-emits it with the same id, which replaces this copy.
         const root = sessionRootSpan(identity, { startNs, endNs: startNs, state: 'open', mode: 'stream', status, eventCount: 0, receivedAtMs });
+        checkSpanKeyParts([root], refuseSessionSpan);
         await appendRaw(ctx.log, [await spanRecord(ctx.codecs, root)]);
         const record: SessionRecord = {
           tenantId,
@@ -269,6 +285,7 @@ export class SessionService {
           path: single ? 'body.event' : 'body.events',
           single,
         });
+        checkSpanKeyParts(spans, refuseSessionSpan);
         admitIngest(ctx, tenantId, spans.length);
         await appendRaw(ctx.log, await Promise.all(spans.map((span) => spanRecord(ctx.codecs, span))));
         const updated: SessionRecord = { ...record, eventCount: record.eventCount + list.length, updatedAtMs: receivedAtMs };
@@ -306,6 +323,7 @@ export class SessionService {
           receivedAtMs,
           endFields,
         });
+        checkSpanKeyParts([root], refuseSessionSpan);
         const { codecs } = ctx;
         await appendRaw(ctx.log, [
           await spanRecord(codecs, root),

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { tenantParams } from '../../api/validate.js';
+import { KEY_PART_LIMITS } from '../../model/key-parts.js';
 import { TimeError, toUnixNano } from '../flat/time.js';
 
 /** Event types of the seed, plus the kinds other session-event SDKs emit. */
@@ -15,7 +16,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Most events a single request may carry; larger sessions stream or split their batches. */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
 
-const MAX_ID_LENGTH = 256;
+const MAX_ID_LENGTH = KEY_PART_LIMITS.sessionId;
 
 export const idString = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
 

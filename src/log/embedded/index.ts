@@ -31,7 +31,8 @@ export async function createEmbeddedLog(options: EmbeddedLogOptions): Promise<Em
   if (sync !== 'fsync' && sync !== 'none') throw new Error(`embedded log: sync must be 'fsync' or 'none', got ${String(sync)}`);
   const logger = options.logger ?? silentLogger;
   const dir = join(options.dataDir, 'embedded-log');
-  await mkdir(dir, { recursive: true });
+  // Every tenant's data: for tracefold's user alone (the files get the process umask).
+  await mkdir(dir, { recursive: true, mode: 0o700 });
 
   const db = new RocksDB(dir);
   try {

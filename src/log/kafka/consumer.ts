@@ -31,7 +31,7 @@
  *   for the rebalance that moved it. A kafkajs crash it will not recover from also ends
  *   the consumer; one it restarts from counts as losing every partition.
  */
-import type { Admin, Consumer as KafkaJsConsumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer as KafkaJsConsumer, EachBatchPayload, Kafka, RetryOptions } from 'kafkajs';
 import { deferred } from '../embedded/deferred.js';
 import type { Consumer, ConsumerHandlers, ConsumerOptions, TopicPartition } from '../port.js';
 import { tpKey } from '../port.js';
@@ -40,7 +40,18 @@ import { classifyKafkaError, KafkaLogError } from './errors.js';
 
 /** Backoff of a batch retried while the cluster is unavailable. */
 const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 5000;
+const RETRY_MAX_MS = 2000;
+
+/**
+ * kafkajs's own retries of the consumer (fetch, join, heartbeat). The waits are capped
+ * short because kafkajs restarts a crashed consumer only after the last wait: with its
+ * default cap an outage ends in up to ten more seconds of waiting once the broker is back.
+ */
+const CONSUMER_RETRY: RetryOptions = { retries: 10, initialRetryTime: 200, maxRetryTime: 1_000 };
+
+/** Backoff of a rebalance whose restore or transactional producer initialisation failed retryably. */
+const REBALANCE_RETRY_FIRST_MS = 250;
+const REBALANCE_RETRY_MAX_MS = 5_000;
 
 /** A handler failure that trying again later can fix: the cluster was unreachable or busy. */
 function isRetryable(err: unknown): boolean {
@@ -101,6 +112,9 @@ export class KafkaLogConsumer implements Consumer {
   private idleTimer: NodeJS.Timeout | null = null;
   private lastIdle = 0;
   private readonly consumer: KafkaJsConsumer;
+  /** When kafkajs last fetched or a batch made progress; 0 after a crash or while a batch waits for the cluster. */
+  private progressAt = 0;
+  private readonly staleAfterMs: number;
 
   private constructor(
     private readonly context: ConsumerContext,
@@ -122,7 +136,22 @@ export class KafkaLogConsumer implements Consumer {
       maxWaitTimeInMs: timings.maxWaitTimeMs,
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      retry: CONSUMER_RETRY,
     });
+    this.staleAfterMs = Math.max(5_000, 4 * timings.maxWaitTimeMs);
+  }
+
+  /**
+   * In its group and fetching: kafkajs fetched (an idle fetch returns every maxWaitTimeMs)
+   * or a batch made progress recently. False from a crash, and while a batch waits for the
+   * cluster, until the next fetch: after an outage, until the group has rejoined.
+   */
+  get consuming(): boolean {
+    return !this.closing && Date.now() - this.progressAt < this.staleAfterMs;
+  }
+
+  private progressed(): void {
+    this.progressAt = Date.now();
   }
 
   static async start(context: ConsumerContext, options: ConsumerOptions, handlers: ConsumerHandlers): Promise<KafkaLogConsumer> {
@@ -164,6 +193,8 @@ export class KafkaLogConsumer implements Consumer {
       if (owned !== undefined) owned.caughtUp = payload.offsetLag === '0';
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
+    consumer.on(consumer.events.FETCH, () => this.progressed());
+    consumer.on(consumer.events.END_BATCH_PROCESS, () => this.progressed());
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
@@ -226,8 +257,21 @@ export class KafkaLogConsumer implements Consumer {
 
     if (this.context.hasChangelogs(group)) {
       const topic = this.options.topics[0]!;
-      await this.context.restore(group, topic, tps.map((tp) => tp.partition));
-      if (this.closing) return;
+      const stillMine = () => current.some((owned) => this.owned.get(tpKey(owned.tp.topic, owned.tp.partition)) === owned);
+      // A transactional producer cannot initialise while its coordinator moves (a broker
+      // restarting, a rebalance under way): the restore is tried again, not the process ended.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.context.restore(group, topic, tps.map((tp) => tp.partition));
+          break;
+        } catch (err) {
+          if (!isRetryable(err) || this.closing || !stillMine()) throw err;
+          const delay = Math.min(REBALANCE_RETRY_MAX_MS, REBALANCE_RETRY_FIRST_MS * 2 ** attempt);
+          this.context.logger.warn({ err, group, attempt, delayMs: delay }, 'kafka log consumer: restoring newly assigned partitions failed while the cluster is unavailable; retrying');
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+      if (this.closing || !stillMine()) return;
     }
     const starts = (await this.handlers.onAssigned?.(tps)) || new Map<string, number>();
     if (this.closing) return;
@@ -341,12 +385,14 @@ export class KafkaLogConsumer implements Consumer {
             await this.handlerFailed(err, [owned.tp]);
             return;
           }
+          this.progressAt = 0;
           const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
           this.context.logger.warn({ err, group: this.options.group, partition: key, attempt, delayMs: delay }, 'kafka log consumer: batch failed while the cluster is unavailable; retrying it');
           await new Promise((resolve) => setTimeout(resolve, delay));
           await payload.heartbeat().catch(noop);
         }
       }
+      this.progressed();
       payload.resolveOffset(last.offset); // kafkajs moves the last one past trailing transaction markers
       const next = i === parts.length - 1 ? Number(batch.lastOffset()) + 1 : Number(last.offset) + 1;
       if (this.owned.get(key) === owned) {
@@ -415,6 +461,7 @@ export class KafkaLogConsumer implements Consumer {
       this.fail(error);
       return;
     }
+    this.progressAt = 0;
     this.context.logger.warn({ err: error, group: this.options.group }, 'kafka log consumer crashed; kafkajs restarts it and it rejoins the group');
     const lost = [...this.owned.values()];
     this.owned.clear();

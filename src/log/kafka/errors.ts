@@ -41,6 +41,12 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSRequestTimeoutError',
 ]);
 
+/**
+ * Protocol error types of a group or transaction coordinator that moved or is loading
+ * (after a broker restart): the next attempt, after a metadata refresh, finds the new one.
+ */
+const COORDINATOR_TYPES = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS']);
+
 /** Protocol error types that mean a newer producer with the same transactional id exists. */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
@@ -62,6 +68,31 @@ function chain(err: unknown): ErrorLike[] {
   return errors;
 }
 
+function isCoordinatorMove(e: ErrorLike): boolean {
+  return (typeof e.type === 'string' && COORDINATOR_TYPES.has(e.type)) || e.name === 'KafkaJSGroupCoordinatorNotFound';
+}
+
+/** Whether `err` says a group or transaction coordinator moved, is loading or was not found. */
+export function isCoordinatorError(err: unknown): boolean {
+  return chain(err).some(isCoordinatorMove);
+}
+
+/**
+ * Runs `call`, trying again briefly while the coordinator it needs is moving: right after a
+ * broker restart the first answers say NOT_COORDINATOR until the metadata catches up.
+ * Other errors, and the last coordinator error, are thrown as they are.
+ */
+export async function withCoordinatorRetry<T>(call: () => Promise<T>, attempts = 4, firstWaitMs = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= attempts || !isCoordinatorError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, firstWaitMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 /**
  * How a failed kafkajs call should be reported. kafkajs wraps a retriable error whose
  * retries ran out in KafkaJSNumberOfRetriesExceeded and a non-retriable one in
@@ -72,6 +103,7 @@ export function classifyKafkaError(err: unknown): KafkaLogErrorCode {
   const errors = chain(err);
   if (errors.some((e) => typeof e.type === 'string' && FENCED_TYPES.has(e.type))) return 'fenced';
   if (errors.some((e) => e.name === 'KafkaJSNumberOfRetriesExceeded')) return 'unavailable';
+  if (errors.some(isCoordinatorMove)) return 'unavailable';
   if (errors.some((e) => typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name))) return 'unavailable';
   const root = errors.at(-1);
   if (root === undefined) return 'rejected';

@@ -1,14 +1,17 @@
 /**
- * healthy(): whether the cluster answers a cheap request (DescribeCluster) within a short
- * timeout, asked at most once per second; callers in between get the last answer.
+ * Whether the cluster answers a cheap request (DescribeCluster). Probed in the background
+ * once a second, each probe bounded by a timeout; check() answers at once from the last
+ * probe, so /readyz never waits on a cluster that is away.
  */
 import type { Admin } from 'kafkajs';
 
-const CACHE_MS = 1_000;
+const PROBE_INTERVAL_MS = 1_000;
 
 export class HealthCheck {
-  private last: { at: number; ok: boolean } | null = null;
-  private probing: Promise<boolean> | null = null;
+  private ok = true;
+  private timer: NodeJS.Timeout | null = null;
+  private probing: Promise<void> | null = null;
+  private closed = false;
 
   constructor(
     /** An admin client without retries, so that one probe is one attempt. */
@@ -16,17 +19,33 @@ export class HealthCheck {
     private readonly timeoutMs: number,
   ) {}
 
-  close(): Promise<void> {
-    return this.admin.disconnect();
+  /** Probes once (the first answer is known when this resolves), then every second. */
+  async start(): Promise<void> {
+    await this.probeOnce();
+    if (this.closed) return;
+    this.timer = setInterval(() => void this.probeOnce(), PROBE_INTERVAL_MS);
+    this.timer.unref();
   }
 
-  check(): Promise<boolean> {
-    if (this.last !== null && Date.now() - this.last.at < CACHE_MS) return Promise.resolve(this.last.ok);
-    this.probing ??= this.probe().then((ok) => {
-      this.last = { at: Date.now(), ok };
-      this.probing = null;
-      return ok;
-    });
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    await this.probing;
+    await this.admin.disconnect();
+  }
+
+  /** The last probe's answer. */
+  check(): boolean {
+    return this.ok;
+  }
+
+  /** One probe at a time: a slow one is not stacked on. */
+  private probeOnce(): Promise<void> {
+    this.probing ??= this.probe()
+      .then((ok) => {
+        if (!this.closed) this.ok = ok;
+      })
+      .finally(() => (this.probing = null));
     return this.probing;
   }
 

@@ -27,8 +27,8 @@ import { TransactionalProducers } from './transactions.js';
 
 export type { KafkaLog } from './log.js';
 export type { KafkaConsumerTimings, KafkaLogOptions, Logger } from './options.js';
-export { KafkaLogError, classifyKafkaError, type KafkaLogErrorCode } from './errors.js';
-export { describeTopicDrift, planTopic, declaredConfigs, replicationFactorFor, type ExistingTopic, type TopicPlan } from './topic-plan.js';
+export { KafkaLogError, classifyKafkaError, isCoordinatorError, withCoordinatorRetry, type KafkaLogErrorCode } from './errors.js';
+export { chooseReplication, planTopic, declaredConfigs, UnderReplicatedError, type ExistingTopic, type Replication, type TopicPlan } from './topic-plan.js';
 export { assignOffsets } from './records.js';
 export { diffAssignment, flattenAssignment } from './assignment.js';
 export { changelogTopicName, changelogEntries } from './changelog.js';
@@ -87,16 +87,18 @@ export async function createKafkaLog(options: KafkaLogOptions): Promise<KafkaLog
     throw err;
   }
   logger.info({ brokers: resolved.brokers, instanceId: resolved.instanceId, state: state.dir }, 'kafka log opened');
+  const health = new HealthCheck(healthAdmin, Math.min(HEALTH_TIMEOUT_MS, resolved.requestTimeoutMs));
+  await health.start();
   return new KafkaLogImpl({
     options: resolved,
     logger,
     kafka,
     admin,
-    topics: new TopicCatalog(admin, resolved.requestTimeoutMs, logger),
+    topics: new TopicCatalog(admin, resolved.requestTimeoutMs, resolved.replication, logger),
     appender: new AppendProducer(fast, resolved.requestTimeoutMs, logger),
     transactions: new TransactionalProducers(kafka, resolved.transactionTimeoutMs, logger),
     reader,
     state,
-    health: new HealthCheck(healthAdmin, Math.min(HEALTH_TIMEOUT_MS, resolved.requestTimeoutMs)),
+    health,
   });
 }

@@ -14,7 +14,7 @@ import type {
 import type { AppendProducer } from './append.js';
 import { changelogTopicName, restoreChangelogPartition } from './changelog.js';
 import { KafkaLogConsumer, type ConsumerContext } from './consumer.js';
-import { KafkaLogError, kafkaLogError } from './errors.js';
+import { KafkaLogError, kafkaLogError, withCoordinatorRetry } from './errors.js';
 import type { HealthCheck } from './health.js';
 import type { Logger, ResolvedKafkaLogOptions } from './options.js';
 import type { PartitionReader } from './partition-reader.js';
@@ -158,7 +158,7 @@ export class KafkaLogImpl implements KafkaLog, ConsumerContext, UnitContext {
     this.assertOpen();
     await this.topics.partitionCount(topic);
     try {
-      const [offsets] = await this.admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const [offsets] = await withCoordinatorRetry(() => this.admin.fetchOffsets({ groupId: group, topics: [topic] }));
       const result = new Map<number, number>();
       for (const { partition, offset } of offsets?.partitions ?? []) {
         if (Number(offset) >= 0) result.set(partition, Number(offset));
@@ -186,9 +186,14 @@ export class KafkaLogImpl implements KafkaLog, ConsumerContext, UnitContext {
     return this.reader.readableEnds(topic, partitions, Math.min(END_OFFSETS_WAIT_MS, this.options.requestTimeoutMs));
   }
 
+  /**
+   * From what the background probe and the consumers last saw, without asking the
+   * cluster: it answers, and every consumer of this process is in its group and fetching
+   * (after an outage, not before its group has rejoined).
+   */
   async healthy(): Promise<boolean> {
     if (this.closing !== null) return false;
-    return this.parts.health.check();
+    return this.parts.health.check() && [...this.consumers].every((consumer) => consumer.consuming);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,9 @@
 import type { Logger } from '../embedded/logger.js';
 
-/** Consumer group timings; the defaults are kafkajs's, except the shorter fetch wait. */
+/**
+ * Consumer group timings. The defaults are shorter than kafkajs's so that the partitions of
+ * a member that died without leaving (kill -9, a lost host) move within about ten seconds.
+ */
 export interface KafkaConsumerTimings {
   /** A member that sends no heartbeat for this long is removed from its group. */
   readonly sessionTimeoutMs?: number;
@@ -33,6 +36,17 @@ export interface KafkaLogOptions {
   /** How long a transaction may stay open before the coordinator aborts it (default 60000). */
   readonly transactionTimeoutMs?: number;
   readonly consumer?: KafkaConsumerTimings;
+  readonly replication?: KafkaReplication;
+}
+
+/**
+ * Replicas of every topic this log creates, changelogs included. Unset fields mean: three
+ * replicas and min.insync.replicas 2, or one and one on a cluster of exactly one broker
+ * where no existing topic has more (a development broker), which is logged at start.
+ */
+export interface KafkaReplication {
+  readonly replicationFactor?: number;
+  readonly minInsyncReplicas?: number;
 }
 
 /** Options with every default filled in. */
@@ -45,15 +59,17 @@ export interface ResolvedKafkaLogOptions {
   readonly requestTimeoutMs: number;
   readonly transactionTimeoutMs: number;
   readonly consumer: Required<KafkaConsumerTimings>;
+  /** Null fields are chosen from the cluster (see KafkaReplication). */
+  readonly replication: { readonly replicationFactor: number | null; readonly minInsyncReplicas: number | null };
 }
 
 export const DEFAULTS = {
   connectionTimeoutMs: 3_000,
   requestTimeoutMs: 10_000,
   transactionTimeoutMs: 60_000,
-  sessionTimeoutMs: 30_000,
-  heartbeatIntervalMs: 3_000,
-  rebalanceTimeoutMs: 60_000,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 30_000,
   maxWaitTimeMs: 500,
 } as const;
 
@@ -63,6 +79,12 @@ const BROKER = /^[^\s:]+:\d{1,5}$/;
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) throw new RangeError(`kafka log: ${name} must be a positive integer of milliseconds, got ${value}`);
+  return value;
+}
+
+function replicas(name: string, value: number | undefined): number | null {
+  if (value === undefined) return null;
+  if (!Number.isInteger(value) || value < 1 || value > 32_767) throw new RangeError(`kafka log: ${name} must be a whole number from 1 to 32767, got ${value}`);
   return value;
 }
 
@@ -87,6 +109,14 @@ export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOption
   if (consumer.heartbeatIntervalMs >= consumer.sessionTimeoutMs) {
     throw new RangeError('kafka log: consumer.heartbeatIntervalMs must be shorter than consumer.sessionTimeoutMs');
   }
+  const replication = options.replication ?? {};
+  const replicationFactor = replicas('replication.replicationFactor', replication.replicationFactor);
+  const minInsyncReplicas = replicas('replication.minInsyncReplicas', replication.minInsyncReplicas);
+  if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
+    throw new RangeError(
+      `kafka log: replication.minInsyncReplicas (${minInsyncReplicas}) must not exceed replication.replicationFactor (${replicationFactor}): no append could ever succeed`,
+    );
+  }
   return Object.freeze({
     brokers: Object.freeze([...options.brokers]),
     clientId: options.clientId,
@@ -96,6 +126,7 @@ export function resolveOptions(options: KafkaLogOptions): ResolvedKafkaLogOption
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, DEFAULTS.requestTimeoutMs),
     transactionTimeoutMs: positive('transactionTimeoutMs', options.transactionTimeoutMs, DEFAULTS.transactionTimeoutMs),
     consumer: Object.freeze(consumer),
+    replication: Object.freeze({ replicationFactor, minInsyncReplicas }),
   });
 }
 

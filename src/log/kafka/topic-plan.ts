@@ -44,25 +44,67 @@ export function validateDeclaration(declaration: TopicDeclaration): void {
   }
 }
 
-/** Replicas per partition for a cluster of `brokers`: three where possible. */
-export function replicationFactorFor(brokers: number): number {
-  return Math.max(1, Math.min(3, brokers));
+/** The replicas every topic gets, and how many must have an append before it is acknowledged. */
+export interface Replication {
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  /** Chosen as one because the cluster has a single broker and no topic with more replicas. */
+  readonly singleBroker: boolean;
 }
 
-/** The topic configs a declaration sets: its cleanup policy, retention and own entries. */
-export function declaredConfigs(declaration: TopicDeclaration): Record<string, string> {
+/**
+ * The replication to create and keep topics with. What is configured wins; otherwise three
+ * replicas with min.insync.replicas 2 (an append survives one broker lost, a second loss
+ * stops appends rather than risking them), or one and one on a cluster that has exactly
+ * one broker and has never had a topic with more replicas (`replicasSeen`): a cluster that
+ * has shown more is a cluster with brokers away, not a development broker.
+ */
+export function chooseReplication(
+  configured: { readonly replicationFactor: number | null; readonly minInsyncReplicas: number | null },
+  brokers: number,
+  replicasSeen: number,
+): Replication {
+  const singleBroker = configured.replicationFactor === null && brokers === 1 && replicasSeen <= 1;
+  const replicationFactor = configured.replicationFactor ?? (singleBroker ? 1 : 3);
+  const minInsyncReplicas = configured.minInsyncReplicas ?? Math.max(1, Math.min(2, replicationFactor - 1));
+  return { replicationFactor, minInsyncReplicas, singleBroker };
+}
+
+/** Thrown by planTopic: creating the topic now would give it fewer replicas than wanted. */
+export class UnderReplicatedError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly wanted: number,
+    readonly brokers: number,
+  ) {
+    super(
+      `refusing to create topic ${topic} with replication factor ${wanted}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'} available. ` +
+        'Start the missing brokers, or set TRACEFOLD_KAFKA_REPLICATION_FACTOR to what the cluster really has',
+    );
+    this.name = 'UnderReplicatedError';
+  }
+}
+
+/** The topic configs a declaration sets: its cleanup policy, retention, own entries and min.insync.replicas. */
+export function declaredConfigs(declaration: TopicDeclaration, replication?: Pick<Replication, 'minInsyncReplicas'>): Record<string, string> {
   return {
     ...(declaration.config ?? {}),
     'cleanup.policy': declaration.cleanupPolicy,
     'retention.ms': String(declaration.retentionMs),
+    ...(replication === undefined ? {} : { 'min.insync.replicas': String(replication.minInsyncReplicas) }),
   };
 }
 
-export function planTopic(declaration: TopicDeclaration, existing: ExistingTopic | null, brokers: number): TopicPlan {
+/**
+ * Throws UnderReplicatedError rather than create a topic on fewer brokers than its
+ * replication factor: Kafka would refuse it anyway, and a lower factor, once created, stays.
+ */
+export function planTopic(declaration: TopicDeclaration, existing: ExistingTopic | null, replication: Replication, brokers: number): TopicPlan {
   const { name } = declaration;
-  const configs = declaredConfigs(declaration);
-  const replicationFactor = replicationFactorFor(brokers);
+  const configs = declaredConfigs(declaration, replication);
+  const { replicationFactor } = replication;
   if (existing === null) {
+    if (brokers < replicationFactor) throw new UnderReplicatedError(name, replicationFactor, brokers);
     return { name, create: { partitions: declaration.partitions, replicationFactor, configs }, alter: {}, drift: [] };
   }
   const drift: string[] = [];
@@ -76,8 +118,8 @@ export function planTopic(declaration: TopicDeclaration, existing: ExistingTopic
   }
   if (existing.replicationFactor !== replicationFactor) {
     drift.push(
-      `topic ${name} has replication factor ${existing.replicationFactor} but ${replicationFactor} is wanted ` +
-        `(three, or one per broker on a cluster of ${brokers}); change it with a partition reassignment`,
+      `topic ${name} has replication factor ${existing.replicationFactor} but ${replicationFactor} is wanted; ` +
+        'change it with a partition reassignment (kafka-reassign-partitions), or set TRACEFOLD_KAFKA_REPLICATION_FACTOR',
     );
   }
   const alter: Record<string, string> = {};
@@ -85,9 +127,4 @@ export function planTopic(declaration: TopicDeclaration, existing: ExistingTopic
     if (existing.configs[key] !== value) alter[key] = value;
   }
   return growTo === undefined ? { name, alter, drift } : { name, growTo, alter, drift };
-}
-
-/** Only the differences that ensureTopics cannot fix, one message each. */
-export function describeTopicDrift(declaration: TopicDeclaration, existing: ExistingTopic | null, brokers: number): string[] {
-  return [...planTopic(declaration, existing, brokers).drift];
 }

@@ -7,13 +7,26 @@ import { createRoundRobin, type RoundRobin } from '../partitioner.js';
 import type { TopicDeclaration } from '../port.js';
 import { KafkaLogError, kafkaLogError } from './errors.js';
 import type { Logger } from './options.js';
-import { declaredConfigs, planTopic, validateDeclaration, type ExistingTopic, type TopicPlan } from './topic-plan.js';
+import type { ResolvedKafkaLogOptions } from './options.js';
+import {
+  chooseReplication,
+  declaredConfigs,
+  planTopic,
+  UnderReplicatedError,
+  validateDeclaration,
+  type ExistingTopic,
+  type Replication,
+  type TopicPlan,
+} from './topic-plan.js';
 
 // Node sees only some of kafkajs's exports as named ESM exports; these come from the object.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 /** Attempts of one ensureTopics call; the waits between them add up to about 3 s. */
 const RECONCILE_ATTEMPTS = 5;
+/** Metadata reads of topics just created, until every broker asked lists them. */
+const LISTED_ATTEMPTS = 8;
+const LISTED_FIRST_WAIT_MS = 100;
 
 /** A create that lost the race to another process: the next plan finds the topic there. */
 function isTopicRace(err: unknown): boolean {
@@ -29,10 +42,14 @@ export class TopicCatalog {
   private readonly roundRobins = new Map<string, RoundRobin>();
   /** ensureTopics calls run one after the other: each sees what the previous did. */
   private ensuring: Promise<unknown> = Promise.resolve();
+  /** The most replicas any topic had when this process looked: the cluster's size, at least. */
+  private replicasSeen = 0;
+  private announced: string | null = null;
 
   constructor(
     private readonly admin: Admin,
     private readonly requestTimeoutMs: number,
+    private readonly replication: ResolvedKafkaLogOptions['replication'],
     private readonly logger: Logger,
   ) {}
 
@@ -85,6 +102,23 @@ export class TopicCatalog {
     }
   }
 
+  /**
+   * refresh() for topics that exist (just created or just described): the broker that
+   * answers may not list a topic created a moment ago through another, so a missing one
+   * is asked for again until it shows, never forgotten.
+   */
+  private async refreshExisting(topics: readonly string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.refresh(topics);
+      const missing = topics.filter((topic) => !this.partitions.has(topic));
+      if (missing.length === 0) return;
+      if (attempt >= LISTED_ATTEMPTS) {
+        throw new KafkaLogError('unavailable', `the cluster does not list the topics ${missing.join(', ')} yet, though they exist`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, LISTED_FIRST_WAIT_MS * 2 ** (attempt - 1)));
+    }
+  }
+
   ensure(declarations: readonly TopicDeclaration[]): Promise<string[]> {
     const run = this.ensuring.then(() => this.reconcile(declarations));
     this.ensuring = run.catch(() => undefined);
@@ -118,12 +152,34 @@ export class TopicCatalog {
     try {
       const brokers = (await this.admin.describeCluster()).brokers.length;
       const existing = await this.describe([...wanted.keys()], [...wanted.values()]);
-      const plans = [...wanted.values()].map((declaration) => planTopic(declaration, existing.get(declaration.name) ?? null, brokers));
+      for (const topic of existing.values()) this.replicasSeen = Math.max(this.replicasSeen, topic.replicationFactor);
+      const replication = chooseReplication(this.replication, brokers, this.replicasSeen);
+      this.announce(replication);
+      const plans = [...wanted.values()].map((declaration) => planTopic(declaration, existing.get(declaration.name) ?? null, replication, brokers));
       await this.apply(plans, existing);
-      await this.refresh([...wanted.keys()]);
+      await this.refreshExisting([...wanted.keys()]);
       return plans.flatMap((plan) => plan.drift);
     } catch (err) {
+      // Brokers that are away may come back: worth another attempt, and a 503 meanwhile.
+      if (err instanceof UnderReplicatedError) throw new KafkaLogError('unavailable', err.message, { cause: err });
       throw kafkaLogError('ensureTopics failed', err);
+    }
+  }
+
+  /** Says once, and again whenever it changes, which replication topics get. */
+  private announce(replication: Replication): void {
+    const said = `${replication.replicationFactor}/${replication.minInsyncReplicas}`;
+    if (this.announced === said) return;
+    this.announced = said;
+    const fields = { replicationFactor: replication.replicationFactor, minInsyncReplicas: replication.minInsyncReplicas };
+    if (replication.singleBroker) {
+      this.logger.warn(
+        fields,
+        'kafka log: the cluster has ONE broker, so topics get replication factor 1 and min.insync.replicas 1: losing that broker loses data. ' +
+          'Fine for development; in production run three brokers or set TRACEFOLD_KAFKA_REPLICATION_FACTOR',
+      );
+    } else {
+      this.logger.info(fields, 'kafka log: topics are kept with this replication');
     }
   }
 
@@ -144,7 +200,7 @@ export class TopicCatalog {
       const configs: Record<string, string> = {};
       const dynamic: Record<string, string> = {};
       for (const entry of entries) {
-        if (declaration !== undefined && entry.configName in declaredConfigs(declaration)) configs[entry.configName] = entry.configValue;
+        if (declaration !== undefined && entry.configName in declaredConfigs(declaration, { minInsyncReplicas: 1 })) configs[entry.configName] = entry.configValue;
         if (entry.configSource === ConfigSource.TOPIC_CONFIG) dynamic[entry.configName] = entry.configValue;
       }
       const replicationFactor = Math.max(0, ...partitions.map((p) => p.replicas.length));

@@ -39,8 +39,6 @@ export interface Codec<T> {
 
 export interface Codecs {
   readonly rawEvent: Codec<RawEvent>;
-  /** Same schema as rawEvent, registered under the dead-letter topic's subject. */
-  readonly deadLetter: Codec<RawEvent>;
   readonly trace: Codec<TraceRecord>;
   readonly detection: Codec<Detection>;
   readonly metrics: Codec<TraceMetrics>;
@@ -175,9 +173,8 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
   const codec = async <T, A>(topic: string, schema: ValueSchemaName, mapping: RecordMapping<T, A>): Promise<Codec<T>> =>
     createCodec(ids, valueSubject(topic), await typeOf(schema), mapping);
 
-  const [rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline] = await Promise.all([
+  const [rawEvent, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline] = await Promise.all([
     codec(TOPICS.raw, 'raw-event', rawEventMapping),
-    codec(TOPICS.deadLetter, 'raw-event', rawEventMapping),
     codec(TOPICS.traces, 'trace-record', traceRecordMapping),
     codec(TOPICS.detections, 'detection', detectionMapping),
     codec(TOPICS.metrics, 'trace-metrics', traceMetricsMapping),
@@ -189,5 +186,5 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
     codec(TOPICS.calibration, 'calibration', calibrationMapping),
     codec(TOPICS.baselines, 'baseline', baselineMapping),
   ]);
-  return { rawEvent, deadLetter, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline };
+  return { rawEvent, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline };
 }

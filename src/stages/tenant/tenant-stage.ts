@@ -26,6 +26,7 @@ import { HEADER, traceKey } from '../../model/record-keys.js';
 import type { TenantSettings, TraceMetrics } from '../../model/outputs.js';
 import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
 import { BufferedStore } from '../buffered-store.js';
+import { messageOf, PoisonRecordError, PoisonRecordPolicy, reasonOf } from '../dead-letter.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toDetection } from '../trace/analyze.js';
 import { BASELINE_DETECTOR, detectionEmitted } from './events.js';
@@ -43,7 +44,7 @@ export interface TenantStageOptions {
 
 export interface TenantStageStats {
   eventsProcessed: number;
-  /** Records that could not be read as tenant events; each is logged with its offset. */
+  /** Records that could not be processed; each is on the dead-letter topic. */
   eventsFailed: number;
   auditRecords: number;
   anomalies: number;
@@ -82,10 +83,13 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 export class TenantStage extends StatefulStage {
   private readonly settings: BaselineSettings;
   readonly stats: TenantStageStats = { eventsProcessed: 0, eventsFailed: 0, auditRecords: 0, anomalies: 0, calibrations: 0 };
+  /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
+  readonly poison: PoisonRecordPolicy;
 
   constructor(private readonly options: TenantStageOptions) {
     super({ name: 'tenant stage', group: TENANT_STAGE_GROUP, input: TOPICS.tenantEvents, storeName: 'tenants' }, options.log, options.logger);
     this.settings = options.baseline ?? BASELINE_DEFAULTS;
+    this.poison = new PoisonRecordPolicy('tenant', options.logger);
   }
 
   protected handlers(): ConsumerHandlers {
@@ -105,29 +109,27 @@ export class TenantStage extends StatefulStage {
   private async onBatch(batch: Batch): Promise<void> {
     const work: Work = { partition: batch.partition, store: new BufferedStore(this.requireStore()), outputs: [] };
     for (const record of batch.records) {
-      if (record.value === null) continue;
-      // A record that cannot be read (not a tenant event, or a payload that is not canonical
-      // JSON, which the chain refuses before anything is written) must not stop every tenant
-      // of the partition: it is logged, counted and passed over. Anything else (an output
-      // that cannot be encoded) fails the batch, to be retried.
-      const skip = (err: unknown) => {
-        this.stats.eventsFailed++;
-        this.options.logger.error({ err, partition: record.partition, offset: record.offset }, 'tenant event could not be read; skipped');
-      };
-      let event: TenantStageEvent;
-      try {
-        event = await this.options.codecs.tenantStageEvent.decode(record.value);
-      } catch (err) {
-        skip(err);
-        continue;
-      }
-      try {
-        await this.process(work, event);
-        this.stats.eventsProcessed++;
-      } catch (err) {
-        if (!(err instanceof CanonicalJsonError)) throw err;
-        skip(err);
-      }
+      const value = record.value;
+      if (value === null) continue;
+      // A record that cannot be processed (not a tenant event, a payload that is not
+      // canonical JSON, a key part too long, an output that cannot be encoded) must not stop
+      // every tenant of the partition: what it wrote is undone and it is dead-lettered.
+      const processed = await this.poison.isolate(
+        work,
+        record,
+        async () => {
+          let event: TenantStageEvent;
+          try {
+            event = await this.options.codecs.tenantStageEvent.decode(value);
+          } catch (err) {
+            throw new PoisonRecordError('decode', messageOf(err));
+          }
+          await this.process(work, event);
+        },
+        { classify: (err) => (err instanceof CanonicalJsonError || err instanceof SyntaxError ? 'decode' : reasonOf(err, 'content')) },
+      );
+      if (processed) this.stats.eventsProcessed++;
+      else this.stats.eventsFailed++;
     }
     const last = batch.records.at(-1);
     if (last === undefined) return;

@@ -16,6 +16,7 @@ import { assembleTrace } from './assemble.js';
 import { spanDigest } from './digest.js';
 import type { TenantStageEvent } from '../../model/tenant-records.js';
 import { detectionEmitted, tenantStageEvent } from '../tenant/events.js';
+import { runDetector, type DetectorRunObserver } from './run-detector.js';
 
 export interface ClosedWindow {
   readonly tenantId: string;
@@ -89,13 +90,16 @@ export function toDetection(
 
 /**
  * `shiftOf` gives this tenant's calibration per detector (src/calibration): findings lose
- * that much confidence, and those falling below the floor are not emitted.
+ * that much confidence, and those falling below the floor are not emitted. Each detector
+ * runs isolated (run-detector.ts): one that throws loses its own findings, reported to
+ * `observer`, and the others' stand.
  */
 export function analyzeWindow(
   window: ClosedWindow,
   detectors: readonly Detector[],
   pipelineVersion: string,
   shiftOf: (detectorId: string) => number = () => 0,
+  observer?: DetectorRunObserver,
 ): TraceOutputs {
   const { tenantId, traceId, revision } = window;
   const semantic = toSemanticTrace(tenantId, traceId, window.spans);
@@ -103,7 +107,7 @@ export function analyzeWindow(
 
   const found: RankedFinding[] = [];
   for (const detector of detectors) {
-    for (const finding of detector.detect(semantic)) {
+    for (const finding of runDetector(detector, semantic, observer) ?? []) {
       found.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
     }
   }

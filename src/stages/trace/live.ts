@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import type { RankedFinding } from '../../detectors/reconcile.js';
 import type { SemanticSpan } from '../../semantic/semantic-span.js';
+import { liveRelevant, runDetector, type DetectorRunObserver } from './run-detector.js';
 
 /** Relevant spans kept per detector and window; past it the detector waits for the close. */
 export const LIVE_SPANS_PER_DETECTOR = 64;
@@ -84,16 +85,17 @@ export function planLive(
   span: SemanticSpan,
   detectors: readonly Detector[],
   trace: { readonly tenantId: string; readonly traceId: string; readonly serviceName: string },
+  observer?: DetectorRunObserver,
 ): LivePlan {
   const perSpan: RankedFinding[] = [];
   const stateful: Detector[] = [];
   for (const detector of detectors) {
-    if (detector.live?.relevant(span) !== true) continue;
-    if (detector.live.perSpan !== true) {
+    if (!liveRelevant(detector, span, observer)) continue;
+    if (detector.live?.perSpan !== true) {
       stateful.push(detector);
       continue;
     }
-    for (const finding of detector.detect({ ...trace, spans: [span] })) {
+    for (const finding of runDetector(detector, { ...trace, spans: [span] }, observer) ?? []) {
       perSpan.push({ detectorId: detector.id, detectorVersion: detector.version, finding });
     }
   }
@@ -122,6 +124,7 @@ export function applyLive(
   span: SemanticSpan,
   plan: LivePlan,
   trace: { readonly tenantId: string; readonly traceId: string; readonly serviceName: string },
+  observer?: DetectorRunObserver,
 ): RankedFinding[] {
   const found = plan.perSpan.filter((f) => firstReport(state, f));
   for (const detector of plan.stateful) {
@@ -131,7 +134,7 @@ export function applyLive(
     else if (list.length < LIVE_SPANS_PER_DETECTOR) list.push(store(span));
     else continue;
     list.sort(byStart);
-    for (const finding of detector.detect({ ...trace, spans: list.map(revive) })) {
+    for (const finding of runDetector(detector, { ...trace, spans: list.map(revive) }, observer) ?? []) {
       const ranked = { detectorId: detector.id, detectorVersion: detector.version, finding };
       if (firstReport(state, ranked)) found.push(ranked);
     }

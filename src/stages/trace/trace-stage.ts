@@ -22,14 +22,17 @@ import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
-import type { CanonicalSpan } from '../../model/span.js';
+import { sameSpanContent, type CanonicalSpan, type RawEvent } from '../../model/span.js';
 import { BufferedStore } from '../buffered-store.js';
+import { messageOf, PoisonRecordPolicy, PoisonRecordError, reasonOf } from '../dead-letter.js';
+import { SerdeError } from '../../log/serde/errors.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
 import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
+import type { DetectorRunObserver } from './run-detector.js';
 import {
   expiryKey,
   expiryRange,
@@ -67,6 +70,8 @@ export interface TraceStageOptions {
   readonly calibration?: { shiftOf(tenantId: string, detectorId: string): number };
   /** Run detectors that support it on open windows (live.ts); default true. */
   readonly liveDetection?: boolean;
+  /** Told of every detector run (duration, failure), for /metrics. */
+  readonly detectorRuns?: DetectorRunObserver;
   readonly logger: Logger;
   /** Wall clock, injectable for tests. */
   readonly now?: () => number;
@@ -90,6 +95,10 @@ interface WindowMeta {
   closedAtMs: number;
   /** The deadline under which the expiry index holds this window. */
   deadlineMs: number;
+  /** Digest of the last session batch applied to the trace (resetWindow). */
+  sessionDigest?: string;
+  /** A session batch sent again unchanged: its records are passed over until its end marker. */
+  skipRequestId?: string;
 }
 
 interface PartitionPosition {
@@ -109,7 +118,10 @@ interface PartitionWork {
 
 export interface TraceStageStats {
   spansAssembled: number;
+  /** Re-sent spans whose ids and content were already held: nothing changed. */
   duplicateSpans: number;
+  /** Re-sent spans with the same ids and other content, which replaced the earlier copy. */
+  replacedSpans: number;
   windowsClosed: number;
   lateSpansDeadLettered: number;
   detectionsEmitted: number;
@@ -123,6 +135,24 @@ export interface TraceStageStats {
   windowsFailed: number;
 }
 
+type TraceIds = { readonly tenantId: string; readonly traceId: string };
+
+/** The meta of a window opening as revision 1 of its trace. */
+function newWindow(ids: TraceIds, lastArrivalMs: number, deadlineMs: number): WindowMeta {
+  const { tenantId, traceId } = ids;
+  return { tenantId, traceId, revision: 1, state: 'open', spanCount: 0, byteCount: 0, rootArrivalMs: null, lastArrivalMs, closedAtMs: 0, deadlineMs };
+}
+
+/**
+ * Whether a span record is a root span. Ingest says so in a header; records appended
+ * before it did are read from the decoded span.
+ */
+function isRoot(record: LogRecord, event: RawEvent): boolean {
+  const header = record.headers[HEADER.root];
+  if (header !== undefined) return header === '1';
+  return event.type === 'span' && event.span.parentSpanId === '';
+}
+
 export class TraceStage extends StatefulStage {
   private readonly positions = new Map<number, PartitionPosition>();
   /** Earliest deadline in each partition's expiry index, so most records skip the scan. */
@@ -134,6 +164,7 @@ export class TraceStage extends StatefulStage {
   readonly stats: TraceStageStats = {
     spansAssembled: 0,
     duplicateSpans: 0,
+    replacedSpans: 0,
     windowsClosed: 0,
     lateSpansDeadLettered: 0,
     detectionsEmitted: 0,
@@ -163,6 +194,8 @@ export class TraceStage extends StatefulStage {
   }
   /** The detectors that can fire on open windows; empty when live detection is off. */
   private readonly liveDetectors: readonly Detector[];
+  /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
+  readonly poison: PoisonRecordPolicy;
 
   constructor(private readonly options: TraceStageOptions) {
     super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
@@ -171,6 +204,7 @@ export class TraceStage extends StatefulStage {
     this.windowMaxSpans = options.windowMaxSpans ?? WINDOW_DEFAULTS.windowMaxSpans;
     this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
     this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
+    this.poison = new PoisonRecordPolicy('trace', options.logger);
   }
 
   protected handlers(): ConsumerHandlers {
@@ -228,25 +262,54 @@ export class TraceStage extends StatefulStage {
         work.position.streamTimeMs = record.timestamp;
         await this.closeExpired(work, work.position.streamTimeMs);
       }
-      await this.processRecord(work, record);
+      // One record's content never stops the partition: what it wrote is undone and it goes
+      // to the dead-letter topic in this same unit.
+      const position = { ...work.position };
+      await this.poison.isolate(work, record, () => this.admitRecord(work, record), {
+        classify: (err) => reasonOf(err, 'content'),
+        undo: () => {
+          work.position = position;
+        },
+      });
     }
     const last = batch.records[batch.records.length - 1];
     await this.commitWork(work, last === undefined ? null : last.offset + 1);
   }
 
-  /** The window and span keys a batch will read, so they arrive in one round trip. */
+  /**
+   * The window and span keys a batch will read, so they arrive in one round trip. A record
+   * whose keys cannot be built is left out here and dead-lettered when its turn comes.
+   */
   private keysOf(batch: Batch): Buffer[] {
     const keys: Buffer[] = [];
     for (const record of batch.records) {
       const ids = parseTraceKey(record.key);
       if (ids === null) continue;
-      const ref = traceRef(ids.tenantId, ids.traceId);
-      keys.push(windowKey(batch.partition, ref));
-      if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
-      const spanId = record.headers[HEADER.spanId];
-      if (spanId !== undefined) keys.push(spanKey(batch.partition, ref, spanId));
+      try {
+        const ref = traceRef(ids.tenantId, ids.traceId);
+        const spanId = record.headers[HEADER.spanId];
+        const span = spanId === undefined ? null : spanKey(batch.partition, ref, spanId);
+        keys.push(windowKey(batch.partition, ref));
+        if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
+        if (span !== null) keys.push(span);
+      } catch {
+        continue;
+      }
     }
     return keys;
+  }
+
+  /**
+   * Refuses a record the window logic cannot place (no trace key, no value, a value that
+   * does not decode: it would fail the window's close later, on every restart), then
+   * places it. The value is decoded here once; what follows reads the decoded event.
+   */
+  private async admitRecord(work: PartitionWork, record: LogRecord): Promise<void> {
+    const ids = parseTraceKey(record.key);
+    if (ids === null) throw new PoisonRecordError('key', 'the record key is not tenant/trace');
+    if (record.value === null) throw new PoisonRecordError('decode', 'the record has no value');
+    const event = await this.options.codecs.rawEvent.decode(record.value);
+    await this.processRecord(work, record as LogRecord & { value: Buffer }, ids, event);
   }
 
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
@@ -276,22 +339,24 @@ export class TraceStage extends StatefulStage {
     if (known === undefined || meta.deadlineMs < known) this.nextDeadline.set(work.partition, meta.deadlineMs);
   }
 
-  private async processRecord(work: PartitionWork, record: LogRecord): Promise<void> {
+  private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {
     const type = record.headers[HEADER.type];
-    const ids = parseTraceKey(record.key);
-    if (ids === null || record.value === null) {
-      this.options.logger.warn({ partition: record.partition, offset: record.offset }, 'raw record without a trace key; skipped');
-      return;
-    }
     const ref = traceRef(ids.tenantId, ids.traceId);
     if (type === 'marker') {
       const marker = record.headers[HEADER.marker];
       if (marker === 'session_reset') {
-        await this.resetWindow(work, ref, record.timestamp);
+        await this.resetWindow(work, ref, ids, record);
         return;
       }
       const kind = marker === 'session_end' ? 'session_end' : 'analyze';
       const meta = await this.readMeta(work, ref);
+      const requestId = record.headers[HEADER.requestId];
+      if (meta !== null && requestId !== undefined && meta.skipRequestId === requestId) {
+        // The end of a re-sent batch that changed nothing.
+        const { skipRequestId: _done, ...rest } = meta;
+        this.writeMeta(work, ref, rest, meta.deadlineMs);
+        return;
+      }
       if (meta !== null && meta.state === 'open') {
         const spans = await this.loadSpans(work, ref);
         await this.closeWindow(work, ref, meta, spans, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
@@ -305,11 +370,25 @@ export class TraceStage extends StatefulStage {
     }
 
     let meta = await this.readMeta(work, ref);
+    if (meta?.skipRequestId !== undefined && record.headers[HEADER.requestId] === meta.skipRequestId) {
+      // A span of a session batch sent again unchanged (resetWindow).
+      this.stats.duplicateSpans++;
+      return;
+    }
+    const key = spanKey(work.partition, ref, spanId);
+    // A re-sent span (a retrying exporter, a client whose answer was lost) with the same ids
+    // and content changes nothing, open or closed: no replacement, no new revision. Checked
+    // before anything else so that a re-send of a closed trace does not reopen it.
+    const existing = meta === null || meta.state === 'forgotten' ? null : await work.store.get(key);
+    if (existing !== null && (await this.sameSpanContent(existing, record.value, event))) {
+      this.stats.duplicateSpans++;
+      return;
+    }
     const previousDeadline = meta?.deadlineMs ?? null;
     const previousState = meta?.state ?? null;
     if (meta !== null && meta.state !== 'open') {
       if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
-        this.deadLetter(work, record, 'late: the trace closed longer ago than the lateness horizon');
+        this.deadLetter(work, record, 'the trace closed longer ago than the lateness horizon');
         return;
       }
       if (meta.capped === true) {
@@ -325,34 +404,19 @@ export class TraceStage extends StatefulStage {
     }
     // A new window, or a closed one reopening: one more open window on the partition.
     if (previousState !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
-    if (meta === null) {
-      meta = {
-        tenantId: ids.tenantId,
-        traceId: ids.traceId,
-        revision: 1,
-        state: 'open',
-        spanCount: 0,
-        byteCount: 0,
-        rootArrivalMs: null,
-        lastArrivalMs: 0,
-        closedAtMs: 0,
-        deadlineMs: 0,
-      };
-    }
-    const key = spanKey(work.partition, ref, spanId);
-    const existing = await work.store.get(key);
+    meta ??= newWindow(ids, 0, 0);
     if (existing === null) {
       meta.spanCount++;
       this.stats.spansAssembled++;
     } else {
-      // A re-sent span replaces the earlier copy: same identity, latest content.
-      this.stats.duplicateSpans++;
+      // Same identity, other content: the latest copy replaces the earlier one.
+      this.stats.replacedSpans++;
     }
     meta.byteCount = (meta.byteCount ?? 0) - (existing?.length ?? 0) + record.value.length;
     work.store.put(key, record.value);
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
-    if ((meta.rootArrivalMs ?? null) === null && (await this.isRoot(record))) meta.rootArrivalMs = record.timestamp;
-    if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, record.value, record.timestamp);
+    if ((meta.rootArrivalMs ?? null) === null && isRoot(record, event)) meta.rootArrivalMs = record.timestamp;
+    if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, event, record.timestamp);
     meta.deadlineMs = this.deadlineOf(meta);
     if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
       // The size cap: close now, at this record's stream time, marked truncated.
@@ -368,16 +432,15 @@ export class TraceStage extends StatefulStage {
    * Runs the live detectors over the span just stored; what they find goes out with this
    * unit, flagged live, under the id the closed window's detection will have.
    */
-  private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, value: Buffer, timestampMs: number): Promise<void> {
-    const event = await this.options.codecs.rawEvent.decode(value);
+  private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, event: RawEvent, timestampMs: number): Promise<void> {
     if (event.type !== 'span') return;
     const span = toSemanticSpan(event.span);
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
-    const plan = planLive(span, this.liveDetectors, trace);
+    const plan = planLive(span, this.liveDetectors, trace, this.options.detectorRuns);
     if (isEmptyPlan(plan)) return;
     const key = liveKey(work.partition, ref);
     const state = parseLiveState(await work.store.get(key));
-    const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
+    const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace, this.options.detectorRuns), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
     this.stats.detectionsSuppressed += suppressed.length;
     work.store.put(key, serializeLiveState(state));
     if (found.length === 0) return;
@@ -392,6 +455,17 @@ export class TraceStage extends StatefulStage {
     this.stats.detectionsEmitted += found.length;
     this.stats.liveDetectionsEmitted += found.length;
     this.countDetections(found.map((f) => f.finding.detectionType));
+  }
+
+  /**
+   * Whether two raw span records hold the same span: equal bytes, or, since each copy
+   * carries its own arrival time, equal once decoded apart from how and when it arrived.
+   * Only re-sent span ids come here, so decoding the held copy is off the common path.
+   */
+  private async sameSpanContent(held: Buffer, incoming: Buffer, event: RawEvent): Promise<boolean> {
+    if (held.equals(incoming)) return true;
+    const earlier = await this.options.codecs.rawEvent.decode(held);
+    return earlier.type === 'span' && event.type === 'span' && sameSpanContent(earlier.span, event.span);
   }
 
   private shiftOf(tenantId: string, detectorId: string): number {
@@ -412,59 +486,75 @@ export class TraceStage extends StatefulStage {
   }
 
   /**
-   * Whether a span record is a root span. Ingest says so in a header; records appended
-   * before it did are decoded to find out.
-   */
-  private async isRoot(record: LogRecord): Promise<boolean> {
-    const header = record.headers[HEADER.root];
-    if (header !== undefined) return header === '1';
-    if (record.value === null) return false;
-    try {
-      const event = await this.options.codecs.rawEvent.decode(record.value);
-      return event.type === 'span' && event.span.parentSpanId === '';
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * A session re-sent as a whole replaces its event list: the spans held for the trace are
-   * dropped, so the spans that follow the marker are the trace's only content.
+   * A session batch replaces the session's event list. Spans that other routes sent to the
+   * same trace are not the session's and stay; the batch's own spans follow the marker.
    *
-   * - open window: its spans go; the revision stays (nothing of it was emitted yet).
+   * - the same batch again (its digest is the one last applied): nothing changes; the
+   *   records of that request that follow are passed over, up to its session_end marker.
+   * - open window: the session's earlier spans go; the revision stays (nothing of it was
+   *   emitted yet).
    * - closed or forgotten window: its outputs are already out, so it reopens as revision
    *   n+1, whose outputs supersede them. The lateness horizon does not apply: it guards
-   *   against stray late spans, while a reset is the producer's explicit replacement.
-   * - no window: nothing to forget; the spans that follow open one.
+   *   against stray late spans, while a batch is the producer's explicit replacement.
+   * - no window: one opens, remembering the batch's digest.
    */
-  private async resetWindow(work: PartitionWork, ref: Buffer, timestampMs: number): Promise<void> {
+  private async resetWindow(work: PartitionWork, ref: Buffer, ids: TraceIds, record: LogRecord): Promise<void> {
     const meta = await this.readMeta(work, ref);
-    if (meta === null) return;
-    const { gte, lt } = spanRange(work.partition, ref);
-    work.store.delRange(gte, lt);
+    const digest = record.headers[HEADER.contentDigest];
+    const requestId = record.headers[HEADER.requestId] ?? '';
+    const lastArrivalMs = Math.max(meta?.lastArrivalMs ?? 0, record.timestamp);
+    if (meta === null) {
+      work.position.openWindows = (work.position.openWindows ?? 0) + 1;
+      const opened: WindowMeta = {
+        ...newWindow(ids, lastArrivalMs, lastArrivalMs + this.options.inactivityGapMs),
+        ...(digest === undefined ? {} : { sessionDigest: digest }),
+      };
+      this.writeMeta(work, ref, opened, null);
+      return;
+    }
+    if (digest !== undefined && digest === meta.sessionDigest && meta.state !== 'forgotten') {
+      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId }, meta.deadlineMs);
+      return;
+    }
+    const { spanCount, byteCount } = await this.dropSessionSpans(work, ref, meta);
     work.store.del(liveKey(work.partition, ref));
-    const lastArrivalMs = Math.max(meta.lastArrivalMs, timestampMs);
     if (meta.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
+    const { skipRequestId: _skipped, sessionDigest: _previous, ...rest } = meta;
     const reset: WindowMeta = {
-      ...meta,
+      ...rest,
       revision: meta.state === 'open' ? meta.revision : meta.revision + 1,
       state: 'open',
-      spanCount: 0,
-      byteCount: 0,
+      spanCount,
+      byteCount,
       rootArrivalMs: null,
       capped: false,
       lastArrivalMs,
       deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
+      ...(digest === undefined ? {} : { sessionDigest: digest }),
     };
     this.writeMeta(work, ref, reset, meta.deadlineMs);
   }
 
+  /** Deletes the window's spans that came from session events; returns what is left. */
+  private async dropSessionSpans(work: PartitionWork, ref: Buffer, meta: WindowMeta): Promise<{ spanCount: number; byteCount: number }> {
+    if (meta.state === 'forgotten') return { spanCount: 0, byteCount: 0 };
+    let spanCount = 0;
+    let byteCount = 0;
+    for await (const [key, value] of work.store.range(spanRange(work.partition, ref))) {
+      const event = await this.options.codecs.rawEvent.decode(value);
+      if (event.type === 'span' && event.span.source === 'session-events') {
+        work.store.del(key);
+      } else {
+        spanCount++;
+        byteCount += value.length;
+      }
+    }
+    return { spanCount, byteCount };
+  }
+
   private deadLetter(work: PartitionWork, record: LogRecord, reason: string): void {
     this.stats.lateSpansDeadLettered++;
-    work.outputs.push({
-      topic: TOPICS.deadLetter,
-      record: { key: record.key, value: record.value, headers: { ...record.headers, [HEADER.reason]: reason }, timestamp: record.timestamp },
-    });
+    this.poison.deadLetter(work.outputs, record, 'late', reason);
   }
 
   /** Closes every window whose deadline is at or before `timeMs`; returns how many closed. */
@@ -505,8 +595,14 @@ export class TraceStage extends StatefulStage {
   private async loadSpans(work: PartitionWork, ref: Buffer): Promise<CanonicalSpan[]> {
     const spans: CanonicalSpan[] = [];
     for await (const [, value] of work.store.range(spanRange(work.partition, ref))) {
-      const event = await this.options.codecs.rawEvent.decode(value);
-      if (event.type === 'span') spans.push(event.span);
+      try {
+        const event = await this.options.codecs.rawEvent.decode(value);
+        if (event.type === 'span') spans.push(event.span);
+      } catch (err) {
+        // Held before values were checked on arrival: leave it out rather than fail the close.
+        if (!(err instanceof SerdeError)) throw err;
+        this.options.logger.error({ err, partition: work.partition }, 'a held span does not decode; left out of its trace');
+      }
     }
     return spans;
   }
@@ -537,6 +633,7 @@ export class TraceStage extends StatefulStage {
         detectors,
         pipelineVersion,
         (detectorId) => this.shiftOf(meta.tenantId, detectorId),
+        this.options.detectorRuns,
       );
       this.stats.detectionsSuppressed += outputs.suppressed;
       await this.emit(work, outputs);
@@ -545,16 +642,17 @@ export class TraceStage extends StatefulStage {
       // fail again after every restart. It is recorded on the dead-letter topic, counted,
       // and closed like any other; a fixed build can replay it from the raw topic.
       this.stats.windowsFailed++;
-      this.options.logger.error({ err, tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision }, 'trace could not be analyzed');
-      work.outputs.push({
-        topic: TOPICS.deadLetter,
-        record: {
-          key: traceKey(meta.tenantId, meta.traceId),
-          value: null,
-          headers: { [HEADER.reason]: `analysis failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000), [HEADER.revision]: String(meta.revision) },
-          timestamp: closedAtMs,
-        },
-      });
+      // The failure belongs to the window, not to one record: no value, offset -1.
+      const source = {
+        topic: TOPICS.raw,
+        partition: work.partition,
+        offset: -1,
+        key: traceKey(meta.tenantId, meta.traceId),
+        value: null,
+        headers: { [HEADER.revision]: String(meta.revision) },
+        timestamp: closedAtMs,
+      };
+      this.poison.deadLetter(work.outputs, source, 'analysis', messageOf(err), err);
     }
     const previousDeadline = meta.deadlineMs;
     work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);

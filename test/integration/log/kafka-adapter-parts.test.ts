@@ -11,14 +11,16 @@ import {
   changelogEntries,
   changelogTopicName,
   classifyKafkaError,
-  describeTopicDrift,
+  chooseReplication,
   diffAssignment,
   flattenAssignment,
+  isCoordinatorError,
+  withCoordinatorRetry,
   KafkaLogError,
   nextOffset,
   partitionTransactionalId,
   planTopic,
-  replicationFactorFor,
+  UnderReplicatedError,
   visibleRecords,
 } from '../../../src/log/kafka/index.js';
 import { resolveOptions } from '../../../src/log/kafka/options.js';
@@ -31,25 +33,45 @@ const buf = (s: string) => Buffer.from(s);
 
 describe('kafka topic plans', () => {
   const declaration: TopicDeclaration = declareTopic('tracefold.raw.v1', 6, { retentionMs: 604_800_000, config: { 'max.message.bytes': '16777216' } });
-  const configs = { 'cleanup.policy': 'delete', 'retention.ms': '604800000', 'max.message.bytes': '16777216' };
+  const configs = { 'cleanup.policy': 'delete', 'retention.ms': '604800000', 'max.message.bytes': '16777216', 'min.insync.replicas': '2' };
+  const three = chooseReplication({ replicationFactor: null, minInsyncReplicas: null }, 3, 0);
+  const single = chooseReplication({ replicationFactor: null, minInsyncReplicas: null }, 1, 0);
 
-  it('creates a missing topic with its configs and three replicas where there are three brokers', () => {
-    expect(planTopic(declaration, null, 5)).toEqual({
+  it('creates a missing topic with its configs, three replicas and min.insync.replicas 2', () => {
+    expect(three).toEqual({ replicationFactor: 3, minInsyncReplicas: 2, singleBroker: false });
+    expect(planTopic(declaration, null, three, 5)).toEqual({
       name: 'tracefold.raw.v1',
       create: { partitions: 6, replicationFactor: 3, configs },
       alter: {},
       drift: [],
     });
-    expect([1, 2, 3, 9].map(replicationFactorFor)).toEqual([1, 2, 3, 3]);
   });
 
-  it('leaves a matching topic alone', () => {
-    expect(planTopic(declaration, { partitions: 6, replicationFactor: 1, configs }, 1)).toEqual({ name: 'tracefold.raw.v1', alter: {}, drift: [] });
+  it('chooses one replica only on a one-broker cluster that never showed a topic with more', () => {
+    expect(single).toEqual({ replicationFactor: 1, minInsyncReplicas: 1, singleBroker: true });
+    // One broker answering, but a topic has three replicas: two brokers are away.
+    expect(chooseReplication({ replicationFactor: null, minInsyncReplicas: null }, 1, 3)).toMatchObject({ replicationFactor: 3, singleBroker: false });
+    expect(chooseReplication({ replicationFactor: null, minInsyncReplicas: null }, 2, 0)).toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(chooseReplication({ replicationFactor: 2, minInsyncReplicas: null }, 1, 0)).toEqual({ replicationFactor: 2, minInsyncReplicas: 1, singleBroker: false });
+    expect(chooseReplication({ replicationFactor: 5, minInsyncReplicas: 3 }, 5, 0)).toEqual({ replicationFactor: 5, minInsyncReplicas: 3, singleBroker: false });
+  });
+
+  it('refuses to create a topic on fewer brokers than its replication factor, never lowering it', () => {
+    expect(() => planTopic(declaration, null, three, 2)).toThrow(UnderReplicatedError);
+    expect(() => planTopic(declaration, null, three, 1)).toThrow(/refusing to create topic tracefold\.raw\.v1 with replication factor 3: the cluster has 1 broker available/);
+    // An existing topic is not created, so brokers away do not matter to its plan.
+    expect(planTopic(declaration, { partitions: 6, replicationFactor: 3, configs }, three, 1)).toEqual({ name: 'tracefold.raw.v1', alter: {}, drift: [] });
+    expect(planTopic(declaration, null, single, 1).create?.replicationFactor).toBe(1);
+  });
+
+  it('sets min.insync.replicas on a topic that lacks it', () => {
+    const { 'min.insync.replicas': _, ...without } = configs;
+    expect(planTopic(declaration, { partitions: 6, replicationFactor: 3, configs: without }, three, 3).alter).toEqual({ 'min.insync.replicas': '2' });
   });
 
   it('grows partitions and changes configs that differ, including retention -1', () => {
     const forever = { ...declaration, retentionMs: -1 };
-    const plan = planTopic(forever, { partitions: 4, replicationFactor: 3, configs: { ...configs, 'max.message.bytes': '1048588' } }, 3);
+    const plan = planTopic(forever, { partitions: 4, replicationFactor: 3, configs: { ...configs, 'max.message.bytes': '1048588' } }, three, 3);
     expect(plan.growTo).toBe(6);
     expect(plan.alter).toEqual({ 'retention.ms': '-1', 'max.message.bytes': '16777216' });
     expect(plan.drift).toEqual([]);
@@ -57,11 +79,11 @@ describe('kafka topic plans', () => {
 
   it('reports what it cannot fix: fewer partitions than exist, another replication factor', () => {
     const existing = { partitions: 8, replicationFactor: 1, configs };
-    const drift = describeTopicDrift(declaration, existing, 3);
+    const { drift, growTo } = planTopic(declaration, existing, three, 3);
     expect(drift).toHaveLength(2);
     expect(drift[0]).toMatch(/tracefold\.raw\.v1 is declared with 6 partitions but has 8/);
     expect(drift[1]).toMatch(/replication factor 1 but 3 is wanted/);
-    expect(planTopic(declaration, existing, 3).growTo).toBeUndefined();
+    expect(growTo).toBeUndefined();
   });
 });
 
@@ -186,6 +208,13 @@ describe('kafka error classification', () => {
     const fenced = Object.assign(new Error('epoch'), { name: 'KafkaJSProtocolError', type: 'INVALID_PRODUCER_EPOCH', retriable: false });
     expect(classifyKafkaError(new Error('wrapped', { cause: fenced }))).toBe('fenced');
     expect(classifyKafkaError(new TypeError('bug'))).toBe('rejected');
+    // A coordinator that moved with a broker restart, even where kafkajs gave up on it.
+    for (const type of ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS']) {
+      const moved = Object.assign(new Error('This is not the correct coordinator for this group'), { name: 'KafkaJSProtocolError', type, retriable: false });
+      expect(classifyKafkaError(new Error('offsets', { cause: moved }))).toBe('unavailable');
+      expect(isCoordinatorError(moved)).toBe(true);
+    }
+    expect(isCoordinatorError(leader)).toBe(false);
 
     const error = new KafkaLogError('unavailable', 'append failed', { cause: leader });
     expect(error).toMatchObject({ retryable: true, code: 'unavailable', cause: leader });
@@ -193,16 +222,35 @@ describe('kafka error classification', () => {
   });
 });
 
+describe('kafka coordinator retry', () => {
+  it('tries again while the coordinator moves, and not on other errors', async () => {
+    const moved = Object.assign(new Error('not coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR', retriable: true });
+    let calls = 0;
+    await expect(withCoordinatorRetry(async () => (++calls < 3 ? Promise.reject(moved) : 'offsets'), 4, 1)).resolves.toBe('offsets');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(withCoordinatorRetry(async () => Promise.reject(moved).finally(() => calls++), 4, 1)).rejects.toBe(moved);
+    expect(calls).toBe(4);
+    calls = 0;
+    const other = new TypeError('bug');
+    await expect(withCoordinatorRetry(async () => Promise.reject(other).finally(() => calls++), 4, 1)).rejects.toBe(other);
+    expect(calls).toBe(1);
+  });
+});
+
 describe('kafka log options and names', () => {
   const base = { brokers: ['127.0.0.1:9092'], clientId: 'tracefold', dataDir: '/tmp/x', instanceId: 'api-1' };
 
   it('fills in defaults and names the offending key', () => {
-    expect(resolveOptions(base)).toMatchObject({ requestTimeoutMs: 10_000, consumer: { sessionTimeoutMs: 30_000, maxWaitTimeMs: 500 } });
+    expect(resolveOptions(base)).toMatchObject({ requestTimeoutMs: 10_000, consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, maxWaitTimeMs: 500 } });
     expect(() => resolveOptions({ ...base, brokers: [] })).toThrow(/brokers must name at least one/);
     expect(() => resolveOptions({ ...base, brokers: ['localhost'] })).toThrow(/"localhost" is not host:port/);
     expect(() => resolveOptions({ ...base, instanceId: 'a b' })).toThrow(/instanceId/);
     expect(() => resolveOptions({ ...base, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs/);
     expect(() => resolveOptions({ ...base, consumer: { sessionTimeoutMs: 1000, heartbeatIntervalMs: 3000 } })).toThrow(/heartbeatIntervalMs/);
+    expect(resolveOptions(base).replication).toEqual({ replicationFactor: null, minInsyncReplicas: null });
+    expect(() => resolveOptions({ ...base, replication: { replicationFactor: 0 } })).toThrow(/replication\.replicationFactor/);
+    expect(() => resolveOptions({ ...base, replication: { replicationFactor: 2, minInsyncReplicas: 3 } })).toThrow(/must not exceed/);
   });
 
   it('names changelog topics and transactional ids after group, store and input partition', () => {

@@ -290,7 +290,7 @@ describeKafka('kafka log adapter', () => {
     await takeover.commit();
 
     await log.append(input, [{ key: null, value: buf('second') }]);
-    await expect.poll(() => revoked, { timeout: 10_000 }).toEqual([0]);
+    await expect.poll(() => revoked, { timeout: 30_000 }).toEqual([0]);
     expect(batches).toBe(2);
     let settled = false;
     consumer.done.then(
@@ -384,7 +384,8 @@ describeKafka('kafka log adapter', () => {
     const topic = name('closing');
     await log.ensureTopics([declareTopic(topic, 1)]);
     const consumer = await log.consume({ group: name('g'), topics: [topic] }, { eachBatch: async () => undefined });
-    expect(await log.healthy()).toBe(true);
+    // Healthy once the new consumer is in its group and fetching.
+    await expect.poll(() => log.healthy(), { timeout: 30_000, interval: 100 }).toBe(true);
     await Promise.all([log.close(), log.close()]);
     await consumer.done;
     expect(await log.healthy()).toBe(false);

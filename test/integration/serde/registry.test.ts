@@ -73,7 +73,6 @@ describeRegistry('RegistrySchemaIds against a schema registry', () => {
   it('registers every topic value schema under <topic>-value and frames values with the registry id', async () => {
     const expected = {
       rawEvent: TOPICS.raw,
-      deadLetter: TOPICS.deadLetter,
       trace: TOPICS.traces,
       detection: TOPICS.detections,
       metrics: TOPICS.metrics,

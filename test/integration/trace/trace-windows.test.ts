@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Detector } from '../../../src/detectors/detector.js';
 import { createDetectors } from '../../../src/detectors/registry.js';
 import { spanRecord } from '../../../src/ingest/append-raw.js';
 import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
@@ -112,16 +113,45 @@ describe('trace windows', () => {
     expect(trace).toMatchObject({ closeReason: 'inactivity', closedAtMs: T0 + GAP, orphanSpanIds: ['a'] });
   });
 
-  it('send a trace whose analysis fails to the dead-letter topic and keep going with the others', async () => {
-    const failing = {
-      id: 'explodes',
+  it('run detectors isolated: one that throws loses only its own findings, and the trace closes', async () => {
+    const failures: string[] = [];
+    const failing = { id: 'explodes', version: 1, detect: () => { throw new Error('detector bug'); } };
+    const running = startStage({
+      detectors: [...createDetectors(), failing],
+      detectorRuns: { observe: (id, _seconds, error) => void (error !== undefined && failures.push(id)) },
+    });
+    await running.start();
+    await send(span('t-isolated', 'root', '', T0));
+    await tick('t-isolated', T0 + SETTLE);
+    const [trace] = await traces('t-isolated', 1);
+    expect(trace).toMatchObject({ revision: 1, closeReason: 'root_settled' });
+    expect(failures).toContain('explodes');
+    expect(running.stats.windowsFailed).toBe(0);
+  });
+
+  it('send a trace whose outputs cannot be encoded to the dead-letter topic and keep going with the others', async () => {
+    const unencodable = {
+      id: 'unencodable',
       version: 1,
-      detect: (trace: { traceId: string }) => {
-        if (trace.traceId === 't-poison') throw new Error('detector bug');
-        return [];
-      },
-    };
-    const running = startStage({ detectors: [...createDetectors(), failing] });
+      detect: (trace: { traceId: string; spans: readonly { spanId: string }[] }) =>
+        trace.traceId !== 't-poison'
+          ? []
+          : [
+              {
+                detectionType: 'loop',
+                title: 'x',
+                description: 'x',
+                confidence: 0.9,
+                severity: 'not-a-severity',
+                evidence: [],
+                affectedSpanIds: [trace.spans[0]!.spanId],
+                agent: null,
+                suggestedFix: 'x',
+                fingerprint: 'x',
+              },
+            ],
+    } as unknown as Detector;
+    const running = startStage({ detectors: [...createDetectors(), unencodable] });
     await running.start();
     await send(span('t-poison', 'root', '', T0), span('t-healthy', 'root', '', T0));
     await tick('t-poison', T0 + SETTLE);
@@ -131,8 +161,10 @@ describe('trace windows', () => {
     const key = traceKey(TENANT, 't-poison').toString();
     const dead = await consumeUntil(log, `reader-${groups++}`, [TOPICS.deadLetter], (rs) => rs.some((r) => r.key?.toString() === key));
     const record = dead.find((r) => r.key?.toString() === key)!;
-    expect(record.headers[HEADER.reason]).toContain('analysis failed: detector bug');
+    expect(record.headers[HEADER.reason]).toMatch(/^analysis: /);
+    expect(record.headers).toMatchObject({ [HEADER.stage]: 'trace', [HEADER.sourceTopic]: TOPICS.raw, [HEADER.sourceOffset]: '-1' });
     expect(running.stats.windowsFailed).toBe(1);
+    expect(running.poison.counts.of('analysis')).toBe(1);
   });
 
   it('close at the size cap, truncated, and start the next revision with what follows', async () => {
@@ -157,6 +189,7 @@ describe('trace windows', () => {
   it('assemble a re-sent span once, a changed re-send replacing it', async () => {
     const running = startStage();
     await running.start();
+    // b arrives twice with the same content (only its arrival time differs); a is changed.
     await send(span('t-dup', 'a', 'root', T0, 'first'), span('t-dup', 'b', 'root', T0 + 1), span('t-dup', 'b', 'root', T0 + 2));
     await send(span('t-dup', 'a', 'root', T0 + 3, 'changed'));
     await tick('t-dup', T0 + 3 + GAP);
@@ -165,7 +198,36 @@ describe('trace windows', () => {
       ['a', 'changed'],
       ['b', 'b'],
     ]);
-    expect(running.stats.duplicateSpans).toBe(2);
+    expect(running.stats.duplicateSpans).toBe(1);
+    expect(running.stats.replacedSpans).toBe(1);
+  });
+
+  it('leave a closed trace as it is when its spans are re-sent unchanged, and reopen it when one changed', async () => {
+    const running = startStage();
+    await running.start();
+    const run = [span('t-resend', 'root', '', T0), span('t-resend', 'c1', 'root', T0 + 1), span('t-resend', 'c2', 'root', T0 + 2)];
+    await send(...run);
+    await tick('t-resend', T0 + 2 + GAP);
+    await traces('t-resend', 1);
+    // The same request again, later (a client whose answer was lost), within the horizon.
+    const later = T0 + 3 * GAP;
+    await send(...run.map((s, i) => ({ ...s, receivedAtMs: later + i })));
+    await tick('t-resend', later + 3 * GAP);
+    await expect.poll(() => running.stats.duplicateSpans).toBe(3);
+    // One changed span does reopen it, as revision 2 holding every span once: had the
+    // re-send reopened the trace, its unchanged revision would be the second record here.
+    const changedAt = later + 4 * GAP;
+    await send({ ...span('t-resend', 'c2', 'root', changedAt), name: 'c2 retried' });
+    await tick('t-resend', changedAt + GAP);
+    const [first, second] = await traces('t-resend', 2);
+    expect(first).toMatchObject({ revision: 1 });
+    expect(second).toMatchObject({ revision: 2 });
+    expect(second!.spans.map((s) => [s.spanId, s.name]).sort()).toEqual([
+      ['c1', 'c1'],
+      ['c2', 'c2 retried'],
+      ['root', 'root'],
+    ]);
+    expect(running.stats.windowsClosed).toBeGreaterThanOrEqual(2);
   });
 
   it('reopen a closed trace for a late span as revision n+1; past the horizon dead-letter and count it', async () => {
@@ -182,8 +244,9 @@ describe('trace windows', () => {
 
     await send(span('t-late', 'too-late', 'p', T0 + 2 * GAP + 10 + HORIZON + 1));
     const dead = await consumeUntil(log, 'dead-reader', [TOPICS.deadLetter], (rs) => rs.length >= 1);
-    // Its stream time closed the ticker's window, and a dead-lettered span opens none.
-    expect(running.openWindows).toBe(0);
+    // Its stream time closed the ticker's window, and a dead-lettered span opens none. The
+    // count is the stage's, set just after the unit that wrote the dead letter committed.
+    await expect.poll(() => running.openWindows).toBe(0);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.headers[HEADER.spanId]).toBe('too-late');
     expect(dead[0]!.headers[HEADER.reason]).toMatch(/^late: /);

@@ -47,7 +47,7 @@ describe('createMetrics', () => {
 
   it('reads the trace stage counters at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, liveDetectionsEmitted: 2, detectionsSuppressed: 1, detectionsByType: { loop: 2, tool_failure: 1 }, windowsFailed: 0 };
+    const stats: TraceStageStats = { spansAssembled: 7, duplicateSpans: 1, replacedSpans: 2, windowsClosed: 2, lateSpansDeadLettered: 0, detectionsEmitted: 3, liveDetectionsEmitted: 2, detectionsSuppressed: 1, detectionsByType: { loop: 2, tool_failure: 1 }, windowsFailed: 0 };
     let open = 4;
     metrics.observeTraceStage(stats, () => open, async () => 7);
     let read = samples(await metrics.registry.metrics());
@@ -65,6 +65,7 @@ describe('createMetrics', () => {
     read = samples(await metrics.registry.metrics());
     expect(read.get('tracefold_trace_spans_assembled_total')).toBe(12);
     expect(read.get('tracefold_trace_duplicate_spans_total')).toBe(1);
+    expect(read.get('tracefold_trace_replaced_spans_total')).toBe(2);
     expect(read.get('tracefold_trace_late_spans_dead_lettered_total')).toBe(4);
     expect(read.get('tracefold_trace_detections_emitted_total')).toBe(3);
   });

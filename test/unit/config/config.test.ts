@@ -22,6 +22,16 @@ describe('loadConfig', () => {
       port: 4318,
       host: '127.0.0.1',
       dataDir: path.resolve('./.tracefold'),
+      kafka: {
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1000,
+        rebalanceTimeoutMs: 30_000,
+        connectionTimeoutMs: 3000,
+        requestTimeoutMs: 10_000,
+        transactionTimeoutMs: 60_000,
+        replicationFactor: null,
+        minInsyncReplicas: null,
+      },
       kafkaBrokers: null,
       schemaRegistryUrl: null,
       instanceId: null,
@@ -178,6 +188,38 @@ describe('loadConfig', () => {
       TRACEFOLD_LOG_LEVEL: '',
     });
     expect(config).toMatchObject({ port: 4318, host: '127.0.0.1', adminToken: null, jwtSecret: null, kafkaBrokers: null, logLevel: 'info' });
+  });
+
+  it('defaults the Kafka group timings so that a dead member loses its partitions within ten seconds', () => {
+    expect(loadConfig({}).kafka).toEqual({
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1000,
+      rebalanceTimeoutMs: 30_000,
+      connectionTimeoutMs: 3000,
+      requestTimeoutMs: 10_000,
+      transactionTimeoutMs: 60_000,
+      replicationFactor: null,
+      minInsyncReplicas: null,
+    });
+    const set = loadConfig({
+      TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS: '6000',
+      TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS: '2000',
+      TRACEFOLD_KAFKA_REBALANCE_TIMEOUT_MS: '6000',
+      TRACEFOLD_KAFKA_REQUEST_TIMEOUT_MS: '5000',
+      TRACEFOLD_KAFKA_REPLICATION_FACTOR: '3',
+      TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS: '2',
+    });
+    expect(set.kafka).toMatchObject({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000, requestTimeoutMs: 5000, replicationFactor: 3, minInsyncReplicas: 2 });
+  });
+
+  it('refuses Kafka settings that cannot work together, naming the variable', () => {
+    expect(() => loadConfig({ TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS: '3000', TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS: '1500' })).toThrow(
+      /TRACEFOLD_KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third/,
+    );
+    expect(() => loadConfig({ TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS: '45000' })).toThrow(/TRACEFOLD_KAFKA_REBALANCE_TIMEOUT_MS: must be at least/);
+    expect(() => loadConfig({ TRACEFOLD_KAFKA_REPLICATION_FACTOR: '2', TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS: '3' })).toThrow(/TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS: must not exceed/);
+    expect(() => loadConfig({ TRACEFOLD_KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/TRACEFOLD_KAFKA_REPLICATION_FACTOR/);
+    expect(() => loadConfig({ TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS: '10s' })).toThrow(/TRACEFOLD_KAFKA_SESSION_TIMEOUT_MS="10s": must be a whole number/);
   });
 
   it('returns a frozen object', () => {

@@ -130,13 +130,6 @@ describe('round trips', () => {
     expect(await codecs.calibration.decode(await codecs.calibration.encode({ ...calibration, precision: null }))).toStrictEqual({ ...calibration, precision: null });
     expect(await codecs.baseline.decode(await codecs.baseline.encode(baseline))).toStrictEqual(baseline);
   });
-
-  it('reads dead-letter values with the raw event schema', async () => {
-    const event: RawEvent = { type: 'span', span: minimalSpan };
-    const framed = await codecs.rawEvent.encode(event);
-    expect(await codecs.deadLetter.decode(framed)).toStrictEqual(event);
-    expect(codecs.deadLetter.subject).toBe('tracefold.dead-letter.v1-value');
-  });
 });
 
 describe('Confluent framing', () => {

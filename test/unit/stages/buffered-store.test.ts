@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingRecord, StateStore, StoreOp, WorkUnit } from '../../../src/log/port.js';
-import { BufferedStore } from '../../../src/stages/buffered-store.js';
+import { BufferedStore, StateStoreError } from '../../../src/stages/buffered-store.js';
 
 /** A state store in a sorted map of hex keys; `apply` plays a batch of ops on it. */
 class MemoryStore implements StateStore {
@@ -272,5 +272,31 @@ describe('BufferedStore.flushInto', () => {
     store.apply(unit.writes[0]!.ops);
     expect(await collect(new BufferedStore(store))).toEqual(shown);
     expect(shown.map(([key]) => key)).toEqual(['01', '03', '08']);
+  });
+});
+
+describe('BufferedStore savepoints', () => {
+  it('roll back the puts, deletes and range deletes made after the savepoint, and keep those before', async () => {
+    const store = storeWith([[k(1), 'stored-1'], [k(5), 'stored-5']]);
+    const buffered = new BufferedStore(store);
+    buffered.put(k(2), v('before'));
+    const mark = buffered.savepoint();
+    buffered.put(k(2), v('after'));
+    buffered.put(k(3), v('after'));
+    buffered.del(k(1));
+    buffered.delRange(k(4), k(6));
+    expect(await collect(buffered)).toEqual([['02', 'after'], ['03', 'after']]);
+    buffered.rollback(mark);
+    expect(await collect(buffered)).toEqual([['01', 'stored-1'], ['02', 'before'], ['05', 'stored-5']]);
+    const unit = new RecordingUnit();
+    buffered.flushInto(unit);
+    store.apply(unit.writes[0]!.ops);
+    expect(await collect(new BufferedStore(store))).toEqual([['01', 'stored-1'], ['02', 'before'], ['05', 'stored-5']]);
+  });
+
+  it('tell a failing store read apart as a StateStoreError', async () => {
+    const store = storeWith([]);
+    store.get = () => Promise.reject(new Error('disk gone'));
+    await expect(new BufferedStore(store).get(k(1))).rejects.toBeInstanceOf(StateStoreError);
   });
 });

@@ -43,7 +43,6 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const buf = (s: string) => Buffer.from(s);
 
 async function entries(store: StateStore): Promise<Record<string, string>> {
@@ -342,9 +341,11 @@ export function defineLogConformance(name: string, factory: () => Promise<LogUnd
       let b: Awaited<ReturnType<typeof start>>;
       if ((under.membersPerGroup ?? 'many') === 'many') {
         b = await start('B');
+        // Records keep coming while B joins: each small append is read (by A, or by B
+        // once it holds partitions) before the next, so some land mid-rebalance.
         for (let i = 0; i < 8; i++) {
           await appendSome(5);
-          await sleep(100);
+          await until('the records so far are read while B joins', all);
         }
         await until('B owns partitions', () => b.member.assigned.size > 0);
         await appendSome(20);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../../../src/api/metrics/metrics.js';
 import { createDetectors } from '../../../../src/detectors/registry.js';
 import type { CanonicalSpan } from '../../../../src/model/span.js';
 import { analyzeWindow, type ClosedWindow } from '../../../../src/stages/trace/analyze.js';
@@ -247,5 +248,17 @@ describe('analyzeWindow: digest', () => {
     const asString = [span({ spanId: 'x', attributes: { n: '1' } })];
     const digests = new Set([spanDigest(asInt), spanDigest(asDouble), spanDigest(asString)]);
     expect(digests.size).toBe(3);
+  });
+});
+
+describe('analyzeWindow: detectors run isolated', () => {
+  it('a detector that throws loses only its own findings; the others stand and the failure is counted', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const throwing = { id: 'explodes', version: 1, detect: () => { throw new Error('detector bug'); } };
+    const outputs = analyzeWindow(window(sampleSpans()), [throwing, ...createDetectors()], PIPELINE, () => 0, metrics.detectorRuns);
+    expect(outputs.detections.map((d) => d.detectionType)).toEqual(analyze(sampleSpans()).detections.map((d) => d.detectionType));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('tracefold_detector_failures_total{detector="explodes"} 1');
+    expect(text).toMatch(/tracefold_detector_duration_seconds_count\{detector="loop"\} 1/);
   });
 });

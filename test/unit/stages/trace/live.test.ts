@@ -104,3 +104,17 @@ describe('live detection', () => {
     expect(fired.map((f) => [f.after, f.type])).toEqual([['t4', 'loop']]);
   });
 });
+
+describe('live detection: detectors run isolated', () => {
+  it('a live detector that throws loses only its own findings, and each failure is reported', () => {
+    const failures: string[] = [];
+    const observer = { observe: (id: string, _seconds: number, error: unknown) => void (error !== undefined && failures.push(id)) };
+    const throwing = { id: 'explodes', version: 1, detect: () => { throw new Error('detector bug'); }, live: { relevant: () => true, perSpan: true } };
+    const span = toSemanticSpan(tool('a', 0));
+    const isolated = planLive(span, [throwing, ...detectors], TRACE, observer);
+    const alone = planLive(span, detectors, TRACE);
+    expect(isolated.perSpan).toEqual(alone.perSpan);
+    expect(isolated.stateful.map((d) => d.id)).toEqual(alone.stateful.map((d) => d.id));
+    expect(failures).toEqual(['explodes']);
+  });
+});
