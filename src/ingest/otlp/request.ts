@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { errors } from '../../model/errors.js';
 import type { CanonicalSpan, InstrumentationScope, Resource, SpanSource } from '../../model/span.js';
-import { spanKeyPartProblem } from '../key-parts.js';
+import { spanKeyPartProblem } from '../../semantic/key-parts.js';
 import { convertResource, convertScope, convertSpan, type SpanContext } from './span.js';
 import { OtlpValueError } from './value-error.js';
 

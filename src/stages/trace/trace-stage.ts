@@ -27,6 +27,7 @@ import { BufferedStore } from '../buffered-store.js';
 import { messageOf, PoisonRecordPolicy, PoisonRecordError, reasonOf } from '../dead-letter.js';
 import { SerdeError } from '../../log/serde/errors.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
+import { spanKeyPartProblem } from '../../semantic/key-parts.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
@@ -309,6 +310,10 @@ export class TraceStage extends StatefulStage {
     if (ids === null) throw new PoisonRecordError('key', 'the record key is not tenant/trace');
     if (record.value === null) throw new PoisonRecordError('decode', 'the record has no value');
     const event = await this.options.codecs.rawEvent.decode(record.value);
+    // Ingest refuses such a span; one that reached the log another way stops here, before
+    // the tenant stage and the views would key by it.
+    const keyPartProblem = event.type === 'span' ? spanKeyPartProblem(event.span) : null;
+    if (keyPartProblem !== null) throw new PoisonRecordError('key', keyPartProblem);
     await this.processRecord(work, record as LogRecord & { value: Buffer }, ids, event);
   }
 

@@ -3,7 +3,7 @@
  * convention it came from, and a span over a limit is rejected alone, naming the field.
  */
 import { describe, expect, it } from 'vitest';
-import { spanKeyPartProblem } from '../../../src/ingest/key-parts.js';
+import { spanKeyPartProblem } from '../../../src/semantic/key-parts.js';
 import { decodeOtlpJson } from '../../../src/ingest/otlp/json.js';
 import { decodeOtlpProto, ExportTraceServiceRequest } from '../../../src/ingest/otlp/proto.js';
 import { KEY_PART_LIMITS } from '../../../src/model/key-parts.js';
