@@ -67,7 +67,13 @@ async function stopAll(choices: readonly Choice[]): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+interface Brokers {
+  readonly choices: readonly Choice[];
+  readonly kafka: string;
+  readonly registry: string;
+}
+
+async function chooseBrokers(): Promise<Brokers> {
   const [kafka, registry] = await Promise.all([
     choose([fromEnv('KAFKA_BROKERS'), containerKafka(), localKafka()]),
     choose([fromEnv('SCHEMA_REGISTRY_URL'), localRegistry(), containerRegistry()]),
@@ -83,8 +89,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(report(KAFKA, kafka));
   console.log(report(REGISTRY, registry));
   for (const [need, choice] of missing) console.warn(banner(need, choice));
+  return { choices, kafka: kafka.found?.value ?? '', registry: registry.found?.value ?? '' };
+}
 
-  project.provide('kafkaBrokers', kafka.found?.value ?? '');
-  project.provide('schemaRegistryUrl', registry.found?.value ?? '');
-  return () => stopAll(choices);
+/**
+ * Every project of the run (vitest.config.ts) calls this setup; they share one choice of
+ * brokers, started by the first and stopped by the last to finish. Kept on globalThis
+ * because each project may load this module anew.
+ */
+interface Shared {
+  brokers: Promise<Brokers> | null;
+  users: number;
+}
+const shared: Shared = ((globalThis as { __tracefoldBrokers?: Shared }).__tracefoldBrokers ??= { brokers: null, users: 0 });
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  shared.users++;
+  shared.brokers ??= chooseBrokers();
+  const brokers = await shared.brokers;
+  project.provide('kafkaBrokers', brokers.kafka);
+  project.provide('schemaRegistryUrl', brokers.registry);
+  return async () => {
+    if (--shared.users === 0) await stopAll(brokers.choices);
+  };
 }
