@@ -17,6 +17,7 @@ import { BufferedStore } from '../stages/buffered-store.js';
 import { messageOf, PoisonRecordPolicy, reasonOf } from '../stages/dead-letter.js';
 import { StageHealth } from '../stages/stage-health.js';
 import { appendOutputs, type StageOutput } from '../stages/stateful-stage.js';
+import { ApiKeyCache } from './api-key-cache.js';
 import { Positions } from './positions.js';
 import { applyRollups, type MetricsLike } from './rollups.js';
 import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
@@ -103,6 +104,8 @@ export class Views {
   private consumer: Consumer | null = null;
   private store: StateStore | null = null;
   readonly positions = new Positions();
+  /** API key records for authentication, dropped here when a batch changes them. */
+  readonly apiKeys = new ApiKeyCache();
   /** Running, or failed with the reason their own store gave out; /readyz reports it. */
   readonly health = new StageHealth('views');
   /** Records the views cannot apply go to the dead-letter topic, counted by reason. */
@@ -200,6 +203,10 @@ export class Views {
     store.flushInto(unit);
     unit.consumed(batch.topic, batch.partition, next);
     await unit.commit();
+    // Committed, so a lookup from now on reads the change; dropped before the position moves,
+    // so whoever waits for this write (a revocation's request) finds no older copy cached.
+    const keys = decoded.flatMap(({ input }) => (input.kind === 'tenant' && 'keyId' in input.event ? [input.event.keyId] : []));
+    if (keys.length > 0) this.apiKeys.invalidate(keys);
     this.positions.set(batch.topic, batch.partition, next);
   }
 
