@@ -11,6 +11,7 @@
  * replays as the rest of the views do.
  */
 import type { StateStore, StoreOp } from '../log/port.js';
+import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import { severityRank, type Severity } from '../model/outputs.js';
 import type { BufferedStore } from '../stages/buffered-store.js';
 import { maxSeverity, type TraceFacets, type TraceFilter } from './trace-facets.js';
@@ -26,8 +27,22 @@ export interface FacetValue {
 
 const SEVERITIES = Object.keys(severityRank) as Severity[];
 
+/**
+ * The longest value indexed: what ingest lets a service, agent or model name be
+ * (src/model/key-parts.ts), so keys stay small. A longer value reached the log around
+ * ingest; its trace is still listed, and a filter on it (queries bound them too) is checked
+ * on the facets instead.
+ */
+const MAX_INDEXED_CHARS = Math.max(KEY_PART_LIMITS.serviceName, KEY_PART_LIMITS.agentName, KEY_PART_LIMITS.modelName);
+
+const indexable = (v: FacetValue) => v.value.length <= MAX_INDEXED_CHARS;
+
 /** The facet values a listed trace is found under. */
 export function indexedValues(facets: TraceFacets): FacetValue[] {
+  return facetValues(facets).filter(indexable);
+}
+
+function facetValues(facets: TraceFacets): FacetValue[] {
   const out: FacetValue[] = [
     { facet: 'service', value: facets.serviceName },
     { facet: 'status', value: facets.hasError ? 'error' : 'ok' },
@@ -52,7 +67,7 @@ export function filterValues(filter: TraceFilter): FacetValue[] {
   if (filter.minSeverity !== undefined) out.push({ facet: 'severity', value: filter.minSeverity });
   if (filter.status !== undefined) out.push({ facet: 'status', value: filter.status });
   if (filter.hasFailures !== undefined) out.push({ facet: 'failures', value: String(filter.hasFailures) });
-  return out;
+  return out.filter(indexable);
 }
 
 const name = (v: FacetValue) => `${v.facet}\u0000${v.value}`;

@@ -225,6 +225,16 @@ describe('trace list facet indexes', () => {
     expect(rest.items.map((f) => f.traceId)).toEqual((await expected({ service: 'rare' })).filter((id) => id < 't35'));
   });
 
+  it('leave out a value longer than ingest allows, and a filter on it still finds its trace', async () => {
+    const long = 'a'.repeat(300);
+    await close({ traceId: 't-long', closedAtMs: T0, service: 'alpha', agents: [long, 'short'] });
+    const entries = await indexEntries();
+    expect(entries).toContain('agent=short t-long');
+    expect(entries.some((e) => e.startsWith(`agent=${long}`))).toBe(false);
+    expect((await queries.listTraces(TENANT, 10, null, { agent: long })).items.map((f) => f.traceId)).toEqual(['t-long']);
+    expect((await queries.listTraces(TENANT, 10, null, { agent: long, service: 'alpha' })).items.map((f) => f.traceId)).toEqual(['t-long']);
+  });
+
   it('are built on start for a store written before they existed', async () => {
     await close({ traceId: 'old-1', closedAtMs: T0, service: 'alpha', agents: ['a1'] });
     await close({ traceId: 'old-2', closedAtMs: T0 + 1, service: 'beta', agents: ['a1'] });
