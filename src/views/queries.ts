@@ -146,6 +146,8 @@ export class ViewQueries {
       // An index entry's key ends as its by-time entry's key does.
       const keys = entries.map(([key]) => Buffer.concat([byTime, key.subarray(scan.length)]));
       const values = await this.store.getMany(keys);
+      // An entry without its by-time entry (possible only for by-time entries older than
+      // the facets they carry) lists nothing.
       return Promise.all(values.map(async (raw, i) => (raw === null ? null : keep(raw, keys[i]!))));
     });
   }
