@@ -20,20 +20,28 @@ function bearer(request: FastifyRequest): string {
   return m[1]!;
 }
 
+/** What checking an API key needs of the context. */
+export type KeyLookup = Pick<AppContext, 'views' | 'queries'>;
+
+/** The key's record from the views, through their in-memory cache (api-key-cache.ts). */
+function apiKeyView(ctx: KeyLookup, keyId: string) {
+  return ctx.views.apiKeys.get(keyId, (id) => ctx.queries.apiKey(id));
+}
+
 /**
  * A key the views do not know, before they have joined their group after a start, may have
  * been created since this process last ran: the caller is asked to come back, not refused.
  */
-function unknownKey(ctx: AppContext, message: string): Error {
+function unknownKey(ctx: KeyLookup, message: string): Error {
   if (!ctx.views.joined) return errors.timeout('the tenants view is still loading after a restart; retry shortly', 2000);
   return errors.unauthorized(message);
 }
 
 /** Checks an API key against the views; returns the caller or throws 401. */
-export async function callerFromApiKey(ctx: AppContext, apiKey: string): Promise<Caller> {
+export async function callerFromApiKey(ctx: KeyLookup, apiKey: string): Promise<Caller> {
   const parsed = parseApiKey(apiKey);
   if (parsed === null) throw errors.unauthorized('api_key is not a tracefold API key');
-  const key = await ctx.queries.apiKey(parsed.keyId);
+  const key = await apiKeyView(ctx, parsed.keyId);
   if (key === null) throw unknownKey(ctx, 'api_key is not valid');
   if (!secretMatches(parsed.secret, key.secretHash)) throw errors.unauthorized('api_key is not valid');
   if (key.revokedAtMs !== null) throw errors.unauthorized('api_key has been revoked');
@@ -45,7 +53,7 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   if (credential.startsWith('tfk_')) return callerFromApiKey(ctx, credential);
   const claims = ctx.tokens.check(credential);
   if ('error' in claims) throw errors.unauthorized(claims.error);
-  const key = await ctx.queries.apiKey(claims.keyId);
+  const key = await apiKeyView(ctx, claims.keyId);
   if (key === null) throw unknownKey(ctx, 'token names an unknown tenant or key');
   if (key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
   if (key.revokedAtMs !== null) throw errors.unauthorized('the API key behind this token has been revoked');

@@ -8,6 +8,7 @@ import { severityRank, type Severity } from '../model/outputs.js';
 import { errors } from '../model/errors.js';
 import { prefixEnd, tupleKey, u64 } from '../log/store-keys.js';
 import { matches, type TraceFacets, type TraceFilter } from './trace-facets.js';
+import { filterValues, readCount, TRACE_INDEX_VERSION, type FacetValue } from './trace-index.js';
 import type { SessionRecord } from '../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { VIEW_KEYS, type ApiKeyView, type TenantView, type TraceSummary } from './view-model.js';
@@ -110,57 +111,118 @@ export class ViewQueries {
     );
   }
 
-  /** Newest first, keyset-paginated. */
   /** Newest first, keyset-paginated, filtered (see pageByTime for how far one page scans). */
   async listDetections(tenantId: string, limit: number, cursor: string | null, filter: DetectionFilter = {}): Promise<Page<Detection>> {
-    return this.pageByTime(VIEW_KEYS.detectionByTimePrefix(tenantId), filter, limit, cursor, async (key) => {
-      const d = await this.detection(tenantId, VIEW_KEYS.parseDetectionByTime(key));
-      return d !== null && detectionMatches(d, filter) ? d : null;
-    });
-  }
-
-  /** Traces by the time their window closed, newest first, filtered. */
-  async listTraces(tenantId: string, limit: number, cursor: string | null, filter: TraceFilter & TimeRange = {}): Promise<Page<TraceFacets>> {
-    return this.pageByTime(VIEW_KEYS.traceByTimePrefix(tenantId), filter, limit, cursor, async (key, value) => {
-      // Index entries written before they carried the facets are completed by a lookup.
-      const facets =
-        value.length > 0 ? (JSON.parse(value.toString()) as TraceFacets) : parse<TraceFacets>(await this.store.get(VIEW_KEYS.traceFacets(tenantId, VIEW_KEYS.parseTraceByTime(key))));
-      return facets !== null && matches(facets, filter) ? facets : null;
+    const prefix = VIEW_KEYS.detectionByTimePrefix(tenantId);
+    return this.pageByTime({ scan: prefix, cursor: prefix }, filter, limit, cursor, async (entries) => {
+      const values = await this.store.getMany(entries.map(([key]) => VIEW_KEYS.detection(tenantId, VIEW_KEYS.parseDetectionByTime(key))));
+      return values.map((raw) => {
+        const d = parse<Detection>(raw);
+        return d !== null && detectionMatches(d, filter) ? d : null;
+      });
     });
   }
 
   /**
-   * One page over a by-time index (keys: prefix, time, id), newest first, between
-   * `range.fromMs` (inclusive) and `range.toMs` (exclusive). Filters are applied as entries
-   * are read; a page stops after MAX_SCANNED entries even if it holds fewer than `limit`
-   * items, and then carries a cursor, so a selective filter over a large tenant answers in
-   * bounded time and the client pages on.
+   * Traces by the time their window closed, newest first, filtered. With a filter on an
+   * indexed facet value the page runs over that value's index entries (the rarest value's
+   * when there are several; trace-index.ts) and checks the other filters on the facets of
+   * the by-time entries they point to; otherwise over the by-time index itself. Either way
+   * the cursor is a by-time key, so items and cursors do not depend on the path taken.
+   */
+  async listTraces(tenantId: string, limit: number, cursor: string | null, filter: TraceFilter & TimeRange = {}): Promise<Page<TraceFacets>> {
+    const byTime = VIEW_KEYS.traceByTimePrefix(tenantId);
+    const keep = async (raw: Buffer, key: Buffer): Promise<TraceFacets | null> => {
+      // By-time entries written before they carried the facets are completed by a lookup.
+      const facets = raw.length > 0 ? (JSON.parse(raw.toString()) as TraceFacets) : parse<TraceFacets>(await this.store.get(VIEW_KEYS.traceFacets(tenantId, VIEW_KEYS.parseTraceByTime(key))));
+      return facets !== null && matches(facets, filter) ? facets : null;
+    };
+    const driver = await this.rarestIndexed(tenantId, filter);
+    if (driver === null) {
+      return this.pageByTime({ scan: byTime, cursor: byTime }, filter, limit, cursor, (entries) => Promise.all(entries.map(([key, value]) => keep(value, key))));
+    }
+    const scan = VIEW_KEYS.traceIndexPrefix(tenantId, driver.facet, driver.value);
+    return this.pageByTime({ scan, cursor: byTime }, filter, limit, cursor, async (entries) => {
+      // An index entry's key ends as its by-time entry's key does.
+      const keys = entries.map(([key]) => Buffer.concat([byTime, key.subarray(scan.length)]));
+      const values = await this.store.getMany(keys);
+      // An entry without its by-time entry (possible only for by-time entries older than
+      // the facets they carry) lists nothing.
+      return Promise.all(values.map(async (raw, i) => (raw === null ? null : keep(raw, keys[i]!))));
+    });
+  }
+
+  /** The indexed filter value with the fewest traces, or null when none applies or the index is not built yet. */
+  private async rarestIndexed(tenantId: string, filter: TraceFilter): Promise<FacetValue | null> {
+    const candidates = filterValues(filter);
+    if (candidates.length === 0 || !(await this.traceIndexBuilt())) return null;
+    const counts = (await this.store.getMany(candidates.map((v) => VIEW_KEYS.traceIndexCount(tenantId, v.facet, v.value)))).map(readCount);
+    let best = 0;
+    for (let i = 1; i < candidates.length; i++) if (counts[i]! < counts[best]!) best = i;
+    return candidates[best]!;
+  }
+
+  /** Set once the views built the index (trace-index.ts, buildTraceIndex); it stays built. */
+  private indexBuilt = false;
+
+  private async traceIndexBuilt(): Promise<boolean> {
+    this.indexBuilt ||= (await this.store.get(VIEW_KEYS.traceIndexVersion))?.toString() === TRACE_INDEX_VERSION;
+    return this.indexBuilt;
+  }
+
+  /**
+   * One page over a by-time index (keys: scan prefix, time, id), newest first, between
+   * `range.fromMs` (inclusive) and `range.toMs` (exclusive). Cursors are keys under the
+   * `cursor` prefix followed by the same time and id parts, so an index of one facet value
+   * pages with the cursors of the by-time index it mirrors. Entries are picked a chunk at a
+   * time (one multi-get per chunk, no larger than what the page still needs); a page stops
+   * after MAX_SCANNED entries even if it holds fewer than `limit` items, and then carries a
+   * cursor, so a selective filter over a large tenant answers in bounded time and the
+   * client pages on.
    */
   private async pageByTime<T>(
-    prefix: Buffer,
+    index: { readonly scan: Buffer; readonly cursor: Buffer },
     range: TimeRange,
     limit: number,
     cursor: string | null,
-    pick: (key: Buffer, value: Buffer) => Promise<T | null>,
+    pick: (entries: [Buffer, Buffer][]) => Promise<(T | null)[]>,
   ): Promise<Page<T>> {
-    const gte = range.fromMs === undefined ? prefix : Buffer.concat([prefix, u64(range.fromMs)]);
-    const end = range.toMs === undefined ? prefixEnd(prefix) : Buffer.concat([prefix, u64(range.toMs)]);
+    const { scan } = index;
+    const gte = range.fromMs === undefined ? scan : Buffer.concat([scan, u64(range.fromMs)]);
+    const end = range.toMs === undefined ? prefixEnd(scan) : Buffer.concat([scan, u64(range.toMs)]);
     let lt = end;
     if (cursor !== null) {
-      const after = decodeCursor(cursor, prefix);
-      if (after.compare(end) < 0) lt = after;
+      const after = decodeCursor(cursor, index.cursor);
+      const at = Buffer.concat([scan, after.subarray(index.cursor.length)]);
+      if (at.compare(end) < 0) lt = at;
     }
+    const toCursor = (key: Buffer) => encodeCursor(Buffer.concat([index.cursor, key.subarray(scan.length)]));
     const items: T[] = [];
     let scanned = 0;
     let lastKey: Buffer | null = null;
-    for await (const [key, value] of this.store.range({ gte, lt, reverse: true })) {
-      if (items.length === limit || scanned === MAX_SCANNED) return { items, nextCursor: lastKey === null ? null : encodeCursor(lastKey) };
-      scanned++;
-      const item = await pick(key, value);
-      if (item !== null) items.push(item);
-      lastKey = key;
+    let chunk: [Buffer, Buffer][] = [];
+    for await (const entry of this.store.range({ gte, lt, reverse: true })) {
+      // A full page (or scan bound) followed by one more entry: there is a next page.
+      if (items.length === limit || scanned === MAX_SCANNED) return { items, nextCursor: lastKey === null ? null : toCursor(lastKey) };
+      chunk.push(entry);
+      if (chunk.length < Math.min(limit - items.length, MAX_SCANNED - scanned)) continue;
+      ({ lastKey, scanned } = await this.pickChunk(chunk, pick, items, lastKey, scanned));
+      chunk = [];
     }
+    if (chunk.length > 0) await this.pickChunk(chunk, pick, items, lastKey, scanned);
     return { items, nextCursor: null };
+  }
+
+  private async pickChunk<T>(
+    chunk: [Buffer, Buffer][],
+    pick: (entries: [Buffer, Buffer][]) => Promise<(T | null)[]>,
+    items: T[],
+    lastKey: Buffer | null,
+    scanned: number,
+  ): Promise<{ lastKey: Buffer | null; scanned: number }> {
+    const picked = await pick(chunk);
+    for (const item of picked) if (item !== null) items.push(item);
+    return { lastKey: chunk[chunk.length - 1]![0], scanned: scanned + chunk.length };
   }
 
   /** A trace of a given revision: its record, metrics and the detections it stood by. */

@@ -4,6 +4,11 @@
  *
  *   tr  tenant trace               → TraceSummary of the latest revision
  *   tt  tenant closedAt trace      → TraceFacets (traces by time; '' in entries written before)
+ *   tx  tenant facet value closedAt trace
+ *                                  → '' (listed traces by facet value, trace-index.ts: the
+ *                                    by-time entry's facets; closedAt and trace as in tt)
+ *   tc  tenant facet value         → count of the value's tx entries (u64)
+ *   ix                             → version of the tx/tc layout, once they are complete
  *   tb  tenant trace               → the latest encoded TraceRecord (read only: written before tbr)
  *   tbr tenant trace revision      → the encoded TraceRecord (spans included) of each revision
  *   tf  tenant trace               → TraceFacets of the latest revision (what the list filters on)
@@ -67,6 +72,17 @@ export const VIEW_KEYS = {
   traceByTime: (tenant: string, closedAtMs: number, trace: string) => tupleKey('tt', tenant, closedAtMs, trace),
   traceByTimePrefix: (tenant: string) => tupleKey('tt', tenant),
   parseTraceByTime: (key: Buffer) => parseTupleKey(key, 'tt', ['s', 'n', 's'])[2] as string,
+  /** Every tenant's by-time entries (the index build reads them all). */
+  traceByTimeAll: tupleKey('tt'),
+  parseTraceByTimeKey: (key: Buffer) => {
+    const [tenantId, closedAtMs, traceId] = parseTupleKey(key, 'tt', ['s', 'n', 's']);
+    return { tenantId: tenantId as string, closedAtMs: closedAtMs as number, traceId: traceId as string };
+  },
+  traceIndex: (tenant: string, facet: string, value: string, closedAtMs: number, trace: string) => tupleKey('tx', tenant, facet, value, closedAtMs, trace),
+  /** Ends where traceByTimePrefix ends, so both are followed by the same closedAt and trace parts. */
+  traceIndexPrefix: (tenant: string, facet: string, value: string) => tupleKey('tx', tenant, facet, value),
+  traceIndexCount: (tenant: string, facet: string, value: string) => tupleKey('tc', tenant, facet, value),
+  traceIndexVersion: tupleKey('ix'),
   traceBody: (tenant: string, trace: string) => tupleKey('tb', tenant, trace),
   traceBodyRevision: (tenant: string, trace: string, revision: number) => tupleKey('tbr', tenant, trace, revision),
   traceFacets: (tenant: string, trace: string) => tupleKey('tf', tenant, trace),

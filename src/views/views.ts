@@ -17,12 +17,14 @@ import { BufferedStore } from '../stages/buffered-store.js';
 import { messageOf, PoisonRecordPolicy, reasonOf } from '../stages/dead-letter.js';
 import { StageHealth } from '../stages/stage-health.js';
 import { appendOutputs, type StageOutput } from '../stages/stateful-stage.js';
+import { ApiKeyCache } from './api-key-cache.js';
 import { Positions } from './positions.js';
 import { applyRollups, type MetricsLike } from './rollups.js';
 import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { withDetection, withMetrics, withoutDetection, withTrace, type TraceFacets } from './trace-facets.js';
+import { buildTraceIndex, listTrace, unlistTrace } from './trace-index.js';
 import type { SessionRecord } from '../model/session.js';
 
 export const VIEW_TOPICS = [
@@ -75,12 +77,18 @@ function keysRead(input: ViewInput): Buffer[] {
 
 function keysReadOf(input: ViewInput): Buffer[] {
   switch (input.kind) {
-    case 'trace':
-      return [VIEW_KEYS.revision(input.trace.tenantId, input.trace.traceId), VIEW_KEYS.trace(input.trace.tenantId, input.trace.traceId)];
-    case 'detection':
-      return [VIEW_KEYS.revision(input.detection.tenantId, input.detection.traceId)];
-    case 'metrics':
-      return [VIEW_KEYS.revision(input.metrics.tenantId, input.metrics.traceId), VIEW_KEYS.metrics(input.metrics.tenantId, input.metrics.traceId)];
+    case 'trace': {
+      const { tenantId, traceId } = input.trace;
+      return [VIEW_KEYS.revision(tenantId, traceId), VIEW_KEYS.trace(tenantId, traceId), VIEW_KEYS.traceFacets(tenantId, traceId)];
+    }
+    case 'detection': {
+      const { tenantId, traceId } = input.detection;
+      return [VIEW_KEYS.revision(tenantId, traceId), VIEW_KEYS.traceFacets(tenantId, traceId)];
+    }
+    case 'metrics': {
+      const { tenantId, traceId } = input.metrics;
+      return [VIEW_KEYS.revision(tenantId, traceId), VIEW_KEYS.metrics(tenantId, traceId), VIEW_KEYS.traceFacets(tenantId, traceId)];
+    }
     case 'tenant':
       return input.event.type === 'api_key_revoked' ? [VIEW_KEYS.apiKey(input.event.keyId)] : [];
     case 'feedback':
@@ -96,6 +104,8 @@ export class Views {
   private consumer: Consumer | null = null;
   private store: StateStore | null = null;
   readonly positions = new Positions();
+  /** API key records for authentication, dropped here when a batch changes them. */
+  readonly apiKeys = new ApiKeyCache();
   /** Running, or failed with the reason their own store gave out; /readyz reports it. */
   readonly health = new StageHealth('views');
   /** Records the views cannot apply go to the dead-letter topic, counted by reason. */
@@ -122,6 +132,12 @@ export class Views {
   async start(): Promise<void> {
     const { log, group } = this.options;
     await this.open();
+    const store = this.readStore;
+    await buildTraceIndex(store, async (ops) => {
+      const unit = log.beginUnit(group);
+      unit.write(store, ops);
+      await unit.commit();
+    });
     this.consumer = await log.consume(
       { group, topics: this.topics },
       {
@@ -198,6 +214,10 @@ export class Views {
     store.flushInto(unit);
     unit.consumed(batch.topic, batch.partition, next);
     await unit.commit();
+    // Committed, so a lookup from now on reads the change; dropped before the position moves,
+    // so whoever waits for this write (a revocation's request) finds no older copy cached.
+    const keys = decoded.flatMap(({ input }) => (input.kind === 'tenant' && 'keyId' in input.event ? [input.event.keyId] : []));
+    if (keys.length > 0) this.apiKeys.invalidate(keys);
     this.positions.set(batch.topic, batch.partition, next);
   }
 
@@ -310,7 +330,7 @@ export class Views {
     const old = await store.get(VIEW_KEYS.trace(trace.tenantId, trace.traceId));
     if (old !== null) {
       const previous = JSON.parse(old.toString()) as TraceSummary;
-      store.del(VIEW_KEYS.traceByTime(trace.tenantId, previous.closedAtMs, trace.traceId));
+      await unlistTrace(store, trace.tenantId, trace.traceId, previous.closedAtMs, await this.facetsOf(store, trace.tenantId, trace.traceId));
     }
     const summary = traceSummaryOf(trace);
     await this.withdrawLiveDetections(store, trace);
@@ -322,14 +342,18 @@ export class Views {
   }
 
   private async updateFacets(store: BufferedStore, tenantId: string, traceId: string, change: (facets: TraceFacets | null) => TraceFacets | null): Promise<void> {
-    const key = VIEW_KEYS.traceFacets(tenantId, traceId);
-    const raw = await store.get(key);
-    const next = change(raw === null ? null : (JSON.parse(raw.toString()) as TraceFacets));
+    const stored = await this.facetsOf(store, tenantId, traceId);
+    const next = change(stored);
     if (next === null) return;
-    store.put(key, json(next));
-    // The by-time index entry carries the facets too: a list page then reads its entries in
-    // one range scan instead of one lookup per trace.
-    if (next.closedAtMs !== null) store.put(VIEW_KEYS.traceByTime(tenantId, next.closedAtMs, traceId), json(next));
+    store.put(VIEW_KEYS.traceFacets(tenantId, traceId), json(next));
+    // The by-time entry carries the facets too, so a list page reads its entries in one
+    // range scan instead of one lookup per trace; the facet index entries move with it.
+    if (next.closedAtMs !== null) await listTrace(store, tenantId, traceId, { ...next, closedAtMs: next.closedAtMs }, stored);
+  }
+
+  private async facetsOf(store: BufferedStore, tenantId: string, traceId: string): Promise<TraceFacets | null> {
+    const raw = await store.get(VIEW_KEYS.traceFacets(tenantId, traceId));
+    return raw === null ? null : (JSON.parse(raw.toString()) as TraceFacets);
   }
 
   /**
