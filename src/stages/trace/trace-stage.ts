@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import type { Detector } from '../../detectors/detector.js';
-import type { Batch, ConsumerHandlers, Log, LogRecord, OutgoingRecord, TopicPartition } from '../../log/port.js';
+import type { Batch, ConsumerHandlers, Log, LogRecord, OutgoingRecord, ReadableStore, TopicPartition } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
@@ -33,17 +33,9 @@ import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
 import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
 import type { DetectorRunObserver } from './run-detector.js';
-import {
-  expiryKey,
-  expiryRange,
-  liveKey,
-  parseExpiryKey,
-  positionKey,
-  spanKey,
-  spanRange,
-  traceRef,
-  windowKey,
-} from './window-keys.js';
+import { WindowIndex } from './window-index.js';
+import { decodeWindowMeta, encodeWindowMeta, type WindowMeta } from './window-meta.js';
+import { expiryRange, liveKey, positionKey, spanKey, spanRange, traceRef, windowKey, windowRange } from './window-keys.js';
 
 export const TRACE_STAGE_GROUP = 'tracefold-trace-stage';
 
@@ -77,30 +69,6 @@ export interface TraceStageOptions {
   readonly now?: () => number;
 }
 
-/** What the store keeps per window. */
-interface WindowMeta {
-  tenantId: string;
-  traceId: string;
-  revision: number;
-  /** closed: reopenable by late spans; forgotten: spans dropped, revision kept to stay unique. */
-  state: 'open' | 'closed' | 'forgotten';
-  spanCount: number;
-  /** Bytes of the raw record values held (absent in state written before the size cap). */
-  byteCount?: number;
-  /** Stream time at which the root span arrived; null (or absent) while none has. */
-  rootArrivalMs?: number | null;
-  /** Closed by the size cap: its spans are gone, and the next span starts revision n+1. */
-  capped?: boolean;
-  lastArrivalMs: number;
-  closedAtMs: number;
-  /** The deadline under which the expiry index holds this window. */
-  deadlineMs: number;
-  /** Digest of the last session batch applied to the trace (resetWindow). */
-  sessionDigest?: string;
-  /** A session batch sent again unchanged: its records are passed over until its end marker. */
-  skipRequestId?: string;
-}
-
 interface PartitionPosition {
   nextOffset: number;
   streamTimeMs: number;
@@ -112,6 +80,8 @@ interface PartitionPosition {
 interface PartitionWork {
   readonly partition: number;
   readonly store: BufferedStore;
+  /** The partition's windows; changes made here are written to the store at commit. */
+  readonly windows: WindowIndex;
   readonly outputs: { topic: string; record: OutgoingRecord }[];
   position: PartitionPosition;
 }
@@ -155,8 +125,10 @@ function isRoot(record: LogRecord, event: RawEvent): boolean {
 
 export class TraceStage extends StatefulStage {
   private readonly positions = new Map<number, PartitionPosition>();
-  /** Earliest deadline in each partition's expiry index, so most records skip the scan. */
-  private readonly nextDeadline = new Map<number, number>();
+  /** The windows of each partition held, rebuilt from the store on assignment. */
+  private readonly windows = new Map<number, WindowIndex>();
+  /** Partitions whose store still holds an earlier version's expiry index, dropped at their next commit. */
+  private readonly legacyExpiry = new Set<number>();
   private readonly now: () => number;
   private readonly rootSettleMs: number;
   private readonly windowMaxSpans: number;
@@ -213,7 +185,8 @@ export class TraceStage extends StatefulStage {
       onRevoked: async (partitions) => {
         for (const { partition } of partitions) {
           this.positions.delete(partition);
-          this.nextDeadline.delete(partition);
+          this.windows.delete(partition);
+          this.legacyExpiry.delete(partition);
         }
       },
       eachBatch: (batch) => this.onBatch(batch),
@@ -228,7 +201,8 @@ export class TraceStage extends StatefulStage {
       const raw = await store.get(positionKey(partition));
       const position: PartitionPosition = raw === null ? { nextOffset: 0, streamTimeMs: 0 } : (JSON.parse(raw.toString()) as PartitionPosition);
       this.positions.set(partition, position);
-      this.nextDeadline.delete(partition);
+      this.windows.set(partition, await this.loadWindows(store, partition));
+      for await (const _ of store.range({ ...expiryRange(partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) this.legacyExpiry.add(partition);
       // The store's own position wins over the group offset: they were written together,
       // and the store is what the windows reflect.
       if (raw !== null) starts.set(`${topic}:${partition}`, position.nextOffset);
@@ -236,9 +210,19 @@ export class TraceStage extends StatefulStage {
     return starts;
   }
 
+  /** Every window meta of the partition, read once so the hot path reads none. */
+  private async loadWindows(store: ReadableStore, partition: number): Promise<WindowIndex> {
+    const index = new WindowIndex();
+    const prefix = windowRange(partition).gte.length;
+    for await (const [key, value] of store.range(windowRange(partition))) index.load(key.subarray(prefix), decodeWindowMeta(value));
+    return index;
+  }
+
   private beginWork(partition: number): PartitionWork {
     const position = this.positions.get(partition) ?? { nextOffset: 0, streamTimeMs: 0 };
-    return { partition, store: new BufferedStore(this.requireStore()), outputs: [], position: { ...position } };
+    let windows = this.windows.get(partition);
+    if (windows === undefined) this.windows.set(partition, (windows = new WindowIndex()));
+    return { partition, store: new BufferedStore(this.requireStore()), windows, outputs: [], position: { ...position } };
   }
 
   private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
@@ -248,15 +232,31 @@ export class TraceStage extends StatefulStage {
       work.position.nextOffset = consumedNext;
       unit.consumed(TOPICS.raw, work.partition, consumedNext);
     }
+    // One meta write per window the batch touched, however many of its spans it held.
+    for (const [ref, meta] of work.windows.changes()) {
+      if (meta === null) work.store.del(windowKey(work.partition, ref));
+      else work.store.put(windowKey(work.partition, ref), encodeWindowMeta(meta));
+    }
+    if (this.legacyExpiry.has(work.partition)) {
+      const { gte, lt } = expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1);
+      work.store.delRange(gte, lt);
+    }
     work.store.put(positionKey(work.partition), Buffer.from(JSON.stringify(work.position)));
     work.store.flushInto(unit);
-    await unit.commit();
+    try {
+      await unit.commit();
+    } catch (err) {
+      work.windows.discard();
+      throw err;
+    }
+    work.windows.commit();
+    this.legacyExpiry.delete(work.partition);
     this.positions.set(work.partition, work.position);
   }
 
   private async onBatch(batch: Batch): Promise<void> {
     const work = this.beginWork(batch.partition);
-    await work.store.prefetch(this.keysOf(batch));
+    await work.store.prefetch(this.keysOf(batch, work.windows));
     for (const record of batch.records) {
       if (record.timestamp > work.position.streamTimeMs) {
         work.position.streamTimeMs = record.timestamp;
@@ -265,10 +265,12 @@ export class TraceStage extends StatefulStage {
       // One record's content never stops the partition: what it wrote is undone and it goes
       // to the dead-letter topic in this same unit.
       const position = { ...work.position };
+      const windows = work.windows.savepoint();
       await this.poison.isolate(work, record, () => this.admitRecord(work, record), {
         classify: (err) => reasonOf(err, 'content'),
         undo: () => {
           work.position = position;
+          work.windows.rollback(windows);
         },
       });
     }
@@ -277,21 +279,21 @@ export class TraceStage extends StatefulStage {
   }
 
   /**
-   * The window and span keys a batch will read, so they arrive in one round trip. A record
-   * whose keys cannot be built is left out here and dead-lettered when its turn comes.
+   * The span and live-state keys a batch will read, so they arrive in one round trip. Only
+   * traces with a window can hold them: a trace the index does not know costs no read. A
+   * record whose keys cannot be built is left out here and dead-lettered when its turn comes.
    */
-  private keysOf(batch: Batch): Buffer[] {
+  private keysOf(batch: Batch, windows: WindowIndex): Buffer[] {
     const keys: Buffer[] = [];
     for (const record of batch.records) {
       const ids = parseTraceKey(record.key);
       if (ids === null) continue;
       try {
         const ref = traceRef(ids.tenantId, ids.traceId);
+        if (!windows.has(ref)) continue;
         const spanId = record.headers[HEADER.spanId];
-        const span = spanId === undefined ? null : spanKey(batch.partition, ref, spanId);
-        keys.push(windowKey(batch.partition, ref));
         if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
-        if (span !== null) keys.push(span);
+        if (spanId !== undefined) keys.push(spanKey(batch.partition, ref, spanId));
       } catch {
         continue;
       }
@@ -317,26 +319,20 @@ export class TraceStage extends StatefulStage {
     const now = this.now();
     for (const { partition } of partitions) {
       if (!this.positions.has(partition)) continue;
-      const due = this.nextDeadline.get(partition);
-      if (due !== undefined && due > now) continue;
+      if ((this.windows.get(partition)?.nextDeadlineMs ?? Number.MAX_SAFE_INTEGER) > now) continue;
       const work = this.beginWork(partition);
       const closed = await this.closeExpired(work, now);
       if (closed > 0 || work.store.hasWrites) await this.commitWork(work, null);
     }
   }
 
-  private async readMeta(work: PartitionWork, ref: Buffer): Promise<WindowMeta | null> {
-    const raw = await work.store.get(windowKey(work.partition, ref));
-    return raw === null ? null : (JSON.parse(raw.toString()) as WindowMeta);
+  private readMeta(work: PartitionWork, ref: Buffer): WindowMeta | null {
+    return work.windows.get(ref);
   }
 
-  /** Writes the window's meta and moves its expiry index entry to `deadlineMs`. */
-  private writeMeta(work: PartitionWork, ref: Buffer, meta: WindowMeta, previousDeadline: number | null): void {
-    if (previousDeadline !== null) work.store.del(expiryKey(work.partition, previousDeadline, ref));
-    work.store.put(expiryKey(work.partition, meta.deadlineMs, ref), Buffer.alloc(0));
-    work.store.put(windowKey(work.partition, ref), Buffer.from(JSON.stringify(meta)));
-    const known = this.nextDeadline.get(work.partition);
-    if (known === undefined || meta.deadlineMs < known) this.nextDeadline.set(work.partition, meta.deadlineMs);
+  /** Sets the window's meta; the store gets it, once per batch, when the unit is committed. */
+  private writeMeta(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
+    work.windows.put(ref, meta);
   }
 
   private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {
@@ -349,12 +345,12 @@ export class TraceStage extends StatefulStage {
         return;
       }
       const kind = marker === 'session_end' ? 'session_end' : 'analyze';
-      const meta = await this.readMeta(work, ref);
+      const meta = this.readMeta(work, ref);
       const requestId = record.headers[HEADER.requestId];
       if (meta !== null && requestId !== undefined && meta.skipRequestId === requestId) {
         // The end of a re-sent batch that changed nothing.
         const { skipRequestId: _done, ...rest } = meta;
-        this.writeMeta(work, ref, rest, meta.deadlineMs);
+        this.writeMeta(work, ref, rest);
         return;
       }
       if (meta !== null && meta.state === 'open') {
@@ -369,7 +365,7 @@ export class TraceStage extends StatefulStage {
       return;
     }
 
-    let meta = await this.readMeta(work, ref);
+    let meta = this.readMeta(work, ref);
     if (meta?.skipRequestId !== undefined && record.headers[HEADER.requestId] === meta.skipRequestId) {
       // A span of a session batch sent again unchanged (resetWindow).
       this.stats.duplicateSpans++;
@@ -384,7 +380,6 @@ export class TraceStage extends StatefulStage {
       this.stats.duplicateSpans++;
       return;
     }
-    const previousDeadline = meta?.deadlineMs ?? null;
     const previousState = meta?.state ?? null;
     if (meta !== null && meta.state !== 'open') {
       if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
@@ -420,12 +415,11 @@ export class TraceStage extends StatefulStage {
     meta.deadlineMs = this.deadlineOf(meta);
     if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
       // The size cap: close now, at this record's stream time, marked truncated.
-      meta.deadlineMs = previousDeadline ?? meta.deadlineMs;
       const spans = await this.loadSpans(work, ref);
       await this.closeWindow(work, ref, meta, spans, 'size_cap', '', Math.max(work.position.streamTimeMs, record.timestamp));
       return;
     }
-    this.writeMeta(work, ref, meta, previousDeadline);
+    this.writeMeta(work, ref, meta);
   }
 
   /**
@@ -499,7 +493,7 @@ export class TraceStage extends StatefulStage {
    * - no window: one opens, remembering the batch's digest.
    */
   private async resetWindow(work: PartitionWork, ref: Buffer, ids: TraceIds, record: LogRecord): Promise<void> {
-    const meta = await this.readMeta(work, ref);
+    const meta = this.readMeta(work, ref);
     const digest = record.headers[HEADER.contentDigest];
     const requestId = record.headers[HEADER.requestId] ?? '';
     const lastArrivalMs = Math.max(meta?.lastArrivalMs ?? 0, record.timestamp);
@@ -509,11 +503,11 @@ export class TraceStage extends StatefulStage {
         ...newWindow(ids, lastArrivalMs, lastArrivalMs + this.options.inactivityGapMs),
         ...(digest === undefined ? {} : { sessionDigest: digest }),
       };
-      this.writeMeta(work, ref, opened, null);
+      this.writeMeta(work, ref, opened);
       return;
     }
     if (digest !== undefined && digest === meta.sessionDigest && meta.state !== 'forgotten') {
-      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId }, meta.deadlineMs);
+      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId });
       return;
     }
     const { spanCount, byteCount } = await this.dropSessionSpans(work, ref, meta);
@@ -532,7 +526,7 @@ export class TraceStage extends StatefulStage {
       deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
       ...(digest === undefined ? {} : { sessionDigest: digest }),
     };
-    this.writeMeta(work, ref, reset, meta.deadlineMs);
+    this.writeMeta(work, ref, reset);
   }
 
   /** Deletes the window's spans that came from session events; returns what is left. */
@@ -559,36 +553,22 @@ export class TraceStage extends StatefulStage {
 
   /** Closes every window whose deadline is at or before `timeMs`; returns how many closed. */
   private async closeExpired(work: PartitionWork, timeMs: number): Promise<number> {
-    const due = this.nextDeadline.get(work.partition);
-    if (due !== undefined && due > timeMs) return 0;
-    const expired: { deadlineMs: number; ref: Buffer }[] = [];
-    for await (const [key] of work.store.range(expiryRange(work.partition, timeMs))) expired.push(parseExpiryKey(key));
-    await work.store.prefetch(expired.map(({ ref }) => windowKey(work.partition, ref)));
-    const closing: { ref: Buffer; meta: WindowMeta; deadlineMs: number }[] = [];
-    for (const { deadlineMs, ref } of expired) {
-      const meta = await this.readMeta(work, ref);
-      if (meta === null || meta.deadlineMs !== deadlineMs) {
-        work.store.del(expiryKey(work.partition, deadlineMs, ref));
-      } else if (meta.state === 'open') {
-        closing.push({ ref, meta, deadlineMs });
+    if (work.windows.nextDeadlineMs > timeMs) return 0;
+    const closing: { ref: Buffer; meta: WindowMeta }[] = [];
+    for (const { ref, meta } of work.windows.due(timeMs)) {
+      if (meta.state === 'open') {
+        closing.push({ ref, meta });
       } else if (meta.state === 'closed') {
         this.forgetWindow(work, ref, meta);
       } else {
-        work.store.del(windowKey(work.partition, ref));
-        work.store.del(expiryKey(work.partition, deadlineMs, ref));
+        work.windows.delete(ref);
       }
     }
     // The windows' spans are read side by side: each read is a round trip to RocksDB.
     const spans = await Promise.all(closing.map(({ ref }) => this.loadSpans(work, ref)));
-    for (const [i, { ref, meta, deadlineMs }] of closing.entries()) {
-      await this.closeWindow(work, ref, meta, spans[i]!, this.expiryReason(meta), '', deadlineMs);
+    for (const [i, { ref, meta }] of closing.entries()) {
+      await this.closeWindow(work, ref, meta, spans[i]!, this.expiryReason(meta), '', meta.deadlineMs);
     }
-    // Learn the next deadline so that records before it skip the scan.
-    this.nextDeadline.delete(work.partition);
-    for await (const [key] of work.store.range({ ...expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) {
-      this.nextDeadline.set(work.partition, parseExpiryKey(key).deadlineMs);
-    }
-    if (!this.nextDeadline.has(work.partition)) this.nextDeadline.set(work.partition, Number.MAX_SAFE_INTEGER);
     return closing.length;
   }
 
@@ -654,7 +634,6 @@ export class TraceStage extends StatefulStage {
       };
       this.poison.deadLetter(work.outputs, source, 'analysis', messageOf(err), err);
     }
-    const previousDeadline = meta.deadlineMs;
     work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);
     // What fired live is settled by the outputs above; a reopened revision starts afresh.
     work.store.del(liveKey(work.partition, ref));
@@ -671,7 +650,7 @@ export class TraceStage extends StatefulStage {
       closedAtMs,
       deadlineMs: closedAtMs + this.options.latenessHorizonMs,
     };
-    this.writeMeta(work, ref, closedMeta, previousDeadline);
+    this.writeMeta(work, ref, closedMeta);
     this.stats.windowsClosed++;
   }
 
@@ -682,7 +661,7 @@ export class TraceStage extends StatefulStage {
   private forgetWindow(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
     const { gte, lt } = spanRange(work.partition, ref);
     work.store.delRange(gte, lt);
-    this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs }, meta.deadlineMs);
+    this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs });
   }
 
   /** Encodes every output first, so a failure leaves nothing of this trace half-emitted. */
