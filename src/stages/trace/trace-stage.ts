@@ -33,6 +33,7 @@ import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
 import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
 import type { DetectorRunObserver } from './run-detector.js';
+import { DecodedSpans } from './decoded-spans.js';
 import { WindowIndex } from './window-index.js';
 import { decodeWindowMeta, encodeWindowMeta, type WindowMeta } from './window-meta.js';
 import { expiryRange, liveKey, positionKey, spanKey, spanRange, traceRef, windowKey, windowRange } from './window-keys.js';
@@ -60,6 +61,8 @@ export interface TraceStageOptions {
   readonly tombstoneRetentionMs: number;
   /** This tenant's confidence shift for a detector (calibration-reader.ts); none by default. */
   readonly calibration?: { shiftOf(tenantId: string, detectorId: string): number };
+  /** Spans of open windows kept decoded for their close (decoded-spans.ts); default 20,000. */
+  readonly decodedSpanBudget?: number;
   /** Run detectors that support it on open windows (live.ts); default true. */
   readonly liveDetection?: boolean;
   /** Told of every detector run (duration, failure), for /metrics. */
@@ -168,6 +171,7 @@ export class TraceStage extends StatefulStage {
   private readonly liveDetectors: readonly Detector[];
   /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
   readonly poison: PoisonRecordPolicy;
+  private readonly decoded: DecodedSpans;
 
   constructor(private readonly options: TraceStageOptions) {
     super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
@@ -177,6 +181,7 @@ export class TraceStage extends StatefulStage {
     this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
     this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
     this.poison = new PoisonRecordPolicy('trace', options.logger);
+    this.decoded = new DecodedSpans(options.decodedSpanBudget ?? 20_000);
   }
 
   protected handlers(): ConsumerHandlers {
@@ -187,6 +192,7 @@ export class TraceStage extends StatefulStage {
           this.positions.delete(partition);
           this.windows.delete(partition);
           this.legacyExpiry.delete(partition);
+          this.decoded.clear();
         }
       },
       eachBatch: (batch) => this.onBatch(batch),
@@ -247,6 +253,7 @@ export class TraceStage extends StatefulStage {
       await unit.commit();
     } catch (err) {
       work.windows.discard();
+      this.decoded.clear();
       throw err;
     }
     work.windows.commit();
@@ -271,6 +278,7 @@ export class TraceStage extends StatefulStage {
         undo: () => {
           work.position = position;
           work.windows.rollback(windows);
+          this.forgetDecoded(record);
         },
       });
     }
@@ -293,7 +301,7 @@ export class TraceStage extends StatefulStage {
         if (!windows.has(ref)) continue;
         const spanId = record.headers[HEADER.spanId];
         if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
-        if (spanId !== undefined) keys.push(spanKey(batch.partition, ref, spanId));
+        if (spanId !== undefined && !this.decoded.holds(ref)) keys.push(spanKey(batch.partition, ref, spanId));
       } catch {
         continue;
       }
@@ -312,6 +320,17 @@ export class TraceStage extends StatefulStage {
     if (record.value === null) throw new PoisonRecordError('decode', 'the record has no value');
     const event = await this.options.codecs.rawEvent.decode(record.value);
     await this.processRecord(work, record as LogRecord & { value: Buffer }, ids, event);
+  }
+
+  /** A record was rolled back: its window's held spans may include it, so the window is let go. */
+  private forgetDecoded(record: LogRecord): void {
+    const ids = parseTraceKey(record.key);
+    if (ids === null) return;
+    try {
+      this.decoded.drop(traceRef(ids.tenantId, ids.traceId));
+    } catch {
+      // No ref can be built from its key: nothing of it was held.
+    }
   }
 
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
@@ -354,7 +373,7 @@ export class TraceStage extends StatefulStage {
         return;
       }
       if (meta !== null && meta.state === 'open') {
-        const spans = await this.loadSpans(work, ref);
+        const spans = await this.windowSpans(work, ref, meta);
         await this.closeWindow(work, ref, meta, spans, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
       }
       return;
@@ -375,8 +394,8 @@ export class TraceStage extends StatefulStage {
     // A re-sent span (a retrying exporter, a client whose answer was lost) with the same ids
     // and content changes nothing, open or closed: no replacement, no new revision. Checked
     // before anything else so that a re-send of a closed trace does not reopen it.
-    const existing = meta === null || meta.state === 'forgotten' ? null : await work.store.get(key);
-    if (existing !== null && (await this.sameSpanContent(existing, record.value, event))) {
+    const existing = meta === null || meta.state === 'forgotten' ? null : await this.heldCopy(work, ref, key, spanId);
+    if (existing !== null && (await existing.sameAs(record.value, event))) {
       this.stats.duplicateSpans++;
       return;
     }
@@ -400,6 +419,8 @@ export class TraceStage extends StatefulStage {
     // A new window, or a closed one reopening: one more open window on the partition.
     if (previousState !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     meta ??= newWindow(ids, 0, 0);
+    // A window starting empty can be held decoded from its first span to its close.
+    if (previousState !== 'open' && meta.spanCount === 0) this.decoded.open(ref);
     if (existing === null) {
       meta.spanCount++;
       this.stats.spansAssembled++;
@@ -407,15 +428,16 @@ export class TraceStage extends StatefulStage {
       // Same identity, other content: the latest copy replaces the earlier one.
       this.stats.replacedSpans++;
     }
-    meta.byteCount = (meta.byteCount ?? 0) - (existing?.length ?? 0) + record.value.length;
+    meta.byteCount = (meta.byteCount ?? 0) - (existing?.bytes ?? 0) + record.value.length;
     work.store.put(key, record.value);
+    if (event.type === 'span') this.decoded.add(ref, spanId, event.span, record.value.length, key);
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
     if ((meta.rootArrivalMs ?? null) === null && isRoot(record, event)) meta.rootArrivalMs = record.timestamp;
     if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, event, record.timestamp);
     meta.deadlineMs = this.deadlineOf(meta);
     if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
       // The size cap: close now, at this record's stream time, marked truncated.
-      const spans = await this.loadSpans(work, ref);
+      const spans = await this.windowSpans(work, ref, meta);
       await this.closeWindow(work, ref, meta, spans, 'size_cap', '', Math.max(work.position.streamTimeMs, record.timestamp));
       return;
     }
@@ -452,14 +474,33 @@ export class TraceStage extends StatefulStage {
   }
 
   /**
-   * Whether two raw span records hold the same span: equal bytes, or, since each copy
-   * carries its own arrival time, equal once decoded apart from how and when it arrived.
-   * Only re-sent span ids come here, so decoding the held copy is off the common path.
+   * The copy of a span the window already holds, if any: its size, and whether an incoming
+   * record holds the same span (equal bytes, or, since each copy carries its own arrival
+   * time, equal once decoded apart from how and when it arrived). A window held decoded
+   * answers from memory; otherwise the store is read, and only a re-sent span id decodes
+   * the stored copy.
    */
-  private async sameSpanContent(held: Buffer, incoming: Buffer, event: RawEvent): Promise<boolean> {
-    if (held.equals(incoming)) return true;
-    const earlier = await this.options.codecs.rawEvent.decode(held);
-    return earlier.type === 'span' && event.type === 'span' && sameSpanContent(earlier.span, event.span);
+  private async heldCopy(
+    work: PartitionWork,
+    ref: Buffer,
+    key: Buffer,
+    spanId: string,
+  ): Promise<{ readonly bytes: number; sameAs(incoming: Buffer, event: RawEvent): Promise<boolean> } | null> {
+    if (this.decoded.holds(ref)) {
+      const held = this.decoded.get(ref, spanId);
+      if (held === undefined) return null;
+      return { bytes: held.bytes, sameAs: async (_incoming, event) => event.type === 'span' && sameSpanContent(held.span, event.span) };
+    }
+    const stored = await work.store.get(key);
+    if (stored === null) return null;
+    return {
+      bytes: stored.length,
+      sameAs: async (incoming, event) => {
+        if (stored.equals(incoming)) return true;
+        const earlier = await this.options.codecs.rawEvent.decode(stored);
+        return earlier.type === 'span' && event.type === 'span' && sameSpanContent(earlier.span, event.span);
+      },
+    };
   }
 
   private shiftOf(tenantId: string, detectorId: string): number {
@@ -493,6 +534,8 @@ export class TraceStage extends StatefulStage {
    * - no window: one opens, remembering the batch's digest.
    */
   private async resetWindow(work: PartitionWork, ref: Buffer, ids: TraceIds, record: LogRecord): Promise<void> {
+    // Its spans are about to be filtered in the store; the close reads them from there.
+    this.decoded.drop(ref);
     const meta = this.readMeta(work, ref);
     const digest = record.headers[HEADER.contentDigest];
     const requestId = record.headers[HEADER.requestId] ?? '';
@@ -565,11 +608,16 @@ export class TraceStage extends StatefulStage {
       }
     }
     // The windows' spans are read side by side: each read is a round trip to RocksDB.
-    const spans = await Promise.all(closing.map(({ ref }) => this.loadSpans(work, ref)));
+    const spans = await Promise.all(closing.map(({ ref, meta }) => this.windowSpans(work, ref, meta)));
     for (const [i, { ref, meta }] of closing.entries()) {
       await this.closeWindow(work, ref, meta, spans[i]!, this.expiryReason(meta), '', meta.deadlineMs);
     }
     return closing.length;
+  }
+
+  /** The closing window's spans: as held decoded since they arrived, else read from the store. */
+  private async windowSpans(work: PartitionWork, ref: Buffer, meta: WindowMeta): Promise<CanonicalSpan[]> {
+    return this.decoded.spansOf(ref, meta.spanCount) ?? (await this.loadSpans(work, ref));
   }
 
   private async loadSpans(work: PartitionWork, ref: Buffer): Promise<CanonicalSpan[]> {
@@ -635,6 +683,7 @@ export class TraceStage extends StatefulStage {
       this.poison.deadLetter(work.outputs, source, 'analysis', messageOf(err), err);
     }
     work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);
+    this.decoded.drop(ref);
     // What fired live is settled by the outputs above; a reopened revision starts afresh.
     work.store.del(liveKey(work.partition, ref));
     if (capped) {
