@@ -28,6 +28,7 @@ import { messageOf, PoisonRecordPolicy, PoisonRecordError, reasonOf } from '../d
 import { SerdeError } from '../../log/serde/errors.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
+import type { SemanticSpan } from '../../semantic/semantic-span.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
@@ -172,6 +173,8 @@ export class TraceStage extends StatefulStage {
   /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
   readonly poison: PoisonRecordPolicy;
   private readonly decoded: DecodedSpans;
+  /** Semantic views made by live detection, reused when the window closes; gone with their spans. */
+  private readonly semanticViews = new WeakMap<CanonicalSpan, SemanticSpan>();
 
   constructor(private readonly options: TraceStageOptions) {
     super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
@@ -451,6 +454,7 @@ export class TraceStage extends StatefulStage {
   private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, event: RawEvent, timestampMs: number): Promise<void> {
     if (event.type !== 'span') return;
     const span = toSemanticSpan(event.span);
+    this.semanticViews.set(event.span, span);
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
     const plan = planLive(span, this.liveDetectors, trace, this.options.detectorRuns);
     if (isEmptyPlan(plan)) return;
@@ -656,6 +660,7 @@ export class TraceStage extends StatefulStage {
           closeRequestId: requestId,
           closedAtMs,
           spans,
+          semanticOf: (span) => this.semanticViews.get(span),
           truncated: capped,
         },
         detectors,
