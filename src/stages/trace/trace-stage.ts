@@ -32,7 +32,7 @@ import type { SemanticSpan } from '../../semantic/semantic-span.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
-import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
+import { applyLive, isEmptyPlan, liveSavepoint, parseLiveState, planLive, serializeLiveState, type LiveState } from './live.js';
 import type { DetectorRunObserver } from './run-detector.js';
 import { DecodedSpans } from './decoded-spans.js';
 import { WindowIndex } from './window-index.js';
@@ -87,6 +87,13 @@ interface PartitionWork {
   /** The partition's windows; changes made here are written to the store at commit. */
   readonly windows: WindowIndex;
   readonly outputs: { topic: string; record: OutgoingRecord }[];
+  /**
+   * Live detection states this batch changed, by trace ref (latin1): read once, written once
+   * at commit, however many relevant spans of the window the batch held.
+   */
+  readonly live: Map<string, { readonly ref: Buffer; readonly state: LiveState }>;
+  /** How to undo each change to `live` and its states, newest last (per-record rollback). */
+  readonly liveUndo: (() => void)[];
   position: PartitionPosition;
 }
 
@@ -231,7 +238,7 @@ export class TraceStage extends StatefulStage {
     const position = this.positions.get(partition) ?? { nextOffset: 0, streamTimeMs: 0 };
     let windows = this.windows.get(partition);
     if (windows === undefined) this.windows.set(partition, (windows = new WindowIndex()));
-    return { partition, store: new BufferedStore(this.requireStore()), windows, outputs: [], position: { ...position } };
+    return { partition, store: new BufferedStore(this.requireStore()), windows, outputs: [], live: new Map(), liveUndo: [], position: { ...position } };
   }
 
   private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
@@ -241,6 +248,7 @@ export class TraceStage extends StatefulStage {
       work.position.nextOffset = consumedNext;
       unit.consumed(TOPICS.raw, work.partition, consumedNext);
     }
+    for (const { ref, state } of work.live.values()) work.store.put(liveKey(work.partition, ref), serializeLiveState(state));
     // One meta write per window the batch touched, however many of its spans it held.
     for (const [ref, meta] of work.windows.changes()) {
       if (meta === null) work.store.del(windowKey(work.partition, ref));
@@ -276,11 +284,13 @@ export class TraceStage extends StatefulStage {
       // to the dead-letter topic in this same unit.
       const position = { ...work.position };
       const windows = work.windows.savepoint();
+      const live = work.liveUndo.length;
       await this.poison.isolate(work, record, () => this.admitRecord(work, record), {
         classify: (err) => reasonOf(err, 'content'),
         undo: () => {
           work.position = position;
           work.windows.rollback(windows);
+          while (work.liveUndo.length > live) work.liveUndo.pop()!();
           this.forgetDecoded(record);
         },
       });
@@ -458,11 +468,10 @@ export class TraceStage extends StatefulStage {
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
     const plan = planLive(span, this.liveDetectors, trace, this.options.detectorRuns);
     if (isEmptyPlan(plan)) return;
-    const key = liveKey(work.partition, ref);
-    const state = parseLiveState(await work.store.get(key));
+    const state = await this.liveStateOf(work, ref);
+    work.liveUndo.push(liveSavepoint(state, plan));
     const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace, this.options.detectorRuns), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
     this.stats.detectionsSuppressed += suppressed.length;
-    work.store.put(key, serializeLiveState(state));
     if (found.length === 0) return;
     const { codecs, pipelineVersion } = this.options;
     const ids = { tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision, pipelineVersion };
@@ -475,6 +484,28 @@ export class TraceStage extends StatefulStage {
     this.stats.detectionsEmitted += found.length;
     this.stats.liveDetectionsEmitted += found.length;
     this.countDetections(found.map((f) => f.finding.detectionType));
+  }
+
+  /** The window's live state for this batch: read from the store on first use. */
+  private async liveStateOf(work: PartitionWork, ref: Buffer): Promise<LiveState> {
+    const key = ref.toString('latin1');
+    const held = work.live.get(key);
+    if (held !== undefined) return held.state;
+    const state = parseLiveState(await work.store.get(liveKey(work.partition, ref)));
+    work.live.set(key, { ref, state });
+    work.liveUndo.push(() => work.live.delete(key));
+    return state;
+  }
+
+  /** Drops the window's live state, in the store and in this batch. */
+  private dropLive(work: PartitionWork, ref: Buffer): void {
+    const key = ref.toString('latin1');
+    const held = work.live.get(key);
+    if (held !== undefined) {
+      work.live.delete(key);
+      work.liveUndo.push(() => work.live.set(key, held));
+    }
+    work.store.del(liveKey(work.partition, ref));
   }
 
   /**
@@ -558,7 +589,7 @@ export class TraceStage extends StatefulStage {
       return;
     }
     const { spanCount, byteCount } = await this.dropSessionSpans(work, ref, meta);
-    work.store.del(liveKey(work.partition, ref));
+    this.dropLive(work, ref);
     if (meta.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     const { skipRequestId: _skipped, sessionDigest: _previous, ...rest } = meta;
     const reset: WindowMeta = {
@@ -690,7 +721,7 @@ export class TraceStage extends StatefulStage {
     work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);
     this.decoded.drop(ref);
     // What fired live is settled by the outputs above; a reopened revision starts afresh.
-    work.store.del(liveKey(work.partition, ref));
+    this.dropLive(work, ref);
     if (capped) {
       // The capped revision is final: its spans go, so the next revision starts empty.
       const { gte, lt } = spanRange(work.partition, ref);
