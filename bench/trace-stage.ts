@@ -282,7 +282,7 @@ async function throughput(env: Env): Promise<void> {
   const split = lives.filter((r) => r.windowsClosed !== traces).length + replays.filter((r) => r.windowsClosed > traces + 1).length;
   if (split > 0) console.log(`note: in ${split} run(s) the windows closed did not equal the traces (a trace split or merged)`);
   console.log(
-    'bytes/span = growth of the embedded-log directory (WAL + SST files, all column data: windows, expiry index, output topics, offsets) ' +
+    'bytes/span = growth of the embedded-log directory (WAL + SST files, all column data: window metas, spans, live detection state, output topics, offsets) ' +
       `while the stage ran, divided by the spans; for live order the raw records' own bytes are subtracted. ${spans} spans per run.`,
   );
 }

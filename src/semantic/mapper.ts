@@ -327,7 +327,13 @@ export function serviceNameOf(span: CanonicalSpan): string {
 }
 
 /** Builds the semantic trace: spans sorted by start time, then span id, for determinism. */
-export function toSemanticTrace(tenantId: string, traceId: string, spans: readonly CanonicalSpan[]): SemanticTrace {
+/** `mapSpan` may hand back a span's semantic view made earlier, so a span is mapped once. */
+export function toSemanticTrace(
+  tenantId: string,
+  traceId: string,
+  spans: readonly CanonicalSpan[],
+  mapSpan: (span: CanonicalSpan) => SemanticSpan = toSemanticSpan,
+): SemanticTrace {
   const sorted = [...spans].sort((a, b) =>
     a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : a.spanId < b.spanId ? -1 : 1,
   );
@@ -336,6 +342,6 @@ export function toSemanticTrace(tenantId: string, traceId: string, spans: readon
     tenantId,
     traceId,
     serviceName: root === undefined ? 'unknown_service' : serviceNameOf(root),
-    spans: sorted.map(toSemanticSpan),
+    spans: sorted.map((span) => mapSpan(span)),
   };
 }

@@ -11,7 +11,8 @@ import { PRICE_TABLE, measureTrace } from '../../metrics/trace-metrics.js';
 import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import { confidenceTier } from '../../model/outputs.js';
 import type { CanonicalSpan } from '../../model/span.js';
-import { toSemanticTrace } from '../../semantic/mapper.js';
+import { toSemanticSpan, toSemanticTrace } from '../../semantic/mapper.js';
+import type { SemanticSpan } from '../../semantic/semantic-span.js';
 import { assembleTrace } from './assemble.js';
 import { spanDigest } from './digest.js';
 import type { TenantStageEvent } from '../../model/tenant-records.js';
@@ -27,6 +28,8 @@ export interface ClosedWindow {
   /** Stream time at close: deterministic under replay. */
   readonly closedAtMs: number;
   readonly spans: readonly CanonicalSpan[];
+  /** A span's semantic view if it was already made (live detection maps spans on arrival). */
+  readonly semanticOf?: (span: CanonicalSpan) => SemanticSpan | undefined;
   /** The window reached its size cap; absent means false. */
   readonly truncated?: boolean;
 }
@@ -102,7 +105,8 @@ export function analyzeWindow(
   observer?: DetectorRunObserver,
 ): TraceOutputs {
   const { tenantId, traceId, revision } = window;
-  const semantic = toSemanticTrace(tenantId, traceId, window.spans);
+  const { semanticOf } = window;
+  const semantic = toSemanticTrace(tenantId, traceId, window.spans, semanticOf === undefined ? toSemanticSpan : (span) => semanticOf(span) ?? toSemanticSpan(span));
   const spanOrder = new Map(semantic.spans.map((s, i) => [s.spanId, i]));
 
   const found: RankedFinding[] = [];

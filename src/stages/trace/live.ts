@@ -106,6 +106,25 @@ export function isEmptyPlan(plan: LivePlan): boolean {
   return plan.perSpan.length === 0 && plan.stateful.length === 0;
 }
 
+/**
+ * What `applyLive(state, _, plan)` can change, copied so it can be put back: the lists of
+ * the plan's detectors (applyLive replaces or adds list entries and never changes one in
+ * place, so shallow copies do). Lets a window's state be written once per batch while a
+ * record rolled back halfway still leaves nothing of itself.
+ */
+export function liveSavepoint(state: LiveState, plan: LivePlan): () => void {
+  const ids = new Set([...plan.perSpan.map((f) => f.detectorId), ...plan.stateful.map((d) => d.id)]);
+  const saved = [...ids].map((id) => ({ id, spans: state.spans[id]?.slice(), reported: state.reported[id]?.slice() }));
+  return () => {
+    for (const { id, spans, reported } of saved) {
+      if (spans === undefined) delete state.spans[id];
+      else state.spans[id] = spans;
+      if (reported === undefined) delete state.reported[id];
+      else state.reported[id] = reported;
+    }
+  };
+}
+
 /** Records that `found` was reported; false when it already was. */
 function firstReport(state: LiveState, found: RankedFinding): boolean {
   const reported = (state.reported[found.detectorId] ??= []);

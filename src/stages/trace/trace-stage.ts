@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import type { Detector } from '../../detectors/detector.js';
-import type { Batch, ConsumerHandlers, Log, LogRecord, OutgoingRecord, TopicPartition } from '../../log/port.js';
+import type { Batch, ConsumerHandlers, Log, LogRecord, OutgoingRecord, ReadableStore, TopicPartition } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
@@ -29,22 +29,16 @@ import { SerdeError } from '../../log/serde/errors.js';
 import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { spanKeyPartProblem } from '../../semantic/key-parts.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
+import type { SemanticSpan } from '../../semantic/semantic-span.js';
 import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
-import { applyLive, isEmptyPlan, parseLiveState, planLive, serializeLiveState } from './live.js';
+import { applyLive, isEmptyPlan, liveSavepoint, parseLiveState, planLive, serializeLiveState, type LiveState } from './live.js';
 import type { DetectorRunObserver } from './run-detector.js';
-import {
-  expiryKey,
-  expiryRange,
-  liveKey,
-  parseExpiryKey,
-  positionKey,
-  spanKey,
-  spanRange,
-  traceRef,
-  windowKey,
-} from './window-keys.js';
+import { DecodedSpans } from './decoded-spans.js';
+import { WindowIndex } from './window-index.js';
+import { decodeWindowMeta, encodeWindowMeta, type WindowMeta } from './window-meta.js';
+import { expiryRange, liveKey, positionKey, spanKey, spanRange, traceRef, windowKey, windowRange } from './window-keys.js';
 
 export const TRACE_STAGE_GROUP = 'tracefold-trace-stage';
 
@@ -69,6 +63,8 @@ export interface TraceStageOptions {
   readonly tombstoneRetentionMs: number;
   /** This tenant's confidence shift for a detector (calibration-reader.ts); none by default. */
   readonly calibration?: { shiftOf(tenantId: string, detectorId: string): number };
+  /** Spans of open windows kept decoded for their close (decoded-spans.ts); default 20,000. */
+  readonly decodedSpanBudget?: number;
   /** Run detectors that support it on open windows (live.ts); default true. */
   readonly liveDetection?: boolean;
   /** Told of every detector run (duration, failure), for /metrics. */
@@ -76,30 +72,6 @@ export interface TraceStageOptions {
   readonly logger: Logger;
   /** Wall clock, injectable for tests. */
   readonly now?: () => number;
-}
-
-/** What the store keeps per window. */
-interface WindowMeta {
-  tenantId: string;
-  traceId: string;
-  revision: number;
-  /** closed: reopenable by late spans; forgotten: spans dropped, revision kept to stay unique. */
-  state: 'open' | 'closed' | 'forgotten';
-  spanCount: number;
-  /** Bytes of the raw record values held (absent in state written before the size cap). */
-  byteCount?: number;
-  /** Stream time at which the root span arrived; null (or absent) while none has. */
-  rootArrivalMs?: number | null;
-  /** Closed by the size cap: its spans are gone, and the next span starts revision n+1. */
-  capped?: boolean;
-  lastArrivalMs: number;
-  closedAtMs: number;
-  /** The deadline under which the expiry index holds this window. */
-  deadlineMs: number;
-  /** Digest of the last session batch applied to the trace (resetWindow). */
-  sessionDigest?: string;
-  /** A session batch sent again unchanged: its records are passed over until its end marker. */
-  skipRequestId?: string;
 }
 
 interface PartitionPosition {
@@ -113,7 +85,16 @@ interface PartitionPosition {
 interface PartitionWork {
   readonly partition: number;
   readonly store: BufferedStore;
+  /** The partition's windows; changes made here are written to the store at commit. */
+  readonly windows: WindowIndex;
   readonly outputs: { topic: string; record: OutgoingRecord }[];
+  /**
+   * Live detection states this batch changed, by trace ref (latin1): read once, written once
+   * at commit, however many relevant spans of the window the batch held.
+   */
+  readonly live: Map<string, { readonly ref: Buffer; readonly state: LiveState }>;
+  /** How to undo each change to `live` and its states, newest last (per-record rollback). */
+  readonly liveUndo: (() => void)[];
   position: PartitionPosition;
 }
 
@@ -156,8 +137,10 @@ function isRoot(record: LogRecord, event: RawEvent): boolean {
 
 export class TraceStage extends StatefulStage {
   private readonly positions = new Map<number, PartitionPosition>();
-  /** Earliest deadline in each partition's expiry index, so most records skip the scan. */
-  private readonly nextDeadline = new Map<number, number>();
+  /** The windows of each partition held, rebuilt from the store on assignment. */
+  private readonly windows = new Map<number, WindowIndex>();
+  /** Partitions whose store still holds an earlier version's expiry index, dropped at their next commit. */
+  private readonly legacyExpiry = new Set<number>();
   private readonly now: () => number;
   private readonly rootSettleMs: number;
   private readonly windowMaxSpans: number;
@@ -197,6 +180,9 @@ export class TraceStage extends StatefulStage {
   private readonly liveDetectors: readonly Detector[];
   /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
   readonly poison: PoisonRecordPolicy;
+  private readonly decoded: DecodedSpans;
+  /** Semantic views made by live detection, reused when the window closes; gone with their spans. */
+  private readonly semanticViews = new WeakMap<CanonicalSpan, SemanticSpan>();
 
   constructor(private readonly options: TraceStageOptions) {
     super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
@@ -206,6 +192,7 @@ export class TraceStage extends StatefulStage {
     this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
     this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
     this.poison = new PoisonRecordPolicy('trace', options.logger);
+    this.decoded = new DecodedSpans(options.decodedSpanBudget ?? 20_000);
   }
 
   protected handlers(): ConsumerHandlers {
@@ -214,7 +201,9 @@ export class TraceStage extends StatefulStage {
       onRevoked: async (partitions) => {
         for (const { partition } of partitions) {
           this.positions.delete(partition);
-          this.nextDeadline.delete(partition);
+          this.windows.delete(partition);
+          this.legacyExpiry.delete(partition);
+          this.decoded.clear();
         }
       },
       eachBatch: (batch) => this.onBatch(batch),
@@ -229,7 +218,8 @@ export class TraceStage extends StatefulStage {
       const raw = await store.get(positionKey(partition));
       const position: PartitionPosition = raw === null ? { nextOffset: 0, streamTimeMs: 0 } : (JSON.parse(raw.toString()) as PartitionPosition);
       this.positions.set(partition, position);
-      this.nextDeadline.delete(partition);
+      this.windows.set(partition, await this.loadWindows(store, partition));
+      for await (const _ of store.range({ ...expiryRange(partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) this.legacyExpiry.add(partition);
       // The store's own position wins over the group offset: they were written together,
       // and the store is what the windows reflect.
       if (raw !== null) starts.set(`${topic}:${partition}`, position.nextOffset);
@@ -237,9 +227,19 @@ export class TraceStage extends StatefulStage {
     return starts;
   }
 
+  /** Every window meta of the partition, read once so the hot path reads none. */
+  private async loadWindows(store: ReadableStore, partition: number): Promise<WindowIndex> {
+    const index = new WindowIndex();
+    const prefix = windowRange(partition).gte.length;
+    for await (const [key, value] of store.range(windowRange(partition))) index.load(key.subarray(prefix), decodeWindowMeta(value));
+    return index;
+  }
+
   private beginWork(partition: number): PartitionWork {
     const position = this.positions.get(partition) ?? { nextOffset: 0, streamTimeMs: 0 };
-    return { partition, store: new BufferedStore(this.requireStore()), outputs: [], position: { ...position } };
+    let windows = this.windows.get(partition);
+    if (windows === undefined) this.windows.set(partition, (windows = new WindowIndex()));
+    return { partition, store: new BufferedStore(this.requireStore()), windows, outputs: [], live: new Map(), liveUndo: [], position: { ...position } };
   }
 
   private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
@@ -249,15 +249,33 @@ export class TraceStage extends StatefulStage {
       work.position.nextOffset = consumedNext;
       unit.consumed(TOPICS.raw, work.partition, consumedNext);
     }
+    for (const { ref, state } of work.live.values()) work.store.put(liveKey(work.partition, ref), serializeLiveState(state));
+    // One meta write per window the batch touched, however many of its spans it held.
+    for (const [ref, meta] of work.windows.changes()) {
+      if (meta === null) work.store.del(windowKey(work.partition, ref));
+      else work.store.put(windowKey(work.partition, ref), encodeWindowMeta(meta));
+    }
+    if (this.legacyExpiry.has(work.partition)) {
+      const { gte, lt } = expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1);
+      work.store.delRange(gte, lt);
+    }
     work.store.put(positionKey(work.partition), Buffer.from(JSON.stringify(work.position)));
     work.store.flushInto(unit);
-    await unit.commit();
+    try {
+      await unit.commit();
+    } catch (err) {
+      work.windows.discard();
+      this.decoded.clear();
+      throw err;
+    }
+    work.windows.commit();
+    this.legacyExpiry.delete(work.partition);
     this.positions.set(work.partition, work.position);
   }
 
   private async onBatch(batch: Batch): Promise<void> {
     const work = this.beginWork(batch.partition);
-    await work.store.prefetch(this.keysOf(batch));
+    await work.store.prefetch(this.keysOf(batch, work.windows));
     for (const record of batch.records) {
       if (record.timestamp > work.position.streamTimeMs) {
         work.position.streamTimeMs = record.timestamp;
@@ -266,10 +284,15 @@ export class TraceStage extends StatefulStage {
       // One record's content never stops the partition: what it wrote is undone and it goes
       // to the dead-letter topic in this same unit.
       const position = { ...work.position };
+      const windows = work.windows.savepoint();
+      const live = work.liveUndo.length;
       await this.poison.isolate(work, record, () => this.admitRecord(work, record), {
         classify: (err) => reasonOf(err, 'content'),
         undo: () => {
           work.position = position;
+          work.windows.rollback(windows);
+          while (work.liveUndo.length > live) work.liveUndo.pop()!();
+          this.forgetDecoded(record);
         },
       });
     }
@@ -278,21 +301,21 @@ export class TraceStage extends StatefulStage {
   }
 
   /**
-   * The window and span keys a batch will read, so they arrive in one round trip. A record
-   * whose keys cannot be built is left out here and dead-lettered when its turn comes.
+   * The span and live-state keys a batch will read, so they arrive in one round trip. Only
+   * traces with a window can hold them: a trace the index does not know costs no read. A
+   * record whose keys cannot be built is left out here and dead-lettered when its turn comes.
    */
-  private keysOf(batch: Batch): Buffer[] {
+  private keysOf(batch: Batch, windows: WindowIndex): Buffer[] {
     const keys: Buffer[] = [];
     for (const record of batch.records) {
       const ids = parseTraceKey(record.key);
       if (ids === null) continue;
       try {
         const ref = traceRef(ids.tenantId, ids.traceId);
+        if (!windows.has(ref)) continue;
         const spanId = record.headers[HEADER.spanId];
-        const span = spanId === undefined ? null : spanKey(batch.partition, ref, spanId);
-        keys.push(windowKey(batch.partition, ref));
         if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
-        if (span !== null) keys.push(span);
+        if (spanId !== undefined && !this.decoded.holds(ref)) keys.push(spanKey(batch.partition, ref, spanId));
       } catch {
         continue;
       }
@@ -317,31 +340,36 @@ export class TraceStage extends StatefulStage {
     await this.processRecord(work, record as LogRecord & { value: Buffer }, ids, event);
   }
 
+  /** A record was rolled back: its window's held spans may include it, so the window is let go. */
+  private forgetDecoded(record: LogRecord): void {
+    const ids = parseTraceKey(record.key);
+    if (ids === null) return;
+    try {
+      this.decoded.drop(traceRef(ids.tenantId, ids.traceId));
+    } catch {
+      // No ref can be built from its key: nothing of it was held.
+    }
+  }
+
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
   private async onIdle(partitions: readonly TopicPartition[]): Promise<void> {
     const now = this.now();
     for (const { partition } of partitions) {
       if (!this.positions.has(partition)) continue;
-      const due = this.nextDeadline.get(partition);
-      if (due !== undefined && due > now) continue;
+      if ((this.windows.get(partition)?.nextDeadlineMs ?? Number.MAX_SAFE_INTEGER) > now) continue;
       const work = this.beginWork(partition);
       const closed = await this.closeExpired(work, now);
       if (closed > 0 || work.store.hasWrites) await this.commitWork(work, null);
     }
   }
 
-  private async readMeta(work: PartitionWork, ref: Buffer): Promise<WindowMeta | null> {
-    const raw = await work.store.get(windowKey(work.partition, ref));
-    return raw === null ? null : (JSON.parse(raw.toString()) as WindowMeta);
+  private readMeta(work: PartitionWork, ref: Buffer): WindowMeta | null {
+    return work.windows.get(ref);
   }
 
-  /** Writes the window's meta and moves its expiry index entry to `deadlineMs`. */
-  private writeMeta(work: PartitionWork, ref: Buffer, meta: WindowMeta, previousDeadline: number | null): void {
-    if (previousDeadline !== null) work.store.del(expiryKey(work.partition, previousDeadline, ref));
-    work.store.put(expiryKey(work.partition, meta.deadlineMs, ref), Buffer.alloc(0));
-    work.store.put(windowKey(work.partition, ref), Buffer.from(JSON.stringify(meta)));
-    const known = this.nextDeadline.get(work.partition);
-    if (known === undefined || meta.deadlineMs < known) this.nextDeadline.set(work.partition, meta.deadlineMs);
+  /** Sets the window's meta; the store gets it, once per batch, when the unit is committed. */
+  private writeMeta(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
+    work.windows.put(ref, meta);
   }
 
   private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {
@@ -354,16 +382,16 @@ export class TraceStage extends StatefulStage {
         return;
       }
       const kind = marker === 'session_end' ? 'session_end' : 'analyze';
-      const meta = await this.readMeta(work, ref);
+      const meta = this.readMeta(work, ref);
       const requestId = record.headers[HEADER.requestId];
       if (meta !== null && requestId !== undefined && meta.skipRequestId === requestId) {
         // The end of a re-sent batch that changed nothing.
         const { skipRequestId: _done, ...rest } = meta;
-        this.writeMeta(work, ref, rest, meta.deadlineMs);
+        this.writeMeta(work, ref, rest);
         return;
       }
       if (meta !== null && meta.state === 'open') {
-        const spans = await this.loadSpans(work, ref);
+        const spans = await this.windowSpans(work, ref, meta);
         await this.closeWindow(work, ref, meta, spans, kind, record.headers[HEADER.requestId] ?? '', record.timestamp);
       }
       return;
@@ -374,7 +402,7 @@ export class TraceStage extends StatefulStage {
       return;
     }
 
-    let meta = await this.readMeta(work, ref);
+    let meta = this.readMeta(work, ref);
     if (meta?.skipRequestId !== undefined && record.headers[HEADER.requestId] === meta.skipRequestId) {
       // A span of a session batch sent again unchanged (resetWindow).
       this.stats.duplicateSpans++;
@@ -384,12 +412,11 @@ export class TraceStage extends StatefulStage {
     // A re-sent span (a retrying exporter, a client whose answer was lost) with the same ids
     // and content changes nothing, open or closed: no replacement, no new revision. Checked
     // before anything else so that a re-send of a closed trace does not reopen it.
-    const existing = meta === null || meta.state === 'forgotten' ? null : await work.store.get(key);
-    if (existing !== null && (await this.sameSpanContent(existing, record.value, event))) {
+    const existing = meta === null || meta.state === 'forgotten' ? null : await this.heldCopy(work, ref, key, spanId);
+    if (existing !== null && (await existing.sameAs(record.value, event))) {
       this.stats.duplicateSpans++;
       return;
     }
-    const previousDeadline = meta?.deadlineMs ?? null;
     const previousState = meta?.state ?? null;
     if (meta !== null && meta.state !== 'open') {
       if (meta.state === 'forgotten' || record.timestamp - meta.closedAtMs > this.options.latenessHorizonMs) {
@@ -410,6 +437,8 @@ export class TraceStage extends StatefulStage {
     // A new window, or a closed one reopening: one more open window on the partition.
     if (previousState !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     meta ??= newWindow(ids, 0, 0);
+    // A window starting empty can be held decoded from its first span to its close.
+    if (previousState !== 'open' && meta.spanCount === 0) this.decoded.open(ref);
     if (existing === null) {
       meta.spanCount++;
       this.stats.spansAssembled++;
@@ -417,20 +446,20 @@ export class TraceStage extends StatefulStage {
       // Same identity, other content: the latest copy replaces the earlier one.
       this.stats.replacedSpans++;
     }
-    meta.byteCount = (meta.byteCount ?? 0) - (existing?.length ?? 0) + record.value.length;
+    meta.byteCount = (meta.byteCount ?? 0) - (existing?.bytes ?? 0) + record.value.length;
     work.store.put(key, record.value);
+    if (event.type === 'span') this.decoded.add(ref, spanId, event.span, record.value.length, key);
     meta.lastArrivalMs = Math.max(meta.lastArrivalMs, record.timestamp);
     if ((meta.rootArrivalMs ?? null) === null && isRoot(record, event)) meta.rootArrivalMs = record.timestamp;
     if (this.liveDetectors.length > 0) await this.detectLive(work, ref, meta, event, record.timestamp);
     meta.deadlineMs = this.deadlineOf(meta);
     if (meta.spanCount >= this.windowMaxSpans || meta.byteCount >= this.windowMaxBytes) {
       // The size cap: close now, at this record's stream time, marked truncated.
-      meta.deadlineMs = previousDeadline ?? meta.deadlineMs;
-      const spans = await this.loadSpans(work, ref);
+      const spans = await this.windowSpans(work, ref, meta);
       await this.closeWindow(work, ref, meta, spans, 'size_cap', '', Math.max(work.position.streamTimeMs, record.timestamp));
       return;
     }
-    this.writeMeta(work, ref, meta, previousDeadline);
+    this.writeMeta(work, ref, meta);
   }
 
   /**
@@ -440,14 +469,14 @@ export class TraceStage extends StatefulStage {
   private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, event: RawEvent, timestampMs: number): Promise<void> {
     if (event.type !== 'span') return;
     const span = toSemanticSpan(event.span);
+    this.semanticViews.set(event.span, span);
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };
     const plan = planLive(span, this.liveDetectors, trace, this.options.detectorRuns);
     if (isEmptyPlan(plan)) return;
-    const key = liveKey(work.partition, ref);
-    const state = parseLiveState(await work.store.get(key));
+    const state = await this.liveStateOf(work, ref);
+    work.liveUndo.push(liveSavepoint(state, plan));
     const { kept: found, suppressed } = calibrate(applyLive(state, span, plan, trace, this.options.detectorRuns), (detectorId) => this.shiftOf(meta.tenantId, detectorId));
     this.stats.detectionsSuppressed += suppressed.length;
-    work.store.put(key, serializeLiveState(state));
     if (found.length === 0) return;
     const { codecs, pipelineVersion } = this.options;
     const ids = { tenantId: meta.tenantId, traceId: meta.traceId, revision: meta.revision, pipelineVersion };
@@ -462,15 +491,56 @@ export class TraceStage extends StatefulStage {
     this.countDetections(found.map((f) => f.finding.detectionType));
   }
 
+  /** The window's live state for this batch: read from the store on first use. */
+  private async liveStateOf(work: PartitionWork, ref: Buffer): Promise<LiveState> {
+    const key = ref.toString('latin1');
+    const held = work.live.get(key);
+    if (held !== undefined) return held.state;
+    const state = parseLiveState(await work.store.get(liveKey(work.partition, ref)));
+    work.live.set(key, { ref, state });
+    work.liveUndo.push(() => work.live.delete(key));
+    return state;
+  }
+
+  /** Drops the window's live state, in the store and in this batch. */
+  private dropLive(work: PartitionWork, ref: Buffer): void {
+    const key = ref.toString('latin1');
+    const held = work.live.get(key);
+    if (held !== undefined) {
+      work.live.delete(key);
+      work.liveUndo.push(() => work.live.set(key, held));
+    }
+    work.store.del(liveKey(work.partition, ref));
+  }
+
   /**
-   * Whether two raw span records hold the same span: equal bytes, or, since each copy
-   * carries its own arrival time, equal once decoded apart from how and when it arrived.
-   * Only re-sent span ids come here, so decoding the held copy is off the common path.
+   * The copy of a span the window already holds, if any: its size, and whether an incoming
+   * record holds the same span (equal bytes, or, since each copy carries its own arrival
+   * time, equal once decoded apart from how and when it arrived). A window held decoded
+   * answers from memory; otherwise the store is read, and only a re-sent span id decodes
+   * the stored copy.
    */
-  private async sameSpanContent(held: Buffer, incoming: Buffer, event: RawEvent): Promise<boolean> {
-    if (held.equals(incoming)) return true;
-    const earlier = await this.options.codecs.rawEvent.decode(held);
-    return earlier.type === 'span' && event.type === 'span' && sameSpanContent(earlier.span, event.span);
+  private async heldCopy(
+    work: PartitionWork,
+    ref: Buffer,
+    key: Buffer,
+    spanId: string,
+  ): Promise<{ readonly bytes: number; sameAs(incoming: Buffer, event: RawEvent): Promise<boolean> } | null> {
+    if (this.decoded.holds(ref)) {
+      const held = this.decoded.get(ref, spanId);
+      if (held === undefined) return null;
+      return { bytes: held.bytes, sameAs: async (_incoming, event) => event.type === 'span' && sameSpanContent(held.span, event.span) };
+    }
+    const stored = await work.store.get(key);
+    if (stored === null) return null;
+    return {
+      bytes: stored.length,
+      sameAs: async (incoming, event) => {
+        if (stored.equals(incoming)) return true;
+        const earlier = await this.options.codecs.rawEvent.decode(stored);
+        return earlier.type === 'span' && event.type === 'span' && sameSpanContent(earlier.span, event.span);
+      },
+    };
   }
 
   private shiftOf(tenantId: string, detectorId: string): number {
@@ -504,7 +574,9 @@ export class TraceStage extends StatefulStage {
    * - no window: one opens, remembering the batch's digest.
    */
   private async resetWindow(work: PartitionWork, ref: Buffer, ids: TraceIds, record: LogRecord): Promise<void> {
-    const meta = await this.readMeta(work, ref);
+    // Its spans are about to be filtered in the store; the close reads them from there.
+    this.decoded.drop(ref);
+    const meta = this.readMeta(work, ref);
     const digest = record.headers[HEADER.contentDigest];
     const requestId = record.headers[HEADER.requestId] ?? '';
     const lastArrivalMs = Math.max(meta?.lastArrivalMs ?? 0, record.timestamp);
@@ -514,15 +586,15 @@ export class TraceStage extends StatefulStage {
         ...newWindow(ids, lastArrivalMs, lastArrivalMs + this.options.inactivityGapMs),
         ...(digest === undefined ? {} : { sessionDigest: digest }),
       };
-      this.writeMeta(work, ref, opened, null);
+      this.writeMeta(work, ref, opened);
       return;
     }
     if (digest !== undefined && digest === meta.sessionDigest && meta.state !== 'forgotten') {
-      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId }, meta.deadlineMs);
+      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId });
       return;
     }
     const { spanCount, byteCount } = await this.dropSessionSpans(work, ref, meta);
-    work.store.del(liveKey(work.partition, ref));
+    this.dropLive(work, ref);
     if (meta.state !== 'open') work.position.openWindows = (work.position.openWindows ?? 0) + 1;
     const { skipRequestId: _skipped, sessionDigest: _previous, ...rest } = meta;
     const reset: WindowMeta = {
@@ -537,7 +609,7 @@ export class TraceStage extends StatefulStage {
       deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
       ...(digest === undefined ? {} : { sessionDigest: digest }),
     };
-    this.writeMeta(work, ref, reset, meta.deadlineMs);
+    this.writeMeta(work, ref, reset);
   }
 
   /** Deletes the window's spans that came from session events; returns what is left. */
@@ -564,37 +636,28 @@ export class TraceStage extends StatefulStage {
 
   /** Closes every window whose deadline is at or before `timeMs`; returns how many closed. */
   private async closeExpired(work: PartitionWork, timeMs: number): Promise<number> {
-    const due = this.nextDeadline.get(work.partition);
-    if (due !== undefined && due > timeMs) return 0;
-    const expired: { deadlineMs: number; ref: Buffer }[] = [];
-    for await (const [key] of work.store.range(expiryRange(work.partition, timeMs))) expired.push(parseExpiryKey(key));
-    await work.store.prefetch(expired.map(({ ref }) => windowKey(work.partition, ref)));
-    const closing: { ref: Buffer; meta: WindowMeta; deadlineMs: number }[] = [];
-    for (const { deadlineMs, ref } of expired) {
-      const meta = await this.readMeta(work, ref);
-      if (meta === null || meta.deadlineMs !== deadlineMs) {
-        work.store.del(expiryKey(work.partition, deadlineMs, ref));
-      } else if (meta.state === 'open') {
-        closing.push({ ref, meta, deadlineMs });
+    if (work.windows.nextDeadlineMs > timeMs) return 0;
+    const closing: { ref: Buffer; meta: WindowMeta }[] = [];
+    for (const { ref, meta } of work.windows.due(timeMs)) {
+      if (meta.state === 'open') {
+        closing.push({ ref, meta });
       } else if (meta.state === 'closed') {
         this.forgetWindow(work, ref, meta);
       } else {
-        work.store.del(windowKey(work.partition, ref));
-        work.store.del(expiryKey(work.partition, deadlineMs, ref));
+        work.windows.delete(ref);
       }
     }
     // The windows' spans are read side by side: each read is a round trip to RocksDB.
-    const spans = await Promise.all(closing.map(({ ref }) => this.loadSpans(work, ref)));
-    for (const [i, { ref, meta, deadlineMs }] of closing.entries()) {
-      await this.closeWindow(work, ref, meta, spans[i]!, this.expiryReason(meta), '', deadlineMs);
+    const spans = await Promise.all(closing.map(({ ref, meta }) => this.windowSpans(work, ref, meta)));
+    for (const [i, { ref, meta }] of closing.entries()) {
+      await this.closeWindow(work, ref, meta, spans[i]!, this.expiryReason(meta), '', meta.deadlineMs);
     }
-    // Learn the next deadline so that records before it skip the scan.
-    this.nextDeadline.delete(work.partition);
-    for await (const [key] of work.store.range({ ...expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) {
-      this.nextDeadline.set(work.partition, parseExpiryKey(key).deadlineMs);
-    }
-    if (!this.nextDeadline.has(work.partition)) this.nextDeadline.set(work.partition, Number.MAX_SAFE_INTEGER);
     return closing.length;
+  }
+
+  /** The closing window's spans: as held decoded since they arrived, else read from the store. */
+  private async windowSpans(work: PartitionWork, ref: Buffer, meta: WindowMeta): Promise<CanonicalSpan[]> {
+    return this.decoded.spansOf(ref, meta.spanCount) ?? (await this.loadSpans(work, ref));
   }
 
   private async loadSpans(work: PartitionWork, ref: Buffer): Promise<CanonicalSpan[]> {
@@ -633,6 +696,7 @@ export class TraceStage extends StatefulStage {
           closeRequestId: requestId,
           closedAtMs,
           spans,
+          semanticOf: (span) => this.semanticViews.get(span),
           truncated: capped,
         },
         detectors,
@@ -659,10 +723,10 @@ export class TraceStage extends StatefulStage {
       };
       this.poison.deadLetter(work.outputs, source, 'analysis', messageOf(err), err);
     }
-    const previousDeadline = meta.deadlineMs;
     work.position.openWindows = Math.max(0, (work.position.openWindows ?? 0) - 1);
+    this.decoded.drop(ref);
     // What fired live is settled by the outputs above; a reopened revision starts afresh.
-    work.store.del(liveKey(work.partition, ref));
+    this.dropLive(work, ref);
     if (capped) {
       // The capped revision is final: its spans go, so the next revision starts empty.
       const { gte, lt } = spanRange(work.partition, ref);
@@ -676,7 +740,7 @@ export class TraceStage extends StatefulStage {
       closedAtMs,
       deadlineMs: closedAtMs + this.options.latenessHorizonMs,
     };
-    this.writeMeta(work, ref, closedMeta, previousDeadline);
+    this.writeMeta(work, ref, closedMeta);
     this.stats.windowsClosed++;
   }
 
@@ -687,7 +751,7 @@ export class TraceStage extends StatefulStage {
   private forgetWindow(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
     const { gte, lt } = spanRange(work.partition, ref);
     work.store.delRange(gte, lt);
-    this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs }, meta.deadlineMs);
+    this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs });
   }
 
   /** Encodes every output first, so a failure leaves nothing of this trace half-emitted. */

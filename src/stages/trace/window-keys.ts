@@ -4,11 +4,13 @@
  * Tenant and trace ids are length-prefixed: ids are producer-chosen strings and may hold
  * any character.
  *
- *   w p traceRef                  → window meta (JSON)
+ *   w p traceRef                  → window meta (binary, window-meta.ts)
  *   s p traceRef spanId           → the span's raw record value, as it came from the log
- *   e p deadline(u64) traceRef    → expiry index: the window's next deadline
  *   o p                           → partition position: next offset and stream time (JSON)
  *   l p traceRef                  → live detection state of the open window (JSON, live.ts)
+ *   e p deadline(u64) traceRef    → expiry index of earlier versions; the deadlines now live
+ *                                   in the metas and an in-memory heap (window-index.ts), and
+ *                                   these entries are dropped when the partition is assigned
  */
 
 import { str, u64 } from '../../log/store-keys.js';
@@ -34,6 +36,11 @@ export const expiryKey = (p: number, deadlineMs: number, ref: Buffer) => Buffer.
 export function spanRange(p: number, ref: Buffer): { gte: Buffer; lt: Buffer } {
   const gte = Buffer.concat([head(KIND.span, p), ref]);
   return { gte, lt: Buffer.concat([gte, Buffer.from([0xff, 0xff, 0xff])]) };
+}
+
+/** [gte, lt) bounds of every window meta of one partition. */
+export function windowRange(p: number): { gte: Buffer; lt: Buffer } {
+  return { gte: head(KIND.window, p), lt: head(KIND.window, p + 1) };
 }
 
 /** [gte, lt) bounds of expiry entries with deadline <= uptoMs. */

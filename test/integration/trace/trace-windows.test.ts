@@ -16,7 +16,8 @@ import { loadTopicDeclarations, TOPICS } from '../../../src/log/topics.js';
 import type { TraceRecord } from '../../../src/model/outputs.js';
 import { HEADER, traceKey } from '../../../src/model/record-keys.js';
 import type { CanonicalSpan } from '../../../src/model/span.js';
-import { TraceStage, type TraceStageOptions } from '../../../src/stages/trace/trace-stage.js';
+import { TRACE_STAGE_GROUP, TraceStage, type TraceStageOptions } from '../../../src/stages/trace/trace-stage.js';
+import { expiryKey, expiryRange, spanKey, traceRef, windowKey } from '../../../src/stages/trace/window-keys.js';
 import { canonicalSpan } from '../../unit/semantic/fixtures.js';
 import { consumeUntil, tempDir } from '../log/helpers.js';
 
@@ -277,5 +278,43 @@ describe('trace windows', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const [first] = await traces('replay-0', 1);
     expect(first).toMatchObject({ closeReason: 'root_settled', closedAtMs: T0 + 1 + SETTLE });
+  });
+
+  it('rebuild its open windows from the store on restart, reading metas an earlier version stored as JSON and dropping its expiry index', async () => {
+    const first = startStage();
+    await first.start();
+    await send(span('t-restart', 'a', 'missing', T0));
+    await expect.poll(() => first.stats.spansAssembled).toBe(1);
+    await first.stop();
+    stage = null;
+
+    // A window as an earlier version left it: JSON meta, its span, an expiry index entry.
+    const p = partitionFor(traceKey(TENANT, 't-restart'), partitions);
+    let legacyId = '';
+    for (let i = 0; legacyId === ''; i++) if (partitionFor(traceKey(TENANT, `legacy-${i}`), partitions) === p) legacyId = `legacy-${i}`;
+    const ref = traceRef(TENANT, legacyId);
+    const meta = { tenantId: TENANT, traceId: legacyId, revision: 1, state: 'open', spanCount: 1, byteCount: 1, lastArrivalMs: T0, closedAtMs: 0, deadlineMs: T0 + GAP };
+    const store = await log.openStore(TRACE_STAGE_GROUP, 'windows');
+    const unit = log.beginUnit(TRACE_STAGE_GROUP, { partition: p });
+    unit.write(store, [
+      { type: 'put', key: windowKey(p, ref), value: Buffer.from(JSON.stringify(meta)) },
+      { type: 'put', key: spanKey(p, ref, 'old'), value: (await spanRecord(codecs, span(legacyId, 'old', 'missing', T0))).value! },
+      { type: 'put', key: expiryKey(p, T0 + GAP, ref), value: Buffer.alloc(0) },
+    ]);
+    await unit.commit();
+
+    await startStage().start();
+    await tick('t-restart', T0 + GAP);
+    const [restarted] = await traces('t-restart', 1);
+    const [legacy] = await traces(legacyId, 1);
+    expect(restarted).toMatchObject({ revision: 1, closeReason: 'inactivity', closedAtMs: T0 + GAP });
+    expect(legacy).toMatchObject({ revision: 1, closeReason: 'inactivity', closedAtMs: T0 + GAP });
+    expect(legacy!.spans.map((s) => s.spanId)).toEqual(['old']);
+    const expiryEntries = async () => {
+      let n = 0;
+      for await (const _entry of store.range(expiryRange(p, Number.MAX_SAFE_INTEGER - 1))) n++;
+      return n;
+    };
+    await expect.poll(expiryEntries).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import type { CanonicalSpan } from '../../../../src/model/span.js';
 import { toSemanticSpan } from '../../../../src/semantic/mapper.js';
 import type { SemanticSpan } from '../../../../src/semantic/semantic-span.js';
 import { analyzeWindow, detectionId } from '../../../../src/stages/trace/analyze.js';
-import { applyLive, LIVE_SPANS_PER_DETECTOR, parseLiveState, planLive, serializeLiveState, type LiveState } from '../../../../src/stages/trace/live.js';
+import { applyLive, LIVE_SPANS_PER_DETECTOR, liveSavepoint, parseLiveState, planLive, serializeLiveState, type LiveState } from '../../../../src/stages/trace/live.js';
 import { canonicalSpan, type SpanInit } from '../../semantic/fixtures.js';
 
 const MS = 1_000_000n;
@@ -116,5 +116,19 @@ describe('live detection: detectors run isolated', () => {
     expect(isolated.perSpan).toEqual(alone.perSpan);
     expect(isolated.stateful.map((d) => d.id)).toEqual(alone.stateful.map((d) => d.id));
     expect(failures).toEqual(['explodes']);
+  });
+
+  it('puts a state back as it was before a span was applied, from a savepoint taken with its plan', () => {
+    const state = parseLiveState(null);
+    for (let i = 0; i < 3; i++) liveStep(state, toSemanticSpan(tool(`t${i}`, i * 100)));
+    const before = serializeLiveState(state).toString();
+    const span = toSemanticSpan(tool('t3', 300));
+    const plan = planLive(span, detectors, TRACE);
+    expect(plan.stateful.length + plan.perSpan.length).toBeGreaterThan(0);
+    const restore = liveSavepoint(state, plan);
+    applyLive(state, span, plan, TRACE);
+    expect(serializeLiveState(state).toString()).not.toBe(before);
+    restore();
+    expect(serializeLiveState(state).toString()).toBe(before);
   });
 });
