@@ -363,15 +363,6 @@ export class TraceStage extends StatefulStage {
     }
   }
 
-  private readMeta(work: PartitionWork, ref: Buffer): WindowMeta | null {
-    return work.windows.get(ref);
-  }
-
-  /** Sets the window's meta; the store gets it, once per batch, when the unit is committed. */
-  private writeMeta(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
-    work.windows.put(ref, meta);
-  }
-
   private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {
     const type = record.headers[HEADER.type];
     const ref = traceRef(ids.tenantId, ids.traceId);
@@ -382,12 +373,12 @@ export class TraceStage extends StatefulStage {
         return;
       }
       const kind = marker === 'session_end' ? 'session_end' : 'analyze';
-      const meta = this.readMeta(work, ref);
+      const meta = work.windows.get(ref);
       const requestId = record.headers[HEADER.requestId];
       if (meta !== null && requestId !== undefined && meta.skipRequestId === requestId) {
         // The end of a re-sent batch that changed nothing.
         const { skipRequestId: _done, ...rest } = meta;
-        this.writeMeta(work, ref, rest);
+        work.windows.put(ref, rest);
         return;
       }
       if (meta !== null && meta.state === 'open') {
@@ -402,7 +393,7 @@ export class TraceStage extends StatefulStage {
       return;
     }
 
-    let meta = this.readMeta(work, ref);
+    let meta = work.windows.get(ref);
     if (meta?.skipRequestId !== undefined && record.headers[HEADER.requestId] === meta.skipRequestId) {
       // A span of a session batch sent again unchanged (resetWindow).
       this.stats.duplicateSpans++;
@@ -459,7 +450,7 @@ export class TraceStage extends StatefulStage {
       await this.closeWindow(work, ref, meta, spans, 'size_cap', '', Math.max(work.position.streamTimeMs, record.timestamp));
       return;
     }
-    this.writeMeta(work, ref, meta);
+    work.windows.put(ref, meta);
   }
 
   /**
@@ -576,7 +567,7 @@ export class TraceStage extends StatefulStage {
   private async resetWindow(work: PartitionWork, ref: Buffer, ids: TraceIds, record: LogRecord): Promise<void> {
     // Its spans are about to be filtered in the store; the close reads them from there.
     this.decoded.drop(ref);
-    const meta = this.readMeta(work, ref);
+    const meta = work.windows.get(ref);
     const digest = record.headers[HEADER.contentDigest];
     const requestId = record.headers[HEADER.requestId] ?? '';
     const lastArrivalMs = Math.max(meta?.lastArrivalMs ?? 0, record.timestamp);
@@ -586,11 +577,11 @@ export class TraceStage extends StatefulStage {
         ...newWindow(ids, lastArrivalMs, lastArrivalMs + this.options.inactivityGapMs),
         ...(digest === undefined ? {} : { sessionDigest: digest }),
       };
-      this.writeMeta(work, ref, opened);
+      work.windows.put(ref, opened);
       return;
     }
     if (digest !== undefined && digest === meta.sessionDigest && meta.state !== 'forgotten') {
-      this.writeMeta(work, ref, { ...meta, skipRequestId: requestId });
+      work.windows.put(ref, { ...meta, skipRequestId: requestId });
       return;
     }
     const { spanCount, byteCount } = await this.dropSessionSpans(work, ref, meta);
@@ -609,7 +600,7 @@ export class TraceStage extends StatefulStage {
       deadlineMs: lastArrivalMs + this.options.inactivityGapMs,
       ...(digest === undefined ? {} : { sessionDigest: digest }),
     };
-    this.writeMeta(work, ref, reset);
+    work.windows.put(ref, reset);
   }
 
   /** Deletes the window's spans that came from session events; returns what is left. */
@@ -740,7 +731,7 @@ export class TraceStage extends StatefulStage {
       closedAtMs,
       deadlineMs: closedAtMs + this.options.latenessHorizonMs,
     };
-    this.writeMeta(work, ref, closedMeta);
+    work.windows.put(ref, closedMeta);
     this.stats.windowsClosed++;
   }
 
@@ -751,7 +742,7 @@ export class TraceStage extends StatefulStage {
   private forgetWindow(work: PartitionWork, ref: Buffer, meta: WindowMeta): void {
     const { gte, lt } = spanRange(work.partition, ref);
     work.store.delRange(gte, lt);
-    this.writeMeta(work, ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs });
+    work.windows.put(ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs });
   }
 
   /** Encodes every output first, so a failure leaves nothing of this trace half-emitted. */

@@ -60,6 +60,7 @@ export class WindowIndex {
     return this.current(keyOf(ref)) !== null;
   }
 
+  /** Sets a window's meta in this batch; the stage writes it to the store once per batch, with the unit. */
   put(ref: Buffer, meta: WindowMeta): void {
     const key = keyOf(ref);
     const previous = this.current(key);
