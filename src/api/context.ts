@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { IngestLimits } from '../ingest/limits/index.js';
 import type { Log } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
-import type { StageHealth } from '../stages/stage-health.js';
+import type { StageHealth } from '../runtime/health.js';
 import type { ViewQueries } from '../views/queries.js';
 import type { Views } from '../views/views.js';
 import type { TokenService } from './credentials.js';

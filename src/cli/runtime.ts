@@ -30,7 +30,7 @@ import { ViewQueries } from '../views/queries.js';
 import { Views } from '../views/views.js';
 import { TenantStage } from '../stages/tenant/tenant-stage.js';
 import { CalibrationReader } from '../stages/trace/calibration-reader.js';
-import type { StageHealth } from '../stages/stage-health.js';
+import type { StageHealth } from '../runtime/health.js';
 import { openLog } from './open-log.js';
 
 export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;

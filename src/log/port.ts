@@ -133,7 +133,7 @@ export interface TopicDeclaration {
 
 export interface Log {
   /** Which adapter this is, for logs and /readyz only; stages must not branch on it. */
-  readonly kind: 'embedded' | 'kafka';
+  readonly kind: 'embedded' | 'kafka' | 'memory';
   /** Creates missing topics from their declarations; returns what it could not reconcile. */
   ensureTopics(declarations: readonly TopicDeclaration[]): Promise<string[]>;
   partitionsOf(topic: string): number;

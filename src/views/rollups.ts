@@ -20,7 +20,7 @@
  */
 import type { ReadableStore } from '../log/port.js';
 import type { TraceMetrics } from '../model/outputs.js';
-import type { BufferedStore } from '../stages/buffered-store.js';
+import type { BufferedStore } from '../runtime/buffered-store.js';
 import { VIEW_KEYS } from './view-model.js';
 
 export const GRANULARITIES = ['minute', 'hour'] as const;

@@ -13,7 +13,7 @@
 import type { StateStore, StoreOp } from '../log/port.js';
 import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import { severityRank, type Severity } from '../model/outputs.js';
-import type { BufferedStore } from '../stages/buffered-store.js';
+import type { BufferedStore } from '../runtime/buffered-store.js';
 import { maxSeverity, type TraceFacets, type TraceFilter } from './trace-facets.js';
 import { VIEW_KEYS } from './view-model.js';
 

@@ -121,6 +121,6 @@ export const VIEW_KEYS = {
   calibration: (tenant: string, detector: string) => tupleKey('cb', tenant, detector),
   calibrationPrefix: (tenant: string) => tupleKey('cb', tenant),
   settings: (tenant: string) => tupleKey('st', tenant),
-  position: (topic: string, partition: number) => tupleKey('pos', topic, partition),
+  // 'pos': the runtime's position of each input partition (src/runtime/processing-runtime.ts).
   prefixRange: (prefix: Buffer) => ({ gte: prefix, lt: prefixEnd(prefix) }),
 } as const;

@@ -9,16 +9,15 @@
  * newer revision first.
  */
 import type { Logger } from 'pino';
-import type { Batch, Consumer, Log, LogRecord, StateStore, TopicPartition } from '../log/port.js';
-import { tpKey } from '../log/port.js';
+import type { Log, LogRecord, StateStore } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import { TOPICS } from '../log/topics.js';
-import { BufferedStore } from '../stages/buffered-store.js';
-import { messageOf, PoisonRecordPolicy, reasonOf } from '../stages/dead-letter.js';
-import { StageHealth } from '../stages/stage-health.js';
-import { appendOutputs, type StageOutput } from '../stages/stateful-stage.js';
+import type { BufferedStore } from '../runtime/buffered-store.js';
+import { messageOf, reasonOf } from '../runtime/dead-letter.js';
+import type { Positions } from '../runtime/positions.js';
+import type { ProcessorContext } from '../runtime/processor.js';
+import { StatefulProcessor } from '../runtime/stateful-processor.js';
 import { ApiKeyCache } from './api-key-cache.js';
-import { Positions } from './positions.js';
 import { applyRollups, type MetricsLike } from './rollups.js';
 import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
 import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
@@ -100,36 +99,45 @@ function keysReadOf(input: ViewInput): Buffer[] {
   }
 }
 
-export class Views {
-  private consumer: Consumer | null = null;
-  private store: StateStore | null = null;
-  readonly positions = new Positions();
+export class Views extends StatefulProcessor {
   /** API key records for authentication, dropped here when a batch changes them. */
   readonly apiKeys = new ApiKeyCache();
-  /** Running, or failed with the reason their own store gave out; /readyz reports it. */
-  readonly health = new StageHealth('views');
-  /** Records the views cannot apply go to the dead-letter topic, counted by reason. */
-  readonly poison: PoisonRecordPolicy;
+  /** API keys each batch created or revoked, dropped from the cache once it commits. */
+  private readonly keysChanged = new WeakMap<ProcessorContext, string[]>();
 
   readonly topics: readonly string[];
 
   constructor(private readonly options: ViewsOptions) {
-    this.topics = options.topics ?? VIEW_TOPICS;
-    this.poison = new PoisonRecordPolicy('views', options.logger);
+    const topics = options.topics ?? VIEW_TOPICS;
+    super({
+      name: 'views',
+      stage: 'views',
+      log: options.log,
+      group: options.group,
+      topics,
+      store: { name: 'views' },
+      positions: 'store',
+      logger: options.logger,
+    });
+    this.topics = topics;
   }
 
   get readStore(): StateStore {
-    if (this.store === null) throw new Error('views are not started');
-    return this.store;
+    return this.runtime.store;
+  }
+
+  /** How far the views have read each partition, for read-your-writes and lag. */
+  get positions(): Positions {
+    return this.runtime.positions;
   }
 
   /** Opens the store the queries read, answering from what earlier runs applied; start() then consumes. */
   async open(): Promise<void> {
-    this.store ??= await this.options.log.openStore(this.options.group, 'views');
+    await this.runtime.open();
   }
 
   /** Opens the store if needed and joins the consumer group (with Kafka, once the group has rebalanced). */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const { log, group } = this.options;
     await this.open();
     const store = this.readStore;
@@ -138,30 +146,16 @@ export class Views {
       unit.write(store, ops);
       await unit.commit();
     });
-    this.consumer = await log.consume(
-      { group, topics: this.topics },
-      {
-        onAssigned: (partitions) => this.onAssigned(partitions),
-        eachBatch: (batch) => this.onBatch(batch),
-      },
-    );
-    this.health.watch(this.consumer.done, this.options.logger);
+    await this.runtime.start();
   }
 
   /** In its group: false between open() and the end of start(), while the store has only what earlier runs applied. */
   get joined(): boolean {
-    return this.consumer !== null;
+    return this.runtime.joined;
   }
 
-  /** Resolves when the consumer ends; rejects if applying a batch failed for good. */
-  get done(): Promise<void> {
-    return this.consumer?.done ?? Promise.resolve();
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.stop();
-    this.consumer = null;
-    this.positions.close();
+  override async stop(): Promise<void> {
+    await this.runtime.close();
   }
 
   /** Resolves once the views have read every record appended to `topics` before the call. */
@@ -174,51 +168,34 @@ export class Views {
     }
   }
 
-  private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
-    const starts = new Map<string, number>();
-    for (const { topic, partition } of partitions) {
-      const raw = await this.readStore.get(VIEW_KEYS.position(topic, partition));
-      const next = raw === null ? 0 : Number(raw.readBigUInt64BE(0));
-      this.positions.set(topic, partition, next);
-      if (raw !== null) starts.set(tpKey(topic, partition), next);
-    }
-    return starts;
-  }
-
-  private async onBatch(batch: Batch): Promise<void> {
-    const store = new BufferedStore(this.readStore);
-    const work = { store, outputs: [] as StageOutput[] };
+  async process(records: readonly LogRecord[], context: ProcessorContext): Promise<void> {
+    const { store } = context;
     // A record the views cannot read or hold must not stop them: it goes to the dead-letter
     // topic in this unit (what it wrote undone), and stays in its own topic for a fixed build.
     const decoded: { record: LogRecord; input: ViewInput }[] = [];
-    for (const record of batch.records) {
+    for (const record of records) {
       if (record.value === null) continue;
       try {
-        decoded.push({ record, input: await this.decode(batch.topic, record.value) });
+        decoded.push({ record, input: await this.decode(context.topic, record.value) });
       } catch (err) {
-        this.poison.deadLetter(work.outputs, record, 'decode', messageOf(err), err);
+        context.deadLetter(record, 'decode', messageOf(err), err);
       }
     }
     await store.prefetch(decoded.flatMap(({ input }) => keysRead(input)));
     for (const { record, input } of decoded) {
-      await this.poison.isolate(work, record, () => this.apply(store, input), { classify: (err) => reasonOf(err, 'view_write') });
+      await context.isolate(record, () => this.apply(store, input), { classify: (err) => reasonOf(err, 'view_write') });
     }
-    const last = batch.records[batch.records.length - 1];
-    if (last === undefined) return;
-    const next = last.offset + 1;
-    const position = Buffer.allocUnsafe(8);
-    position.writeBigUInt64BE(BigInt(next));
-    store.put(VIEW_KEYS.position(batch.topic, batch.partition), position);
-    const unit = this.options.log.beginUnit(this.options.group);
-    appendOutputs(unit, work.outputs);
-    store.flushInto(unit);
-    unit.consumed(batch.topic, batch.partition, next);
-    await unit.commit();
-    // Committed, so a lookup from now on reads the change; dropped before the position moves,
-    // so whoever waits for this write (a revocation's request) finds no older copy cached.
     const keys = decoded.flatMap(({ input }) => (input.kind === 'tenant' && 'keyId' in input.event ? [input.event.keyId] : []));
-    if (keys.length > 0) this.apiKeys.invalidate(keys);
-    this.positions.set(batch.topic, batch.partition, next);
+    if (keys.length > 0) this.keysChanged.set(context, keys);
+  }
+
+  /**
+   * Committed, so a lookup from now on reads the change; dropped before the runtime moves the
+   * position, so whoever waits for this write (a revocation's request) finds no older copy cached.
+   */
+  committed(context: ProcessorContext): void {
+    const keys = this.keysChanged.get(context);
+    if (keys !== undefined) this.apiKeys.invalidate(keys);
   }
 
   private async decode(topic: string, value: Buffer): Promise<ViewInput> {

@@ -8,7 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Log } from '../../log/port.js';
-import type { DeadLetterCounts } from '../../stages/dead-letter.js';
+import type { DeadLetterCounts } from '../../runtime/dead-letter.js';
 import type { DetectorRunObserver } from '../../stages/trace/run-detector.js';
 import type { TenantStageStats } from '../../stages/tenant/tenant-stage.js';
 import type { TraceStageStats } from '../../stages/trace/trace-stage.js';

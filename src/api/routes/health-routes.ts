@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Log } from '../../log/port.js';
-import type { StageHealth } from '../../stages/stage-health.js';
+import type { StageHealth } from '../../runtime/health.js';
 import type { Views } from '../../views/views.js';
 
 const READY_BUDGET_MS = 60;

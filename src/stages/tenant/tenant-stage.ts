@@ -18,16 +18,16 @@ import { CanonicalJsonError } from '../../audit/canonical-json.js';
 import { auditRecordForJson, type ChainHead } from '../../audit/chain.js';
 import { addTrace, anomalyFinding, baselineScopes, BASELINE_DEFAULTS, checkTrace, type BaselineSettings } from '../../baselines/baseline.js';
 import { applyFeedback, type FeedbackVerdict } from '../../calibration/calibration.js';
-import type { Batch, ConsumerHandlers, Log, OutgoingRecord, TopicPartition } from '../../log/port.js';
+import type { Log, LogRecord } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { tupleKey } from '../../log/store-keys.js';
 import { TOPICS } from '../../log/topics.js';
 import { HEADER, traceKey } from '../../model/record-keys.js';
 import type { TenantSettings, TraceMetrics } from '../../model/outputs.js';
 import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
-import { BufferedStore } from '../buffered-store.js';
-import { messageOf, PoisonRecordError, PoisonRecordPolicy, reasonOf } from '../dead-letter.js';
-import { appendOutputs, StatefulStage } from '../stateful-stage.js';
+import { messageOf, PoisonRecordError, reasonOf } from '../../runtime/dead-letter.js';
+import type { ProcessorContext } from '../../runtime/processor.js';
+import { StatefulProcessor } from '../../runtime/stateful-processor.js';
 import { toDetection } from '../trace/analyze.js';
 import { BASELINE_DETECTOR, detectionEmitted } from './events.js';
 
@@ -51,20 +51,16 @@ export interface TenantStageStats {
   calibrations: number;
 }
 
-/** Store keys, each led by the input partition so a partition's state stands on its own. */
+/**
+ * Store keys, each led by the input partition so a partition's state stands on its own
+ * (the runtime keeps the partition's position beside them).
+ */
 const KEYS = {
-  position: (p: number) => tupleKey('o', p),
   head: (p: number, tenant: string) => tupleKey('h', p, tenant),
   baseline: (p: number, tenant: string, service: string, agent: string) => tupleKey('b', p, tenant, service, agent),
   calibration: (p: number, tenant: string, detector: string) => tupleKey('c', p, tenant, detector),
   settings: (p: number, tenant: string) => tupleKey('s', p, tenant),
 };
-
-interface Work {
-  readonly partition: number;
-  readonly store: BufferedStore;
-  readonly outputs: { topic: string; record: OutgoingRecord }[];
-}
 
 interface TraceClosedPayload {
   readonly traceId: string;
@@ -80,42 +76,34 @@ interface FeedbackPayload {
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-export class TenantStage extends StatefulStage {
+type Work = ProcessorContext;
+
+export class TenantStage extends StatefulProcessor {
   private readonly settings: BaselineSettings;
   readonly stats: TenantStageStats = { eventsProcessed: 0, eventsFailed: 0, auditRecords: 0, anomalies: 0, calibrations: 0 };
-  /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
-  readonly poison: PoisonRecordPolicy;
 
   constructor(private readonly options: TenantStageOptions) {
-    super({ name: 'tenant stage', group: TENANT_STAGE_GROUP, input: TOPICS.tenantEvents, storeName: 'tenants' }, options.log, options.logger);
+    super({
+      name: 'tenant stage',
+      stage: 'tenant',
+      log: options.log,
+      group: TENANT_STAGE_GROUP,
+      topics: [TOPICS.tenantEvents],
+      store: { name: 'tenants', changelog: true },
+      positions: 'store',
+      logger: options.logger,
+    });
     this.settings = options.baseline ?? BASELINE_DEFAULTS;
-    this.poison = new PoisonRecordPolicy('tenant', options.logger);
   }
 
-  protected handlers(): ConsumerHandlers {
-    return { onAssigned: (partitions) => this.onAssigned(partitions), eachBatch: (batch) => this.onBatch(batch) };
-  }
-
-  /** The store's position wins over the group offset: they were written together. */
-  private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
-    const starts = new Map<string, number>();
-    for (const { topic, partition } of partitions) {
-      const raw = await this.requireStore().get(KEYS.position(partition));
-      if (raw !== null) starts.set(`${topic}:${partition}`, Number(raw.toString()));
-    }
-    return starts;
-  }
-
-  private async onBatch(batch: Batch): Promise<void> {
-    const work: Work = { partition: batch.partition, store: new BufferedStore(this.requireStore()), outputs: [] };
-    for (const record of batch.records) {
+  async process(records: readonly LogRecord[], work: Work): Promise<void> {
+    for (const record of records) {
       const value = record.value;
       if (value === null) continue;
       // A record that cannot be processed (not a tenant event, a payload that is not
       // canonical JSON, a key part too long, an output that cannot be encoded) must not stop
       // every tenant of the partition: what it wrote is undone and it is dead-lettered.
-      const processed = await this.poison.isolate(
-        work,
+      const processed = await work.isolate(
         record,
         async () => {
           let event: TenantStageEvent;
@@ -124,24 +112,16 @@ export class TenantStage extends StatefulStage {
           } catch (err) {
             throw new PoisonRecordError('decode', messageOf(err));
           }
-          await this.process(work, event);
+          await this.apply(work, event);
         },
         { classify: (err) => (err instanceof CanonicalJsonError || err instanceof SyntaxError ? 'decode' : reasonOf(err, 'content')) },
       );
       if (processed) this.stats.eventsProcessed++;
       else this.stats.eventsFailed++;
     }
-    const last = batch.records.at(-1);
-    if (last === undefined) return;
-    const unit = this.options.log.beginUnit(TENANT_STAGE_GROUP, { partition: batch.partition });
-    appendOutputs(unit, work.outputs);
-    unit.consumed(batch.topic, batch.partition, last.offset + 1);
-    work.store.put(KEYS.position(batch.partition), Buffer.from(String(last.offset + 1)));
-    work.store.flushInto(unit);
-    await unit.commit();
   }
 
-  private async process(work: Work, event: TenantStageEvent): Promise<void> {
+  private async apply(work: Work, event: TenantStageEvent): Promise<void> {
     await this.chain(work, event);
     if (event.type === 'trace_closed') await this.traceClosed(work, event, JSON.parse(event.payloadJson) as TraceClosedPayload);
     else if (event.type === 'feedback_recorded') await this.feedback(work, event, JSON.parse(event.payloadJson) as FeedbackPayload);
@@ -156,10 +136,7 @@ export class TenantStage extends StatefulStage {
     const head = raw === null ? null : (JSON.parse(raw.toString()) as ChainHead);
     const record = auditRecordForJson(head, event);
     work.store.put(key, json({ seq: record.seq, hash: record.hash }));
-    work.outputs.push({
-      topic: TOPICS.audit,
-      record: { key: Buffer.from(tenantId), value: await this.options.codecs.audit.encode(record), timestamp: atMs },
-    });
+    work.emit(TOPICS.audit, { key: Buffer.from(tenantId), value: await this.options.codecs.audit.encode(record), timestamp: atMs });
     this.stats.auditRecords++;
   }
 
@@ -184,14 +161,11 @@ export class TenantStage extends StatefulStage {
           { detectorId: BASELINE_DETECTOR.id, detectorVersion: BASELINE_DETECTOR.version, finding },
           { live: false, primary: false, subsumedBy: null, detectedAtMs: event.atMs },
         );
-        work.outputs.push({
-          topic: TOPICS.detections,
-          record: {
-            key: traceKey(event.tenantId, payload.traceId),
-            value: await codecs.detection.encode(detection),
-            headers: { [HEADER.revision]: String(payload.revision), [HEADER.pipeline]: pipelineVersion },
-            timestamp: event.atMs,
-          },
+        work.emit(TOPICS.detections, {
+          key: traceKey(event.tenantId, payload.traceId),
+          value: await codecs.detection.encode(detection),
+          headers: { [HEADER.revision]: String(payload.revision), [HEADER.pipeline]: pipelineVersion },
+          timestamp: event.atMs,
         });
         const emitted = detectionEmitted(detection, event.atMs);
         await this.chain(work, emitted);
@@ -200,13 +174,10 @@ export class TenantStage extends StatefulStage {
       if (payload.revision !== 1) continue;
       const next = addTrace(baseline, metrics, scope, event.atMs);
       work.store.put(key, json(next));
-      work.outputs.push({
-        topic: TOPICS.baselines,
-        record: {
-          key: Buffer.from(`${event.tenantId}/${scope.serviceName}/${scope.agent}`),
-          value: await codecs.baseline.encode({ ...next, tenantId: event.tenantId }),
-          timestamp: event.atMs,
-        },
+      work.emit(TOPICS.baselines, {
+        key: Buffer.from(`${event.tenantId}/${scope.serviceName}/${scope.agent}`),
+        value: await codecs.baseline.encode({ ...next, tenantId: event.tenantId }),
+        timestamp: event.atMs,
       });
     }
   }
@@ -227,9 +198,10 @@ export class TenantStage extends StatefulStage {
     const previous = raw === null ? undefined : (JSON.parse(raw.toString()) as CalibrationRecord);
     const next = applyFeedback(previous, event.tenantId, payload.detectorId, payload.feedbackType, event.atMs);
     work.store.put(key, json(next));
-    work.outputs.push({
-      topic: TOPICS.calibration,
-      record: { key: Buffer.from(`${event.tenantId}/${payload.detectorId}`), value: await this.options.codecs.calibration.encode(next), timestamp: event.atMs },
+    work.emit(TOPICS.calibration, {
+      key: Buffer.from(`${event.tenantId}/${payload.detectorId}`),
+      value: await this.options.codecs.calibration.encode(next),
+      timestamp: event.atMs,
     });
     this.stats.calibrations++;
   }

@@ -17,16 +17,17 @@
  */
 import type { Logger } from 'pino';
 import type { Detector } from '../../detectors/detector.js';
-import type { Batch, ConsumerHandlers, Log, LogRecord, OutgoingRecord, ReadableStore, TopicPartition } from '../../log/port.js';
+import type { Log, LogRecord, OutgoingRecord, ReadableStore, TopicPartition } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
 import type { CloseReason } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
 import { sameSpanContent, type CanonicalSpan, type RawEvent } from '../../model/span.js';
-import { BufferedStore } from '../buffered-store.js';
-import { messageOf, PoisonRecordPolicy, PoisonRecordError, reasonOf } from '../dead-letter.js';
+import type { BufferedStore } from '../../runtime/buffered-store.js';
+import { messageOf, PoisonRecordError, reasonOf } from '../../runtime/dead-letter.js';
+import type { ProcessorContext } from '../../runtime/processor.js';
+import { StatefulProcessor } from '../../runtime/stateful-processor.js';
 import { SerdeError } from '../../log/serde/errors.js';
-import { appendOutputs, StatefulStage } from '../stateful-stage.js';
 import { spanKeyPartProblem } from '../../semantic/key-parts.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import type { SemanticSpan } from '../../semantic/semantic-span.js';
@@ -38,7 +39,7 @@ import type { DetectorRunObserver } from './run-detector.js';
 import { DecodedSpans } from './decoded-spans.js';
 import { WindowIndex } from './window-index.js';
 import { decodeWindowMeta, encodeWindowMeta, type WindowMeta } from './window-meta.js';
-import { expiryRange, liveKey, positionKey, spanKey, spanRange, traceRef, windowKey, windowRange } from './window-keys.js';
+import { clockKey, expiryRange, liveKey, spanKey, spanRange, traceRef, windowKey, windowRange } from './window-keys.js';
 
 export const TRACE_STAGE_GROUP = 'tracefold-trace-stage';
 
@@ -74,8 +75,8 @@ export interface TraceStageOptions {
   readonly now?: () => number;
 }
 
-interface PartitionPosition {
-  nextOffset: number;
+/** A partition's clock, kept beside its windows (the runtime keeps its offset). */
+interface PartitionClock {
   streamTimeMs: number;
   /** Windows open on the partition (absent in positions written before it was counted). */
   openWindows?: number;
@@ -95,7 +96,7 @@ interface PartitionWork {
   readonly live: Map<string, { readonly ref: Buffer; readonly state: LiveState }>;
   /** How to undo each change to `live` and its states, newest last (per-record rollback). */
   readonly liveUndo: (() => void)[];
-  position: PartitionPosition;
+  position: PartitionClock;
 }
 
 export interface TraceStageStats {
@@ -135,8 +136,10 @@ function isRoot(record: LogRecord, event: RawEvent): boolean {
   return event.type === 'span' && event.span.parentSpanId === '';
 }
 
-export class TraceStage extends StatefulStage {
-  private readonly positions = new Map<number, PartitionPosition>();
+export class TraceStage extends StatefulProcessor {
+  private readonly clocks = new Map<number, PartitionClock>();
+  /** The work of the batch each context carries, until it commits. */
+  private readonly pending = new WeakMap<ProcessorContext, PartitionWork>();
   /** The windows of each partition held, rebuilt from the store on assignment. */
   private readonly windows = new Map<number, WindowIndex>();
   /** Partitions whose store still holds an earlier version's expiry index, dropped at their next commit. */
@@ -159,17 +162,14 @@ export class TraceStage extends StatefulStage {
   };
 
   /** Records of tracefold.raw.v1 appended but not yet consumed, over the partitions this process holds. */
-  async lag(): Promise<number> {
-    const ends = await this.options.log.endOffsets(TOPICS.raw);
-    let lag = 0;
-    for (const [partition, position] of this.positions) lag += Math.max(0, (ends[partition] ?? 0) - position.nextOffset);
-    return lag;
+  lag(): Promise<number> {
+    return this.runtime.lag(TOPICS.raw);
   }
 
   /** Windows open on the partitions this process holds (counted with each partition's position). */
   get openWindows(): number {
     let open = 0;
-    for (const position of this.positions.values()) open += position.openWindows ?? 0;
+    for (const clock of this.clocks.values()) open += clock.openWindows ?? 0;
     return open;
   }
 
@@ -178,53 +178,42 @@ export class TraceStage extends StatefulStage {
   }
   /** The detectors that can fire on open windows; empty when live detection is off. */
   private readonly liveDetectors: readonly Detector[];
-  /** Records this stage cannot process go to the dead-letter topic, counted by reason. */
-  readonly poison: PoisonRecordPolicy;
   private readonly decoded: DecodedSpans;
   /** Semantic views made by live detection, reused when the window closes; gone with their spans. */
   private readonly semanticViews = new WeakMap<CanonicalSpan, SemanticSpan>();
 
   constructor(private readonly options: TraceStageOptions) {
-    super({ name: 'trace stage', group: TRACE_STAGE_GROUP, input: TOPICS.raw, storeName: 'windows' }, options.log, options.logger);
+    super({
+      name: 'trace stage',
+      stage: 'trace',
+      log: options.log,
+      group: TRACE_STAGE_GROUP,
+      topics: [TOPICS.raw],
+      store: { name: 'windows', changelog: true },
+      positions: 'store',
+      logger: options.logger,
+    });
     this.now = options.now ?? Date.now;
     this.rootSettleMs = options.rootSettleMs ?? WINDOW_DEFAULTS.rootSettleMs;
     this.windowMaxSpans = options.windowMaxSpans ?? WINDOW_DEFAULTS.windowMaxSpans;
     this.windowMaxBytes = options.windowMaxBytes ?? WINDOW_DEFAULTS.windowMaxBytes;
     this.liveDetectors = options.liveDetection === false ? [] : options.detectors.filter((d) => d.live !== undefined);
-    this.poison = new PoisonRecordPolicy('trace', options.logger);
     this.decoded = new DecodedSpans(options.decodedSpanBudget ?? 20_000);
   }
 
-  protected handlers(): ConsumerHandlers {
-    return {
-      onAssigned: (partitions) => this.onAssigned(partitions),
-      onRevoked: async (partitions) => {
-        for (const { partition } of partitions) {
-          this.positions.delete(partition);
-          this.windows.delete(partition);
-          this.legacyExpiry.delete(partition);
-          this.decoded.clear();
-        }
-      },
-      eachBatch: (batch) => this.onBatch(batch),
-      onIdle: (partitions) => this.onIdle(partitions),
-    };
+  /** Rebuilds the partition's window index and clock from the store. */
+  async assigned({ partition }: TopicPartition, store: ReadableStore): Promise<void> {
+    const raw = await store.get(clockKey(partition));
+    this.clocks.set(partition, raw === null ? { streamTimeMs: 0 } : (JSON.parse(raw.toString()) as PartitionClock));
+    this.windows.set(partition, await this.loadWindows(store, partition));
+    for await (const _ of store.range({ ...expiryRange(partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) this.legacyExpiry.add(partition);
   }
 
-  private async onAssigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
-    const store = this.requireStore();
-    const starts = new Map<string, number>();
-    for (const { topic, partition } of partitions) {
-      const raw = await store.get(positionKey(partition));
-      const position: PartitionPosition = raw === null ? { nextOffset: 0, streamTimeMs: 0 } : (JSON.parse(raw.toString()) as PartitionPosition);
-      this.positions.set(partition, position);
-      this.windows.set(partition, await this.loadWindows(store, partition));
-      for await (const _ of store.range({ ...expiryRange(partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) this.legacyExpiry.add(partition);
-      // The store's own position wins over the group offset: they were written together,
-      // and the store is what the windows reflect.
-      if (raw !== null) starts.set(`${topic}:${partition}`, position.nextOffset);
-    }
-    return starts;
+  revoked({ partition }: TopicPartition): void {
+    this.clocks.delete(partition);
+    this.windows.delete(partition);
+    this.legacyExpiry.delete(partition);
+    this.decoded.clear();
   }
 
   /** Every window meta of the partition, read once so the hot path reads none. */
@@ -235,22 +224,21 @@ export class TraceStage extends StatefulStage {
     return index;
   }
 
-  private beginWork(partition: number): PartitionWork {
-    const position = this.positions.get(partition) ?? { nextOffset: 0, streamTimeMs: 0 };
+  private beginWork(context: ProcessorContext): PartitionWork {
+    const { partition, store, outputs } = context;
+    const clock = this.clocks.get(partition) ?? { streamTimeMs: 0 };
     let windows = this.windows.get(partition);
     if (windows === undefined) this.windows.set(partition, (windows = new WindowIndex()));
-    return { partition, store: new BufferedStore(this.requireStore()), windows, outputs: [], live: new Map(), liveUndo: [], position: { ...position } };
+    const work: PartitionWork = { partition, store, windows, outputs, live: new Map(), liveUndo: [], position: { ...clock } };
+    this.pending.set(context, work);
+    return work;
   }
 
-  private async commitWork(work: PartitionWork, consumedNext: number | null): Promise<void> {
-    const unit = this.options.log.beginUnit(TRACE_STAGE_GROUP, { partition: work.partition });
-    appendOutputs(unit, work.outputs);
-    if (consumedNext !== null) {
-      work.position.nextOffset = consumedNext;
-      unit.consumed(TOPICS.raw, work.partition, consumedNext);
-    }
+  /** What the batch kept in memory goes into its store writes: one per touched window. */
+  beforeCommit(context: ProcessorContext): void {
+    const work = this.pending.get(context);
+    if (work === undefined) return;
     for (const { ref, state } of work.live.values()) work.store.put(liveKey(work.partition, ref), serializeLiveState(state));
-    // One meta write per window the batch touched, however many of its spans it held.
     for (const [ref, meta] of work.windows.changes()) {
       if (meta === null) work.store.del(windowKey(work.partition, ref));
       else work.store.put(windowKey(work.partition, ref), encodeWindowMeta(meta));
@@ -259,24 +247,26 @@ export class TraceStage extends StatefulStage {
       const { gte, lt } = expiryRange(work.partition, Number.MAX_SAFE_INTEGER - 1);
       work.store.delRange(gte, lt);
     }
-    work.store.put(positionKey(work.partition), Buffer.from(JSON.stringify(work.position)));
-    work.store.flushInto(unit);
-    try {
-      await unit.commit();
-    } catch (err) {
-      work.windows.discard();
-      this.decoded.clear();
-      throw err;
-    }
-    work.windows.commit();
-    this.legacyExpiry.delete(work.partition);
-    this.positions.set(work.partition, work.position);
+    work.store.put(clockKey(work.partition), Buffer.from(JSON.stringify(work.position)));
   }
 
-  private async onBatch(batch: Batch): Promise<void> {
-    const work = this.beginWork(batch.partition);
-    await work.store.prefetch(this.keysOf(batch, work.windows));
-    for (const record of batch.records) {
+  committed(context: ProcessorContext): void {
+    const work = this.pending.get(context);
+    if (work === undefined) return;
+    work.windows.commit();
+    this.legacyExpiry.delete(work.partition);
+    this.clocks.set(work.partition, work.position);
+  }
+
+  commitFailed(context: ProcessorContext): void {
+    this.pending.get(context)?.windows.discard();
+    this.decoded.clear();
+  }
+
+  async process(records: readonly LogRecord[], context: ProcessorContext): Promise<void> {
+    const work = this.beginWork(context);
+    await work.store.prefetch(this.keysOf(records, context.partition, work.windows));
+    for (const record of records) {
       if (record.timestamp > work.position.streamTimeMs) {
         work.position.streamTimeMs = record.timestamp;
         await this.closeExpired(work, work.position.streamTimeMs);
@@ -286,7 +276,7 @@ export class TraceStage extends StatefulStage {
       const position = { ...work.position };
       const windows = work.windows.savepoint();
       const live = work.liveUndo.length;
-      await this.poison.isolate(work, record, () => this.admitRecord(work, record), {
+      await context.isolate(record, () => this.admitRecord(work, record), {
         classify: (err) => reasonOf(err, 'content'),
         undo: () => {
           work.position = position;
@@ -296,8 +286,6 @@ export class TraceStage extends StatefulStage {
         },
       });
     }
-    const last = batch.records[batch.records.length - 1];
-    await this.commitWork(work, last === undefined ? null : last.offset + 1);
   }
 
   /**
@@ -305,17 +293,17 @@ export class TraceStage extends StatefulStage {
    * traces with a window can hold them: a trace the index does not know costs no read. A
    * record whose keys cannot be built is left out here and dead-lettered when its turn comes.
    */
-  private keysOf(batch: Batch, windows: WindowIndex): Buffer[] {
+  private keysOf(records: readonly LogRecord[], partition: number, windows: WindowIndex): Buffer[] {
     const keys: Buffer[] = [];
-    for (const record of batch.records) {
+    for (const record of records) {
       const ids = parseTraceKey(record.key);
       if (ids === null) continue;
       try {
         const ref = traceRef(ids.tenantId, ids.traceId);
         if (!windows.has(ref)) continue;
         const spanId = record.headers[HEADER.spanId];
-        if (this.liveDetectors.length > 0) keys.push(liveKey(batch.partition, ref));
-        if (spanId !== undefined && !this.decoded.holds(ref)) keys.push(spanKey(batch.partition, ref, spanId));
+        if (this.liveDetectors.length > 0) keys.push(liveKey(partition, ref));
+        if (spanId !== undefined && !this.decoded.holds(ref)) keys.push(spanKey(partition, ref, spanId));
       } catch {
         continue;
       }
@@ -352,15 +340,11 @@ export class TraceStage extends StatefulStage {
   }
 
   /** Caught up: the wall clock stands in for stream time so quiet streams still close. */
-  private async onIdle(partitions: readonly TopicPartition[]): Promise<void> {
+  async idle(context: ProcessorContext): Promise<void> {
     const now = this.now();
-    for (const { partition } of partitions) {
-      if (!this.positions.has(partition)) continue;
-      if ((this.windows.get(partition)?.nextDeadlineMs ?? Number.MAX_SAFE_INTEGER) > now) continue;
-      const work = this.beginWork(partition);
-      const closed = await this.closeExpired(work, now);
-      if (closed > 0 || work.store.hasWrites) await this.commitWork(work, null);
-    }
+    if (!this.clocks.has(context.partition)) return;
+    if ((this.windows.get(context.partition)?.nextDeadlineMs ?? Number.MAX_SAFE_INTEGER) > now) return;
+    await this.closeExpired(this.beginWork(context), now);
   }
 
   private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {

@@ -6,7 +6,8 @@
  *
  *   w p traceRef                  → window meta (binary, window-meta.ts)
  *   s p traceRef spanId           → the span's raw record value, as it came from the log
- *   o p                           → partition position: next offset and stream time (JSON)
+ *   o p                           → partition clock: stream time and open windows (JSON); the
+ *                                   runtime keeps the partition's offset under its own key
  *   l p traceRef                  → live detection state of the open window (JSON, live.ts)
  *   e p deadline(u64) traceRef    → expiry index of earlier versions; the deadlines now live
  *                                   in the metas and an in-memory heap (window-index.ts), and
@@ -15,7 +16,7 @@
 
 import { str, u64 } from '../../log/store-keys.js';
 
-const KIND = { window: 0x77, span: 0x73, expiry: 0x65, position: 0x6f, live: 0x6c } as const;
+const KIND = { window: 0x77, span: 0x73, expiry: 0x65, clock: 0x6f, live: 0x6c } as const;
 
 /** The (tenant, trace) part of a key, length-prefixed. */
 export function traceRef(tenantId: string, traceId: string): Buffer {
@@ -28,7 +29,7 @@ function head(kind: number, partition: number): Buffer {
 
 export const windowKey = (p: number, ref: Buffer) => Buffer.concat([head(KIND.window, p), ref]);
 export const spanKey = (p: number, ref: Buffer, spanId: string) => Buffer.concat([head(KIND.span, p), ref, str(spanId)]);
-export const positionKey = (p: number) => head(KIND.position, p);
+export const clockKey = (p: number) => head(KIND.clock, p);
 export const liveKey = (p: number, ref: Buffer) => Buffer.concat([head(KIND.live, p), ref]);
 export const expiryKey = (p: number, deadlineMs: number, ref: Buffer) => Buffer.concat([head(KIND.expiry, p), u64(deadlineMs), ref]);
 

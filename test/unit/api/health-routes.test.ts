@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { healthRoutes } from '../../../src/api/routes/health-routes.js';
 import type { Log } from '../../../src/log/port.js';
-import { StageHealth } from '../../../src/stages/stage-health.js';
+import { StageHealth } from '../../../src/runtime/health.js';
 
 const log = { kind: 'embedded', healthy: async () => true } as unknown as Log;
 

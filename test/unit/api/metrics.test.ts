@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics, rejectionReason } from '../../../src/api/metrics/metrics.js';
 import type { Log } from '../../../src/log/port.js';
 import type { TraceStageStats } from '../../../src/stages/trace/trace-stage.js';
-import { Positions } from '../../../src/views/positions.js';
+import { Positions } from '../../../src/runtime/positions.js';
 import type { Views } from '../../../src/views/views.js';
 
 /** `name{labels} value` lines of the exposition text, as a map. */

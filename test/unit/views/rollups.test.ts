@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StateStore, StoreOp } from '../../../src/log/port.js';
 import type { TraceMetrics } from '../../../src/model/outputs.js';
-import { BufferedStore } from '../../../src/stages/buffered-store.js';
+import { BufferedStore } from '../../../src/runtime/buffered-store.js';
 import { applyRollups, histogramIndex, queryRollups, type MetricsLike, type RollupQuery } from '../../../src/views/rollups.js';
 import { VIEW_KEYS } from '../../../src/views/view-model.js';
 

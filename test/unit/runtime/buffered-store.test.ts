@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingRecord, StateStore, StoreOp, WorkUnit } from '../../../src/log/port.js';
-import { BufferedStore, StateStoreError } from '../../../src/stages/buffered-store.js';
+import { BufferedStore, StateStoreError } from '../../../src/runtime/buffered-store.js';
 
 /** A state store in a sorted map of hex keys; `apply` plays a batch of ops on it. */
 class MemoryStore implements StateStore {

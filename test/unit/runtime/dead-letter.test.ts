@@ -5,9 +5,9 @@ import { SerdeError } from '../../../src/log/serde/errors.js';
 import { KeyPartTooLongError, str, tupleKey } from '../../../src/log/store-keys.js';
 import { TOPICS } from '../../../src/log/topics.js';
 import { HEADER } from '../../../src/model/record-keys.js';
-import { BufferedStore, StateStoreError } from '../../../src/stages/buffered-store.js';
-import { deadLetterRecord, MAX_REASON_CHARS, PoisonRecordPolicy, reasonOf, type BatchWork } from '../../../src/stages/dead-letter.js';
-import type { StageOutput } from '../../../src/stages/stateful-stage.js';
+import { BufferedStore, StateStoreError } from '../../../src/runtime/buffered-store.js';
+import { deadLetterRecord, MAX_REASON_CHARS, PoisonRecordPolicy, reasonOf, type BatchWork } from '../../../src/runtime/dead-letter.js';
+import type { StageOutput } from '../../../src/runtime/processor.js';
 
 const source: LogRecord = {
   topic: TOPICS.raw,
