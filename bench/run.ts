@@ -5,6 +5,10 @@
  *   npm run bench -- ingest serde      those whose names start with the given words
  *   npm run bench -- --kafka           the Kafka benchmarks instead (bench/kafka.ts): against
  *                                      KAFKA_BROKERS, or a broker the bench starts and stops
+ *   npm run bench -- replay-1m         the long benchmarks, which take minutes each at full
+ *   npm run bench -- open-traces       size, run only when named: a 1,000,000-span replay
+ *                                      through the trace stage, 1,000,000 open traces held
+ *                                      by it (sizes in their files' header comments)
  *
  * Machines are shared and noisy: each benchmark reports medians of several runs and ratios
  * against a baseline measured in the same process, which travel between machines better
@@ -17,8 +21,10 @@ import { runEmbeddedLogBench } from './embedded-log.js';
 import { runIngestFormatsBench } from './ingest-formats.js';
 import { runIngestToDetectionsBench } from './ingest-to-detections.js';
 import { runKafkaBench } from './kafka.js';
+import { runOpenTracesBench } from './open-traces.js';
 import { runOtlpDecodeBench } from './otlp-decode.js';
 import { runQueryApiBench } from './query-api.js';
+import { runReplay1mBench } from './replay-1m.js';
 import { runSerdeBench } from './serde.js';
 import { runTraceStageBench } from './trace-stage.js';
 
@@ -39,31 +45,41 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'audit', run: runAuditBench },
 ];
 
+/** Take minutes each: run only when named. */
+const LONG_BENCHMARKS: readonly Benchmark[] = [
+  { name: 'replay-1m', run: runReplay1mBench },
+  { name: 'open-traces', run: runOpenTracesBench },
+];
+
 /** Need a Kafka broker; run only with --kafka. */
 const KAFKA_BENCHMARKS: readonly Benchmark[] = [{ name: 'kafka', run: runKafkaBench }];
 
-function select(benchmarks: readonly Benchmark[], args: readonly string[]): Benchmark[] | string {
-  if (args.length === 0) return [...benchmarks];
+/**
+ * With no words, the default set; a word picks the benchmark of that exact name, else those
+ * of the default set whose names start with it (so a prefix never starts a long one).
+ */
+function select(defaults: readonly Benchmark[], named: readonly Benchmark[], args: readonly string[]): Benchmark[] | string {
+  if (args.length === 0) return [...defaults];
+  const all = [...defaults, ...named];
   const chosen = new Set<Benchmark>();
   for (const arg of args) {
-    const exact = benchmarks.find((b) => b.name === arg);
-    const matches = exact !== undefined ? [exact] : benchmarks.filter((b) => b.name.startsWith(arg));
+    const exact = all.find((b) => b.name === arg);
+    const matches = exact !== undefined ? [exact] : defaults.filter((b) => b.name.startsWith(arg));
     if (matches.length === 0) {
-      const hint = benchmarks === BENCHMARKS ? ` (the Kafka benchmarks run with --kafka: ${KAFKA_BENCHMARKS.map((k) => k.name).join(', ')})` : '';
-      return `unknown benchmark "${arg}"; known: ${benchmarks.map((b) => b.name).join(', ')}${hint}`;
+      const hint = defaults === BENCHMARKS ? ` (the Kafka benchmarks run with --kafka: ${KAFKA_BENCHMARKS.map((k) => k.name).join(', ')})` : '';
+      return `unknown benchmark "${arg}"; known: ${all.map((b) => b.name).join(', ')}${hint}`;
     }
     for (const match of matches) chosen.add(match);
   }
   // Always in the declared order, whatever order the arguments came in.
-  return benchmarks.filter((b) => chosen.has(b));
+  return all.filter((b) => chosen.has(b));
 }
 
 const args = process.argv.slice(2);
 const kafka = args.includes('--kafka');
-const selected = select(
-  kafka ? KAFKA_BENCHMARKS : BENCHMARKS,
-  args.filter((a) => a !== '--kafka'),
-);
+const selected = kafka
+  ? select(KAFKA_BENCHMARKS, [], args.filter((a) => a !== '--kafka'))
+  : select(BENCHMARKS, LONG_BENCHMARKS, args);
 if (typeof selected === 'string') {
   console.error(selected);
   process.exit(2);

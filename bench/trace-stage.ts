@@ -6,190 +6,43 @@
  *   log, windows closing on stream time), beside a bare consumer reading the same records;
  * - bytes written to RocksDB per span: growth of the embedded-log directory (WAL + SST
  *   files, so also the output records and offsets) while the stage ran;
- * - memory: heap used and RSS with many open traces (one span each, never closing) and
- *   with one huge trace closed at the end. Target: heap < 300 MB.
+ * - memory: heap used and RSS with one huge trace closed at the end. Target: heap < 300 MB.
+ *   Many open traces are measured by their own benchmark (open-traces.ts), a 1M-span
+ *   replay by replay-1m.ts.
  *
  *   npm run bench -- trace-stage
  *
  * Environment: TRACE_STAGE_BENCH_TRACES (traces per throughput run, default 3000 × 8 spans),
- * TRACE_STAGE_BENCH_OPEN_TRACES (default 1,000,000), TRACE_STAGE_BENCH_OPEN_BUDGET_S (time
- * allowed for appending them, default 100), TRACE_STAGE_BENCH_BIG_TRACE (default 20,000
- * spans), TRACEFOLD_BENCH_DIR (parent of the temp dirs, default os.tmpdir()).
+ * TRACE_STAGE_BENCH_BIG_TRACE (default 20,000 spans), TRACEFOLD_BENCH_DIR (parent of the
+ * temp dirs, default os.tmpdir()).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/config.js';
-import { createDetectors } from '../src/detectors/registry.js';
 import { markerRecord, spanRecord } from '../src/ingest/append-raw.js';
-import { createEmbeddedLog, type EmbeddedLog } from '../src/log/embedded/index.js';
 import type { OutgoingRecord } from '../src/log/port.js';
-import { createCodecs, LocalSchemaIds, type Codecs } from '../src/log/serde/index.js';
-import { loadTopicDeclarations, TOPICS } from '../src/log/topics.js';
-import { pipelineVersion } from '../src/stages/pipeline-version.js';
-import { TraceStage, type TraceStageOptions } from '../src/stages/trace/trace-stage.js';
+import { createCodecs, LocalSchemaIds } from '../src/log/serde/index.js';
+import { TOPICS } from '../src/log/topics.js';
+import { envInt } from './http.js';
 import { dirBytes, formatCount, formatRatio, median, perSecond, table } from './stats.js';
+import {
+  appendAll,
+  forceGc,
+  GAP_MS,
+  MB,
+  memoryLine,
+  newStage,
+  openLog,
+  replayRun,
+  sampleMemory,
+  settledMemory,
+  STARTS_PER_TICK,
+  waitFor,
+  type Env,
+  type Throughput,
+} from './trace-stage-harness.js';
 import { arrivalOrder, benchSpan, BENCH_TENANT, benchTraceId } from './trace-stage-spans.js';
 
 const RUNS = 3;
 const SPANS_PER_TRACE = 8;
-/** Traces starting per arrival tick: ~400 traces in flight at once. */
-const STARTS_PER_TICK = 50;
-/** Event-time step between ticks in replay order. */
-const REPLAY_TICK_MS = 10;
-const GAP_MS = 1000;
-const APPEND_BATCH = 500;
-const HEAP_TARGET_MB = 300;
-const MB = 2 ** 20;
-
-const envInt = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  return Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
-};
-
-interface Env {
-  readonly parent: string;
-  readonly codecs: Codecs;
-}
-
-interface Opened {
-  readonly dataDir: string;
-  readonly log: EmbeddedLog;
-  close(): Promise<void>;
-}
-
-async function openLog(env: Env, sync: 'fsync' | 'none'): Promise<Opened> {
-  const dataDir = await mkdtemp(join(env.parent, 'tracefold-bench-trace-'));
-  const log = await createEmbeddedLog({ dataDir, sync });
-  await log.ensureTopics(await loadTopicDeclarations());
-  return {
-    dataDir,
-    log,
-    close: async () => {
-      await log.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function newStage(log: EmbeddedLog, codecs: Codecs, overrides: Partial<TraceStageOptions> = {}): TraceStage {
-  const defaults = loadConfig({});
-  return new TraceStage({
-    log,
-    codecs,
-    detectors: createDetectors(),
-    pipelineVersion: pipelineVersion(),
-    inactivityGapMs: GAP_MS,
-    rootSettleMs: defaults.rootSettleMs,
-    windowMaxSpans: defaults.windowMaxSpans,
-    windowMaxBytes: defaults.windowMaxBytes,
-    latenessHorizonMs: defaults.latenessHorizonMs,
-    tombstoneRetentionMs: 7 * 86_400_000,
-    logger: pino({ level: 'warn' }, pino.destination(2)),
-    ...overrides,
-  });
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number, pollMs = 2): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
-
-async function appendAll(log: EmbeddedLog, records: readonly OutgoingRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += APPEND_BATCH) await log.append(TOPICS.raw, records.slice(i, i + APPEND_BATCH));
-}
-
-/** A forced full GC, through --expose-gc when given, else by exposing it at run time. */
-function forceGc(): boolean {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (typeof exposed === 'function') {
-    exposed();
-    return true;
-  }
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('typeof gc === "function" ? gc : undefined') as (() => void) | undefined;
-  if (typeof gc !== 'function') return false;
-  gc();
-  return true;
-}
-
-/** Heap and RSS peaks, sampled while something runs. */
-function sampleMemory(): { stop(): { heapPeak: number; rssPeak: number } } {
-  let heapPeak = 0;
-  let rssPeak = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    heapPeak = Math.max(heapPeak, m.heapUsed);
-    rssPeak = Math.max(rssPeak, m.rss);
-  };
-  sample();
-  const timer = setInterval(sample, 20);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      sample();
-      return { heapPeak, rssPeak };
-    },
-  };
-}
-
-interface Throughput {
-  readonly spans: number;
-  readonly stageMs: number;
-  readonly bytesPerSpan: number;
-  readonly baselineMs: number;
-  readonly rawBytesPerSpan: number;
-  readonly windowsClosed: number;
-}
-
-/** A backlog read as fast as possible: event times 10 ms apart, closing on stream time. */
-async function replayRun(env: Env, traces: number, overrides: Partial<TraceStageOptions> = {}): Promise<Throughput> {
-  const opened = await openLog(env, 'fsync');
-  try {
-    const t0 = Date.now() - 3_600_000;
-    const order = arrivalOrder(traces, SPANS_PER_TRACE, STARTS_PER_TICK);
-    const records = await Promise.all(order.map(({ t, s, tick }) => spanRecord(env.codecs, benchSpan(t, s, t0 + tick * REPLAY_TICK_MS))));
-    // One more trace, later than every deadline: stream time passes them all, so the last
-    // windows close on stream time too rather than waiting for the wall clock.
-    const lastTick = order[order.length - 1]!.tick;
-    records.push(await spanRecord(env.codecs, benchSpan(traces, 0, t0 + lastTick * REPLAY_TICK_MS + GAP_MS + 1)));
-    const empty = await dirBytes(opened.dataDir);
-    await appendAll(opened.log, records);
-    const before = await dirBytes(opened.dataDir);
-
-    // Baseline: the same records through a bare consumer that only counts them.
-    let read = 0;
-    const baselineStarted = performance.now();
-    const consumer = await opened.log.consume({ group: 'bench-bare-consumer', topics: [TOPICS.raw] }, { eachBatch: async (batch) => void (read += batch.records.length) });
-    await waitFor('the bare consumer', () => read >= records.length, 120_000, 1);
-    const baselineMs = performance.now() - baselineStarted;
-    await consumer.stop();
-
-    const stage = newStage(opened.log, env.codecs, overrides);
-    const started = performance.now();
-    await stage.start();
-    await waitFor('replay windows to close', () => stage.stats.windowsClosed >= traces, 300_000, 1);
-    const stageMs = performance.now() - started;
-    await stage.stop();
-    const after = await dirBytes(opened.dataDir);
-    return {
-      spans: order.length,
-      stageMs,
-      bytesPerSpan: (after - before) / order.length,
-      baselineMs,
-      rawBytesPerSpan: (before - empty) / records.length,
-      windowsClosed: stage.stats.windowsClosed,
-    };
-  } finally {
-    await opened.close();
-  }
-}
 
 /**
  * Live order: the stage runs while each tick's spans are appended as one request, stamped
@@ -243,6 +96,7 @@ async function liveRun(env: Env, traces: number, rawBytesPerSpan: number): Promi
 
 async function throughput(env: Env): Promise<void> {
   const traces = envInt('TRACE_STAGE_BENCH_TRACES', 3000);
+  const shape = { traces, spansPerTrace: SPANS_PER_TRACE };
   console.log(
     `throughput: ${formatCount(traces)} traces × ${SPANS_PER_TRACE} spans, ~${STARTS_PER_TICK * SPANS_PER_TRACE} in flight, ` +
       `inactivity gap ${GAP_MS} ms, sync fsync, median of ${RUNS} runs, dir=${env.parent}`,
@@ -251,10 +105,10 @@ async function throughput(env: Env): Promise<void> {
   const quiet: Throughput[] = [];
   const lives: (Throughput & { tailMs: number })[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const replay = await replayRun(env, traces);
+    const replay = await replayRun(env, shape);
     replays.push(replay);
     // The same replay with live detection off: what firing on open windows costs.
-    quiet.push(await replayRun(env, traces, { liveDetection: false }));
+    quiet.push(await replayRun(env, shape, { liveDetection: false }));
     lives.push(await liveRun(env, traces, replay.rawBytesPerSpan));
     if (process.env.TRACE_STAGE_BENCH_VERBOSE === '1') console.log(JSON.stringify({ replay, live: lives.at(-1) }));
   }
@@ -287,73 +141,6 @@ async function throughput(env: Env): Promise<void> {
   );
 }
 
-interface MemoryFigures {
-  readonly heapUsed: number;
-  readonly rss: number;
-  readonly heapPeak: number;
-  readonly rssPeak: number;
-  readonly gc: boolean;
-}
-
-async function settledMemory(peaks: { heapPeak: number; rssPeak: number }): Promise<MemoryFigures> {
-  const gc = forceGc();
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, rss: m.rss, ...peaks, gc };
-}
-
-function memoryLine(label: string, m: MemoryFigures, baselineHeap: number): string {
-  const verdict = m.heapUsed < HEAP_TARGET_MB * MB && m.heapPeak < HEAP_TARGET_MB * MB ? 'within' : 'OVER';
-  return (
-    `${label}: heap used ${(m.heapUsed / MB).toFixed(0)} MB${m.gc ? ' (after a full GC)' : ' (no GC available)'}, ` +
-    `peak ${(m.heapPeak / MB).toFixed(0)} MB, RSS ${(m.rss / MB).toFixed(0)} MB (peak ${(m.rssPeak / MB).toFixed(0)} MB); ` +
-    `heap before ${(baselineHeap / MB).toFixed(0)} MB; target heap < ${HEAP_TARGET_MB} MB: ${verdict}`
-  );
-}
-
-/** Many open traces, one span each, an inactivity gap of a day so none closes. */
-async function openTraces(env: Env): Promise<void> {
-  const wanted = envInt('TRACE_STAGE_BENCH_OPEN_TRACES', 1_000_000);
-  const budgetMs = envInt('TRACE_STAGE_BENCH_OPEN_BUDGET_S', 100) * 1000;
-  // Memory does not depend on fsync; 'none' keeps the appends from dominating the time.
-  const opened = await openLog(env, 'none');
-  try {
-    forceGc();
-    const baselineHeap = process.memoryUsage().heapUsed;
-    const stage = newStage(opened.log, env.codecs, { inactivityGapMs: 86_400_000, rootSettleMs: 86_400_000 });
-    await stage.start();
-    const sampler = sampleMemory();
-    const started = performance.now();
-    const t0 = Date.now() - 60_000;
-    const chunk = 5000;
-    let appended = 0;
-    while (appended < wanted && performance.now() - started < budgetMs) {
-      const n = Math.min(chunk, wanted - appended);
-      const records = await Promise.all(Array.from({ length: n }, (_, i) => spanRecord(env.codecs, benchSpan(appended + i, 1, t0 + Math.floor((appended + i) / 1000), true))));
-      await appendAll(opened.log, records);
-      appended += n;
-      // Keep the stage within a few chunks of the producer, so the time budget measures both.
-      await waitFor('the stage to keep up', () => stage.stats.spansAssembled >= appended - 4 * chunk, 300_000, 5);
-    }
-    await waitFor('open traces to be assembled', () => stage.stats.spansAssembled >= appended, 600_000, 5);
-    const elapsedMs = performance.now() - started;
-    const peaks = sampler.stop();
-    const figures = await settledMemory(peaks);
-    const closed = stage.stats.windowsClosed;
-    await stage.stop();
-    const rate = perSecond(appended, elapsedMs);
-    console.log(
-      `open traces: ${formatCount(appended)} of ${formatCount(wanted)} open (${closed} closed), appended and assembled in ${(elapsedMs / 1000).toFixed(1)} s ` +
-        `(${formatCount(rate)} traces/s, log sync none)`,
-    );
-    if (appended < wanted) {
-      console.log(`  time budget of ${budgetMs / 1000} s reached: ${formatCount(wanted)} would take ~${(wanted / rate).toFixed(0)} s at this rate`);
-    }
-    console.log(`  ${memoryLine(`${formatCount(appended)} open traces`, figures, baselineHeap)}`);
-  } finally {
-    await opened.close();
-  }
-}
-
 /** One trace of many spans, closed at the end by a session-end marker. */
 async function bigTrace(env: Env): Promise<void> {
   const spans = envInt('TRACE_STAGE_BENCH_BIG_TRACE', 20_000);
@@ -378,7 +165,7 @@ async function bigTrace(env: Env): Promise<void> {
     await waitFor('the big trace to close', () => stage.stats.windowsClosed >= 1, 300_000, 5);
     const elapsedMs = performance.now() - started;
     const peaks = sampler.stop();
-    const figures = await settledMemory(peaks);
+    const figures = settledMemory(peaks);
     await stage.stop();
     console.log(`one ${formatCount(spans)}-span trace: assembled and closed in ${(elapsedMs / 1000).toFixed(1)} s (${stage.stats.spansAssembled} spans assembled)`);
     console.log(`  ${memoryLine(`${formatCount(spans)}-span trace`, figures, baselineHeap)}`);
@@ -391,5 +178,4 @@ export async function runTraceStageBench(): Promise<void> {
   const env: Env = { parent: process.env.TRACEFOLD_BENCH_DIR ?? os.tmpdir(), codecs: await createCodecs(new LocalSchemaIds()) };
   await throughput(env);
   await bigTrace(env);
-  await openTraces(env);
 }
