@@ -204,7 +204,9 @@ export class TraceStage extends StatefulProcessor {
   /** Rebuilds the partition's window index and clock from the store. */
   async assigned({ partition }: TopicPartition, store: ReadableStore): Promise<void> {
     const raw = await store.get(clockKey(partition));
-    this.clocks.set(partition, raw === null ? { streamTimeMs: 0 } : (JSON.parse(raw.toString()) as PartitionClock));
+    // Clocks written before the runtime kept offsets also hold a nextOffset: not carried on.
+    const { streamTimeMs, openWindows } = raw === null ? { streamTimeMs: 0, openWindows: undefined } : (JSON.parse(raw.toString()) as PartitionClock);
+    this.clocks.set(partition, openWindows === undefined ? { streamTimeMs } : { streamTimeMs, openWindows });
     this.windows.set(partition, await this.loadWindows(store, partition));
     for await (const _ of store.range({ ...expiryRange(partition, Number.MAX_SAFE_INTEGER - 1), limit: 1 })) this.legacyExpiry.add(partition);
   }

@@ -1,47 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingRecord, StateStore, StoreOp, WorkUnit } from '../../../src/log/port.js';
 import { BufferedStore, StateStoreError } from '../../../src/runtime/buffered-store.js';
+import { MemoryStore } from '../../../src/runtime/memory-log.js';
 
-/** A state store in a sorted map of hex keys; `apply` plays a batch of ops on it. */
-class MemoryStore implements StateStore {
-  readonly name = 'memory';
-  private readonly entries = new Map<string, Buffer>();
-
+/** The in-memory store, counting the round trips a buffered store makes to it. */
+class CountingStore extends MemoryStore {
   reads = 0;
 
-  async get(key: Buffer): Promise<Buffer | null> {
+  constructor() {
+    super('memory');
+  }
+
+  override async get(key: Buffer): Promise<Buffer | null> {
     this.reads++;
-    return this.entries.get(key.toString('hex')) ?? null;
+    return super.get(key);
   }
 
-  async getMany(keys: readonly Buffer[]): Promise<(Buffer | null)[]> {
+  override async getMany(keys: readonly Buffer[]): Promise<(Buffer | null)[]> {
     this.reads++;
-    return keys.map((key) => this.entries.get(key.toString('hex')) ?? null);
-  }
-
-  async *range(opts: { gte: Buffer; lt: Buffer; limit?: number; reverse?: boolean }): AsyncIterable<[Buffer, Buffer]> {
-    const lo = opts.gte.toString('hex');
-    const hi = opts.lt.toString('hex');
-    const keys = [...this.entries.keys()].filter((k) => k >= lo && k < hi).sort();
-    if (opts.reverse) keys.reverse();
-    let n = 0;
-    for (const k of keys) {
-      if (opts.limit !== undefined && n >= opts.limit) return;
-      n++;
-      yield [Buffer.from(k, 'hex'), this.entries.get(k)!];
-    }
-  }
-
-  apply(ops: readonly StoreOp[]): void {
-    for (const op of ops) {
-      if (op.type === 'put') this.entries.set(op.key.toString('hex'), op.value);
-      else if (op.type === 'del') this.entries.delete(op.key.toString('hex'));
-      else {
-        const lo = op.gte.toString('hex');
-        const hi = op.lt.toString('hex');
-        for (const k of [...this.entries.keys()]) if (k >= lo && k < hi) this.entries.delete(k);
-      }
-    }
+    return super.getMany(keys);
   }
 }
 
@@ -60,8 +37,8 @@ const k = (...bytes: number[]) => Buffer.from(bytes);
 const v = (s: string) => Buffer.from(s);
 const ALL = { gte: k(0x00), lt: k(0xff) };
 
-function storeWith(entries: [Buffer, string][]): MemoryStore {
-  const store = new MemoryStore();
+function storeWith(entries: [Buffer, string][]): CountingStore {
+  const store = new CountingStore();
   store.apply(entries.map(([key, value]) => ({ type: 'put', key, value: v(value) })));
   return store;
 }
@@ -248,7 +225,7 @@ describe('BufferedStore.flushInto', () => {
 
   it('writes nothing when nothing is pending', () => {
     const unit = new RecordingUnit();
-    new BufferedStore(new MemoryStore()).flushInto(unit);
+    new BufferedStore(new CountingStore()).flushInto(unit);
     expect(unit.writes).toEqual([]);
   });
 

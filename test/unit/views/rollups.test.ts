@@ -1,47 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { StateStore, StoreOp } from '../../../src/log/port.js';
+import type { StoreOp } from '../../../src/log/port.js';
 import type { TraceMetrics } from '../../../src/model/outputs.js';
 import { BufferedStore } from '../../../src/runtime/buffered-store.js';
+import { MemoryStore } from '../../../src/runtime/memory-log.js';
 import { applyRollups, histogramIndex, queryRollups, type MetricsLike, type RollupQuery } from '../../../src/views/rollups.js';
 import { VIEW_KEYS } from '../../../src/views/view-model.js';
 
-/** A state store in a sorted map of hex keys. */
-class MemoryStore implements StateStore {
-  readonly name = 'memory';
-  readonly entries = new Map<string, Buffer>();
-
-  async get(key: Buffer): Promise<Buffer | null> {
-    return this.entries.get(key.toString('hex')) ?? null;
-  }
-
-  async getMany(keys: readonly Buffer[]): Promise<(Buffer | null)[]> {
-    return keys.map((key) => this.entries.get(key.toString('hex')) ?? null);
-  }
-
-  async *range(opts: { gte: Buffer; lt: Buffer; limit?: number; reverse?: boolean }): AsyncIterable<[Buffer, Buffer]> {
-    const lo = opts.gte.toString('hex');
-    const hi = opts.lt.toString('hex');
-    const keys = [...this.entries.keys()].filter((k) => k >= lo && k < hi).sort();
-    if (opts.reverse) keys.reverse();
-    let n = 0;
-    for (const k of keys) {
-      if (opts.limit !== undefined && n++ >= opts.limit) return;
-      yield [Buffer.from(k, 'hex'), this.entries.get(k)!];
-    }
-  }
-
-  apply(ops: readonly StoreOp[]): void {
-    for (const op of ops) {
-      if (op.type === 'put') this.entries.set(op.key.toString('hex'), op.value);
-      else if (op.type === 'del') this.entries.delete(op.key.toString('hex'));
-    }
-  }
-
-  /** The rollup cells, by key, as stored. */
-  cells(): Map<string, string> {
-    const prefix = Buffer.from('ru|').toString('hex');
-    return new Map([...this.entries].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k, v.toString()]));
-  }
+/** The rollup cells, by key, as stored. */
+async function cells(store: MemoryStore): Promise<Map<string, string>> {
+  const prefix = Buffer.from('ru|');
+  const out = new Map<string, string>();
+  for await (const [key, value] of store.range(VIEW_KEYS.prefixRange(prefix))) out.set(key.toString('hex'), value.toString());
+  return out;
 }
 
 const TENANT = 't1';
@@ -103,7 +73,7 @@ const query = (over: Partial<RollupQuery> = {}): RollupQuery => ({ granularity: 
 
 describe('applyRollups', () => {
   it('counts a trace in each granularity and group', async () => {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     await admit(mem, metrics('a', { agents: ['planner', 'coder'], models: [], durationMs: 2000, errorCount: 1, spanCount: 4, startMs: T0 + 61_000 }));
     const [service] = await queryRollups(mem, TENANT, query());
     expect(service).toMatchObject({ bucketStartMs: T0 + 60_000, group: 'svc', runs: 1, spans: 4, inputTokens: 100, outputTokens: 10, costUsd: 0.001, unpricedRuns: 0, errorRate: 1, spanErrorRate: 0.25 });
@@ -114,7 +84,7 @@ describe('applyRollups', () => {
     const hours = await queryRollups(mem, TENANT, query({ granularity: 'hour' }));
     expect(hours.map((r) => r.bucketStartMs)).toEqual([T0]);
     // 2 granularities × (1 service + 2 agents + 1 model)
-    expect(mem.cells().size).toBe(8);
+    expect((await cells(mem)).size).toBe(8);
   });
 
   it('replaces revision 1 by revision 2 exactly', async () => {
@@ -122,12 +92,12 @@ describe('applyRollups', () => {
     const r2 = metrics('a', { revision: 2, durationMs: 9000, inputTokens: 70, costUsd: null, models: ['mystery'], agents: ['coder'], startMs: T0 + 125_000, errorCount: 2 });
     const other = metrics('b', { durationMs: 123, costUsd: 0.5 });
 
-    const replaced = new MemoryStore();
+    const replaced = new MemoryStore('views');
     await admit(replaced, other, r1);
     await admit(replaced, r2);
-    const direct = new MemoryStore();
+    const direct = new MemoryStore('views');
     await admit(direct, other, r2);
-    expect(replaced.cells()).toEqual(direct.cells());
+    expect((await cells(replaced))).toEqual((await cells(direct)));
 
     const minutes = await queryRollups(replaced, TENANT, query({ groupBy: 'model' }));
     expect(minutes.map((r) => [r.bucketStartMs - T0, r.group, r.runs, r.inputTokens, r.costUsd, r.unpricedRuns])).toEqual([
@@ -137,34 +107,34 @@ describe('applyRollups', () => {
   });
 
   it('counts a redelivered record once, in the same batch or a later one', async () => {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     const m = metrics('a');
     await admit(mem, m, m);
     await admit(mem, m);
-    const once = new MemoryStore();
+    const once = new MemoryStore('views');
     await admit(once, m);
-    expect(mem.cells()).toEqual(once.cells());
+    expect((await cells(mem))).toEqual((await cells(once)));
     expect((await queryRollups(mem, TENANT, query()))[0]!.runs).toBe(1);
   });
 
   it('follows a replay that changes the figures under the same id', async () => {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     await admit(mem, metrics('a', { costUsd: 0.001 }));
     await admit(mem, metrics('a', { costUsd: 0.002 }));
     expect((await queryRollups(mem, TENANT, query()))[0]).toMatchObject({ runs: 1, costUsd: 0.002 });
   });
 
   it('does not subtract a record stored before rollups counted it', async () => {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     const legacy = metrics('a');
-    mem.entries.set(VIEW_KEYS.metrics(TENANT, 'a').toString('hex'), Buffer.from(JSON.stringify({ ...legacy, startTimeUnixNano: legacy.startTimeUnixNano.toString() })));
+    mem.apply([{ type: 'put', key: VIEW_KEYS.metrics(TENANT, 'a'), value: Buffer.from(JSON.stringify({ ...legacy, startTimeUnixNano: legacy.startTimeUnixNano.toString() })) }]);
     await admit(mem, metrics('a', { revision: 2, startMs: T0 + 3_000_000 }));
     const rows = await queryRollups(mem, TENANT, query());
     expect(rows.map((r) => [r.bucketStartMs - T0, r.runs])).toEqual([[3_000_000, 1]]);
   });
 
   it('keeps sums exact and drops emptied cells', async () => {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     const costs = [0.1, 0.2, 0.3, 0.000000007];
     await admit(mem, ...costs.map((costUsd, i) => metrics(`t${i}`, { costUsd })));
     expect((await queryRollups(mem, TENANT, query()))[0]!.costUsd).toBe(0.600000007);
@@ -172,11 +142,11 @@ describe('applyRollups', () => {
     await admit(mem, ...costs.map((costUsd, i) => metrics(`t${i}`, { costUsd, revision: 2, startMs: T0 + 7_200_000 })));
     expect(await queryRollups(mem, TENANT, query({ toMs: T0 + 3_600_000 }))).toEqual([]);
     // Only the new hour's cells: 2 granularities × (service + agent + model).
-    expect(mem.cells().size).toBe(6);
+    expect((await cells(mem)).size).toBe(6);
   });
 
   it('reports costs as null only when no run had one, and error rates', async () => {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     await admit(mem, metrics('a', { costUsd: null }), metrics('b', { costUsd: null, errorCount: 3, spanCount: 6 }));
     expect((await queryRollups(mem, TENANT, query()))[0]).toMatchObject({ runs: 2, spans: 9, costUsd: null, unpricedRuns: 2, errorRate: 0.5, spanErrorRate: 3 / 9 });
     await admit(mem, metrics('c', { costUsd: 0 }));
@@ -186,7 +156,7 @@ describe('applyRollups', () => {
 
 describe('queryRollups', () => {
   async function filled(): Promise<MemoryStore> {
-    const mem = new MemoryStore();
+    const mem = new MemoryStore('views');
     const records: TraceMetrics[] = [];
     // Three minutes; in each, two services and durations 1..10 s.
     for (let minute = 0; minute < 3; minute++) {
