@@ -198,18 +198,22 @@ export class KafkaLogConsumer implements Consumer {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.onBatch(payload),
-      });
+      await this.runConsumer();
     } catch (err) {
       await consumer.disconnect().catch(noop);
       throw err;
     }
     this.idleTimer = setInterval(() => this.maybeIdle(), IDLE_INTERVAL_MS / 2);
     this.idleTimer.unref();
+  }
+
+  private runConsumer(): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
   }
 
   /** Runs handler work in order, one task at a time. */
@@ -457,15 +461,43 @@ export class KafkaLogConsumer implements Consumer {
   }
 
   private onCrash(error: Error, restart: boolean): void {
-    if (!restart) {
+    // kafkajs gives up for good on some errors that only mean the cluster is not back yet
+    // (a group coordinator not found right after a broker restart): those restart here.
+    const restartHere = !restart && classifyKafkaError(error) === 'unavailable' && !this.closing;
+    if (!restart && !restartHere) {
       this.fail(error);
       return;
     }
     this.progressAt = 0;
-    this.context.logger.warn({ err: error, group: this.options.group }, 'kafka log consumer crashed; kafkajs restarts it and it rejoins the group');
+    this.context.logger.warn(
+      { err: error, group: this.options.group },
+      restartHere ? 'kafka log consumer crashed while the cluster is unavailable; it restarts and rejoins the group' : 'kafka log consumer crashed; kafkajs restarts it and it rejoins the group',
+    );
     const lost = [...this.owned.values()];
     this.owned.clear();
     this.enqueue(() => this.rebalance(lost, [])).catch((err: unknown) => this.fail(err));
+    if (restartHere) this.restartAfterCrash(RETRY_FIRST_MS);
+  }
+
+  /**
+   * Starts kafkajs again after a crash it did not restart from (it has disconnected by
+   * then); tried with backoff until it runs or this consumer stops.
+   */
+  private restartAfterCrash(delayMs: number): void {
+    const timer = setTimeout(() => {
+      if (this.closing) return;
+      this.consumer
+        .connect()
+        .then(() => this.runConsumer())
+        .catch((err: unknown) => {
+          if (this.closing) return;
+          if (classifyKafkaError(err) !== 'unavailable') return this.fail(err);
+          this.context.logger.warn({ err, group: this.options.group }, 'kafka log consumer restart failed; trying again');
+          void this.consumer.disconnect().catch(noop);
+          this.restartAfterCrash(Math.min(delayMs * 2, RETRY_MAX_MS));
+        });
+    }, delayMs);
+    timer.unref();
   }
 
   /** Records the first failure and stops (not awaited: this may run inside a handler call). */

@@ -22,6 +22,21 @@ export function instanceTransactionalId(group: string, instanceId: string): stri
   return `tracefold-${group}-instance-${instanceId}`;
 }
 
+/**
+ * A transaction whose commit request failed: it may or may not have committed. Initializing
+ * the transactional id again settles it (the coordinator completes a prepared commit, aborts
+ * anything else), after which its consumed offsets, if it sent any, tell which it was.
+ */
+export class CommitOutcomeUnknown extends KafkaLogError {
+  constructor(
+    readonly error: unknown,
+    /** What the transaction's body returned (the metadata of the records it sent). */
+    readonly result: unknown,
+  ) {
+    super(classifyKafkaError(error), `transaction commit failed; it may have committed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 export class TransactionalProducer {
   private readonly slot: ProducerSlot;
   /** One transaction at a time. */
@@ -64,15 +79,22 @@ export class TransactionalProducer {
     }, 'cannot initialize');
   }
 
-  /** Runs `fn` inside one transaction and commits it; aborts it when anything fails. */
+  /**
+   * Runs `fn` inside one transaction and commits it; aborts it when anything fails before
+   * the commit. A commit that fails may still have happened (the coordinator can write it
+   * and then die before answering): that error is a CommitOutcomeUnknown, carrying what
+   * `fn` returned, so that the caller finds out before it tries again.
+   */
   run<T>(fn: (transaction: Transaction) => Promise<T>): Promise<T> {
     return this.serial(async () => {
       const transaction = await (await this.connected()).transaction();
+      let result: { value: T } | null = null;
       try {
-        const result = await fn(transaction);
+        result = { value: await fn(transaction) };
         await transaction.commit();
-        return result;
+        return result.value;
       } catch (err) {
+        if (result !== null && classifyKafkaError(err) !== 'fenced') throw new CommitOutcomeUnknown(err, result.value);
         if (classifyKafkaError(err) !== 'fenced' && transaction.isActive()) {
           await transaction.abort().catch((abortErr: unknown) => {
             this.logger.warn({ err: abortErr, transactionalId: this.transactionalId }, 'kafka log could not abort a transaction');
@@ -98,6 +120,10 @@ export class TransactionalProducer {
       try {
         return await fn();
       } catch (err) {
+        if (err instanceof CommitOutcomeUnknown) {
+          await this.discard();
+          throw err;
+        }
         const error = kafkaLogError(`${this.transactionalId}: ${what}`, err);
         if (error.code === 'fenced') this.fencedBy = error;
         // After a failure kafkajs's transaction state may be anything: the next transaction

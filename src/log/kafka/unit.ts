@@ -31,7 +31,10 @@ import type { TopicCatalog } from './topics.js';
 const UNIT_ATTEMPTS = 6;
 const UNIT_RETRY_BASE_MS = 100;
 const UNIT_RETRY_MAX_MS = 3_000;
-import { instanceTransactionalId, partitionTransactionalId, type TransactionalProducers } from './transactions.js';
+/** After a commit of unknown outcome, how often and how long the group's offsets are read. */
+const OUTCOME_CHECKS = 5;
+const OUTCOME_CHECK_INTERVAL_MS = 200;
+import { CommitOutcomeUnknown, instanceTransactionalId, partitionTransactionalId, type TransactionalProducer, type TransactionalProducers } from './transactions.js';
 
 export interface UnitContext {
   readonly topics: TopicCatalog;
@@ -41,6 +44,8 @@ export interface UnitContext {
   readonly requestTimeoutMs: number;
   /** The topic `group` consumes in this process when it is exactly one, else null. */
   inputTopicOf(group: string): string | null;
+  /** The offsets `group` has committed on `topic`, by partition. */
+  committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
   /** Creates the store's changelog topic if needed, with the partitions of `inputTopic`. */
   ensureChangelog(store: KafkaStateStore, inputTopic: string): Promise<void>;
   assertOpen(): void;
@@ -165,6 +170,10 @@ export class KafkaWorkUnit implements WorkUnit {
       try {
         return await this.transact(changelog);
       } catch (err) {
+        // Sending it all again after a commit that did happen would emit everything twice.
+        if (err instanceof CommitOutcomeUnknown && (await this.committedAfterAll(err))) {
+          return this.checkpointsOf(changelog, err.result as RecordMetadata[]);
+        }
         if (!(err instanceof KafkaLogError) || !err.retryable || attempt >= UNIT_ATTEMPTS) throw err;
         const delay = Math.min(UNIT_RETRY_MAX_MS, UNIT_RETRY_BASE_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -172,13 +181,45 @@ export class KafkaWorkUnit implements WorkUnit {
     }
   }
 
-  /** Runs the transaction; returns, per changelog partition written, the offset after its records. */
-  private async transact(changelog: readonly TopicMessages[]): Promise<{ topic: string; partition: number; next: number }[]> {
-    const producer = this.context.transactions.get(
+  /**
+   * Whether a transaction whose commit failed committed after all. Its transactional id is
+   * initialized again first, which settles it; then the group's offsets show whether the
+   * consumed offsets it carried were committed. A unit that consumed nothing cannot tell,
+   * and counts as not committed (what it emits may then appear twice).
+   */
+  private async committedAfterAll(failure: CommitOutcomeUnknown): Promise<boolean> {
+    if (this.positions.size === 0) return false;
+    try {
+      await this.producer().init();
+      // The group coordinator applies the transaction's marker to the offsets a moment after
+      // the transaction completes: an aborted one is told by offsets that never move.
+      for (let check = 1; ; check++) {
+        let all = true;
+        for (const { topic, partition, next } of this.positions.values()) {
+          if ((await this.context.committedOffsets(this.group, topic)).get(partition) !== next) all = false;
+        }
+        if (all) return true;
+        if (check >= OUTCOME_CHECKS) return false;
+        await new Promise((resolve) => setTimeout(resolve, OUTCOME_CHECK_INTERVAL_MS));
+      }
+    } catch (err) {
+      // Unsettled: the next attempt's initialization settles it, and this unit fails if that
+      // attempt fails too (a crashed unit is re-run from the changelog, which knows).
+      throw err instanceof KafkaLogError ? err : failure;
+    }
+  }
+
+  private producer(): TransactionalProducer {
+    return this.context.transactions.get(
       this.partition === undefined
         ? instanceTransactionalId(this.group, this.context.instanceId)
         : partitionTransactionalId(this.group, this.inputTopic(), this.partition),
     );
+  }
+
+  /** Runs the transaction; returns, per changelog partition written, the offset after its records. */
+  private async transact(changelog: readonly TopicMessages[]): Promise<{ topic: string; partition: number; next: number }[]> {
+    const producer = this.producer();
     const outputs: TopicMessages[] = this.appends.map(({ topic, messages }) => ({ topic, messages: messages ?? [] }));
     const topicMessages = [...outputs, ...changelog];
     const metadata = await producer.run(async (transaction) => {
@@ -198,6 +239,10 @@ export class KafkaWorkUnit implements WorkUnit {
       }
       return sent;
     });
+    return this.checkpointsOf(changelog, metadata);
+  }
+
+  private checkpointsOf(changelog: readonly TopicMessages[], metadata: readonly RecordMetadata[]): { topic: string; partition: number; next: number }[] {
     return changelog.map(({ topic, messages }) => {
       const partition = this.partition!;
       const base = metadata.find((m) => m.topicName === topic && m.partition === partition)?.baseOffset;
