@@ -5,10 +5,13 @@
  *   tracefold topics apply                                 create or update the topics in topics/
  *   tracefold audit verify|export …                        check or export a tenant's audit chain
  *   tracefold baseline check …                             exit 1 when a trace is anomalous
+ *   tracefold detectors                                    the detectors and settings in force
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { detectorDefaults, detectorSetup } from '../detectors/registry.js';
 import { loadTopicDeclarations } from '../log/topics.js';
+import { pipelineVersion } from '../stages/pipeline-version.js';
 import { runAuditCommand, runBaselineCommand } from './audit.js';
 import { openLog } from './open-log.js';
 import { createLogger, ROLES, startTracefold, type Role } from './runtime.js';
@@ -18,6 +21,7 @@ const USAGE = `usage:
   tracefold topics apply
   tracefold audit verify|export …     (tracefold audit --help)
   tracefold baseline check …          (tracefold baseline --help)
+  tracefold detectors
 
 start         runs tracefold. Without TRACEFOLD_KAFKA_BROKERS it runs every role in one
               process on the embedded log, with its data in TRACEFOLD_DATA_DIR
@@ -25,6 +29,9 @@ start         runs tracefold. Without TRACEFOLD_KAFKA_BROKERS it runs every role
 topics apply  creates missing topics from topics/ and updates their settings; prints what
               it cannot reconcile (for example fewer partitions than exist) and exits 1
               if there is any.
+detectors     prints, as JSON, the pipeline version and every detector with its version,
+              whether it runs and its settings, as TRACEFOLD_DETECTORS or
+              TRACEFOLD_DETECTORS_FILE make them (exits 2 naming a bad setting).
 
 Configuration comes from TRACEFOLD_* environment variables (see README.md).`;
 
@@ -103,6 +110,20 @@ async function topicsApply(): Promise<void> {
   }
 }
 
+function printDetectors(): void {
+  const config = configOrExit();
+  const { detectors, changed } = detectorSetup(config.detectorSettings);
+  const running = new Set(detectors.map((d) => d.id));
+  const all = Object.entries(detectorDefaults()).map(([id, { version, defaults }]) => ({
+    id,
+    version,
+    enabled: running.has(id),
+    settings: changed[id] ?? defaults,
+    defaults,
+  }));
+  process.stdout.write(`${JSON.stringify({ pipeline_version: pipelineVersion(config.detectorSettings), detectors: all }, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   // Everything tracefold writes (the log, state stores, secrets, audit exports) is for its
   // user alone: directories 0700, files 0600, RocksDB's own files included.
@@ -119,6 +140,7 @@ async function main(): Promise<void> {
   }
   if (command === 'start') return start(values.role);
   if (command === 'topics' && sub === 'apply') return topicsApply();
+  if (command === 'detectors') return printDetectors();
   throw new UsageError(`unknown command "${positionals.join(' ')}"`);
 }
 

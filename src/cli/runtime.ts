@@ -154,7 +154,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
       tenantStage = new TenantStage({
         log,
         codecs,
-        pipelineVersion: pipelineVersion(),
+        pipelineVersion: pipelineVersion(config.detectorSettings),
         baseline: { k: config.baselineSigma, minSamples: config.baselineMinSamples },
         logger: logger.child({ component: 'tenant-stage' }),
       });
@@ -177,8 +177,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         calibration,
         log,
         codecs,
-        detectors: createDetectors(),
-        pipelineVersion: pipelineVersion(),
+        detectors: createDetectors(config.detectorSettings),
+        pipelineVersion: pipelineVersion(config.detectorSettings),
         inactivityGapMs: config.inactivityGapMs,
         latenessHorizonMs: config.latenessHorizonMs,
         rootSettleMs: config.rootSettleMs,
@@ -214,7 +214,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'tenant', 'api'] : [role]);
     const url = await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
-    logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(), log: log.kind }, 'tracefold started');
+    logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(config.detectorSettings), log: log.kind }, 'tracefold started');
 
     let closing: Promise<void> | null = null;
     const consumers = [traceStage?.done, tenantStage?.done, views === null ? undefined : viewsJoined.then(() => views.done)].filter(

@@ -2,8 +2,11 @@
  * Configuration from environment variables, validated once at start and frozen
  * (DESIGN.md, "Process, ports, configuration"). Every error names the variable.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { detectorSetup } from '../detectors/registry.js';
+import { parseDetectorSettings, type DetectorSettings } from '../detectors/settings.js';
 
 const intFrom = (min: number, max: number) =>
   z
@@ -49,6 +52,8 @@ const schema = z.object({
   TRACEFOLD_BASELINE_MIN_SAMPLES: intFrom(2, 1_000_000).default(10),
   TRACEFOLD_LOG_SYNC: z.enum(['fsync', 'none']).default('fsync'),
   TRACEFOLD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRACEFOLD_DETECTORS: z.string().trim().min(1).optional(),
+  TRACEFOLD_DETECTORS_FILE: z.string().trim().min(1).optional(),
 });
 
 const SECRET_KEYS = new Set(['TRACEFOLD_ADMIN_TOKEN', 'TRACEFOLD_JWT_SECRET']);
@@ -93,6 +98,8 @@ export interface Config {
   /** fsync: appends are acknowledged after the WAL is on disk; none: after it is in the page cache. */
   readonly logSync: 'fsync' | 'none';
   readonly logLevel: string;
+  /** Which detectors run and their thresholds (src/detectors/settings.ts); {}: all, with their defaults. */
+  readonly detectorSettings: DetectorSettings;
 }
 
 export interface KafkaSettings {
@@ -152,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (v.TRACEFOLD_KAFKA_REPLICATION_FACTOR !== undefined && v.TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS !== undefined && v.TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS > v.TRACEFOLD_KAFKA_REPLICATION_FACTOR) {
     problems.push('TRACEFOLD_KAFKA_MIN_INSYNC_REPLICAS: must not exceed TRACEFOLD_KAFKA_REPLICATION_FACTOR (no append could ever succeed)');
   }
+  const detectorSettings = readDetectorSettings(v.TRACEFOLD_DETECTORS, v.TRACEFOLD_DETECTORS_FILE, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port: v.TRACEFOLD_PORT,
@@ -192,6 +200,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ingestInflightBytes: v.TRACEFOLD_INGEST_INFLIGHT_BYTES,
     logSync: v.TRACEFOLD_LOG_SYNC,
     logLevel: v.TRACEFOLD_LOG_LEVEL,
+    detectorSettings,
     ...overrides,
   });
+}
+
+/**
+ * Detector settings from TRACEFOLD_DETECTORS (the JSON itself) or TRACEFOLD_DETECTORS_FILE
+ * (a JSON file), checked against every detector's schema now so that a bad threshold
+ * stops the start, naming the variable, the detector and the field.
+ */
+function readDetectorSettings(inline: string | undefined, file: string | undefined, problems: string[]): DetectorSettings {
+  if (inline !== undefined && file !== undefined) {
+    problems.push('TRACEFOLD_DETECTORS_FILE: set either it or TRACEFOLD_DETECTORS, not both');
+    return {};
+  }
+  let source: string;
+  let text: string;
+  if (inline !== undefined) {
+    source = 'TRACEFOLD_DETECTORS';
+    text = inline;
+  } else if (file !== undefined) {
+    source = `TRACEFOLD_DETECTORS_FILE=${JSON.stringify(file)}`;
+    try {
+      text = fs.readFileSync(path.resolve(file), 'utf8');
+    } catch (err) {
+      problems.push(`${source}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return {};
+    }
+  } else {
+    return {};
+  }
+  try {
+    const settings = parseDetectorSettings(text, source);
+    detectorSetup(settings);
+    return settings;
+  } catch (err) {
+    const message = (err as Error).message;
+    problems.push(message.startsWith(source) ? message : `${source}: ${message}`);
+    return {};
+  }
 }

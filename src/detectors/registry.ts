@@ -2,7 +2,9 @@
  * The explicit list of detectors the trace stage runs. Adding a detector is one line here;
  * the pipeline version (pipeline-version.ts) changes with it.
  */
+import { canonicalJson } from '../audit/canonical-json.js';
 import type { Detector, DetectorModule } from './detector.js';
+import { splitDetectorSettings, type DetectorSettings } from './settings.js';
 import { loopDetector } from './loop.js';
 import { spanErrorsDetector } from './span-errors.js';
 import { stateCorruptionDetector } from './state-corruption.js';
@@ -41,30 +43,50 @@ const MODULES: readonly DetectorModule<any>[] = [
   ungroundedClaimDetector,
 ];
 
+/** The detectors to run, and the settings in force that differ from their defaults. */
+export interface DetectorSetup {
+  readonly detectors: Detector[];
+  /** Per detector run with other than its defaults, its effective configuration. */
+  readonly changed: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Overrides are validated against each detector's schema: an unknown detector, an unknown
- * field or a bad value is an error naming the detector and the field.
+ * Builds the detectors from their settings (settings.ts). Overrides are validated against
+ * each detector's schema: an unknown detector, an unknown field or a bad value is an error
+ * naming the detector and the field.
  */
-export function createDetectors(overrides: Readonly<Record<string, unknown>> = {}): Detector[] {
+export function detectorSetup(settings: DetectorSettings = {}): DetectorSetup {
+  const { disabled, overrides } = splitDetectorSettings(settings);
   for (const id of Object.keys(overrides)) {
     if (!MODULES.some((m) => m.id === id)) throw new Error(`detector ${id}: no such detector (known: ${MODULES.map((m) => m.id).join(', ')})`);
   }
-  return MODULES.map((module) => {
+  const detectors: Detector[] = [];
+  const changed: Record<string, unknown> = {};
+  for (const module of MODULES) {
     const override = overrides[module.id] ?? {};
-    if (typeof override !== 'object' || override === null || Array.isArray(override)) {
-      throw new Error(`detector ${module.id}: overrides must be an object`);
-    }
     const defaults = module.defaults as Record<string, unknown>;
     for (const field of Object.keys(override)) {
-      if (!(field in defaults)) throw new Error(`detector ${module.id}: ${field}: unknown setting`);
+      if (!(field in defaults)) throw new Error(`detector ${module.id}: ${field}: unknown setting (known: enabled, ${Object.keys(defaults).join(', ')})`);
     }
     const parsed = module.configSchema.safeParse({ ...defaults, ...override });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new Error(`detector ${module.id}: ${issue.path.join('.')}: ${issue.message}`);
     }
-    return { id: module.id, version: module.version, detect: module.create(parsed.data), ...(module.live === undefined ? {} : { live: module.live }) };
-  });
+    if (disabled.has(module.id)) continue;
+    if (canonicalJson(parsed.data) !== canonicalJson(module.configSchema.parse(defaults))) changed[module.id] = parsed.data;
+    detectors.push({ id: module.id, version: module.version, detect: module.create(parsed.data), ...(module.live === undefined ? {} : { live: module.live }) });
+  }
+  return { detectors, changed };
+}
+
+export function createDetectors(settings: DetectorSettings = {}): Detector[] {
+  return detectorSetup(settings).detectors;
+}
+
+/** Every detector's settings and their defaults, for documentation and `tracefold detectors`. */
+export function detectorDefaults(): Record<string, { version: number; defaults: unknown }> {
+  return Object.fromEntries(MODULES.map((m) => [m.id, { version: m.version, defaults: m.defaults }]));
 }
 
 export function detectorVersions(): Record<string, number> {

@@ -22,6 +22,16 @@ describe('tracefold command', () => {
     expect(result.stderr).toContain('TRACEFOLD_LOG_LEVEL="loud"');
   });
 
+  it('prints the detectors and settings in force, and the pipeline version they make', () => {
+    const result = run(['detectors'], { TRACEFOLD_DETECTORS: '{"loop":{"minRepeats":5},"persona_drift":{"enabled":false}}' });
+    expect(result.status, result.stderr).toBe(0);
+    const printed = JSON.parse(result.stdout) as { pipeline_version: string; detectors: { id: string; enabled: boolean; settings: unknown; defaults: unknown }[] };
+    expect(printed.pipeline_version).toMatch(/;s[0-9a-f]{12}$/);
+    expect(printed.pipeline_version).not.toContain('persona_drift@');
+    expect(printed.detectors.find((d) => d.id === 'loop')).toMatchObject({ enabled: true, settings: { minRepeats: 5 }, defaults: { minRepeats: 3 } });
+    expect(printed.detectors.find((d) => d.id === 'persona_drift')).toMatchObject({ enabled: false });
+  });
+
   it('prints usage and exits 2 for an unknown command', () => {
     const result = run(['frobnicate'], {});
     expect(result.status).toBe(2);

@@ -55,6 +55,33 @@ describe('detections through the pipeline', () => {
     expect(result.primary_failure.description).toContain('ENOENT');
   });
 
+  it('runs the detectors and thresholds TRACEFOLD_DETECTORS sets, and stamps the pipeline version they make', async () => {
+    const tuned = await startServer({ TRACEFOLD_DETECTORS: '{"loop":{"minRepeats":6},"span_errors":{"enabled":false}}' });
+    try {
+      const t = await createTenant(tuned.url);
+      const send = async (traceId: string, payload: unknown) => {
+        expect((await request(`${tuned.url}/v1/traces`, 'POST', { token: t.apiKey, body: payload })).status).toBe(200);
+        const res = await request(`${tuned.url}/api/v1/tenants/${t.tenantId}/traces/${traceId}/analyze`, 'POST', { token: t.token });
+        expect(res.status).toBe(200);
+        return res.body;
+      };
+      const types = (result: { all_detections: { detection_type: string }[] }) => result.all_detections.map((d) => d.detection_type);
+      // Five repeats no longer make a loop at minRepeats 6; six do.
+      expect(types(await send('tuned-5', loopingTrace('tuned-5', 5)))).not.toContain('loop');
+      expect(types(await send('tuned-6', loopingTrace('tuned-6', 6)))).toContain('loop');
+      const failing = otlpPayload('tuned-err', [
+        { spanId: 'root', name: 'agent_run', startMs: 1_700_000_000_000, durationMs: 3000 },
+        { spanId: 'bad', parentSpanId: 'root', name: 'execute_tool read_file', startMs: 1_700_000_000_100, error: 'ENOENT: no such file', attributes: { 'gen_ai.tool.name': 'read_file' } },
+      ]);
+      expect(types(await send('tuned-err', failing))).not.toContain('tool_failure');
+      const trace = await request(`${tuned.url}/api/v1/tenants/${t.tenantId}/traces/tuned-6`, 'GET', { token: t.token });
+      expect(trace.body.pipeline_version).toMatch(/;s[0-9a-f]{12}$/);
+      expect(trace.body.pipeline_version).not.toContain('span_errors@');
+    } finally {
+      await tuned.stop();
+    }
+  });
+
   it('an inactivity gap closes a window without analyze', async () => {
     const quick = await startServer({ TRACEFOLD_INACTIVITY_GAP_MS: '300' });
     try {

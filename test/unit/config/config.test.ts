@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/config.js';
@@ -53,7 +55,34 @@ describe('loadConfig', () => {
       ingestInflightBytes: 64 * 1024 * 1024,
       logSync: 'fsync',
       logLevel: 'info',
+      detectorSettings: {},
     });
+  });
+
+  it('reads detector settings from TRACEFOLD_DETECTORS or from the file TRACEFOLD_DETECTORS_FILE names', () => {
+    const settings = { loop: { minRepeats: 5 }, persona_drift: { enabled: false } };
+    expect(loadConfig({ TRACEFOLD_DETECTORS: JSON.stringify(settings) }).detectorSettings).toEqual(settings);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracefold-config-'));
+    const file = path.join(dir, 'detectors.json');
+    fs.writeFileSync(file, JSON.stringify(settings));
+    try {
+      expect(loadConfig({ TRACEFOLD_DETECTORS_FILE: file }).detectorSettings).toEqual(settings);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses detector settings that are not JSON, name an unknown detector or field, or break a rule, saying where', () => {
+    expect(problemsOf({ TRACEFOLD_DETECTORS: '{loop' })).toEqual([expect.stringMatching(/^TRACEFOLD_DETECTORS: not valid JSON/)]);
+    expect(problemsOf({ TRACEFOLD_DETECTORS: '{"lop":{}}' })).toEqual([expect.stringMatching(/^TRACEFOLD_DETECTORS: detector lop: no such detector/)]);
+    expect(problemsOf({ TRACEFOLD_DETECTORS: '{"loop":{"minRepeat":5}}' })).toEqual([
+      expect.stringMatching(/^TRACEFOLD_DETECTORS: detector loop: minRepeat: unknown setting/),
+    ]);
+    expect(problemsOf({ TRACEFOLD_DETECTORS: '{"loop":{"minRepeats":1}}' })).toEqual([expect.stringMatching(/^TRACEFOLD_DETECTORS: detector loop: minRepeats:/)]);
+    expect(problemsOf({ TRACEFOLD_DETECTORS_FILE: '/nonexistent/detectors.json' })).toEqual([
+      expect.stringMatching(/^TRACEFOLD_DETECTORS_FILE="\/nonexistent\/detectors.json": cannot read the file \(ENOENT\)/),
+    ]);
+    expect(problemsOf({ TRACEFOLD_DETECTORS: '{}', TRACEFOLD_DETECTORS_FILE: 'x.json' })).toEqual([expect.stringMatching(/set either it or TRACEFOLD_DETECTORS, not both/)]);
   });
 
   it('reads and converts set variables', () => {

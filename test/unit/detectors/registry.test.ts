@@ -29,7 +29,14 @@ describe('createDetectors', () => {
   it('rejects an unknown detector, an unknown setting and a non-object override', () => {
     expect(() => createDetectors({ lop: {} })).toThrow(/detector lop: no such detector/);
     expect(() => createDetectors({ loop: { minRepeat: 5 } })).toThrow(/detector loop: minRepeat: unknown setting/);
-    expect(() => createDetectors({ loop: 5 })).toThrow(/detector loop: overrides must be an object/);
+    expect(() => createDetectors({ loop: 5 })).toThrow(/detector loop: settings must be an object/);
+  });
+
+  it('leaves out a detector turned off, and rejects an enabled flag that is not a boolean', () => {
+    const ids = createDetectors({ loop: { enabled: false }, span_errors: { enabled: true } }).map((d) => d.id);
+    expect(ids).not.toContain('loop');
+    expect(ids).toContain('span_errors');
+    expect(() => createDetectors({ loop: { enabled: 'no' } })).toThrow(/detector loop: enabled: must be true or false/);
   });
 
   it('applies a valid override on top of the defaults', () => {
