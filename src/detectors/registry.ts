@@ -86,7 +86,7 @@ export function createDetectors(settings: DetectorSettings = {}): Detector[] {
 
 /** Every detector's settings and their defaults, for documentation and `tracefold detectors`. */
 export function detectorDefaults(): Record<string, { version: number; defaults: unknown }> {
-  return Object.fromEntries(MODULES.map((m) => [m.id, { version: m.version, defaults: m.defaults }]));
+  return Object.fromEntries(MODULES.map((m) => [m.id, { version: m.version, defaults: m.defaults as unknown }]));
 }
 
 export function detectorVersions(): Record<string, number> {
