@@ -249,6 +249,11 @@ export class MemoryLog implements Log {
     return result;
   }
 
+  /** Moves a group's offset, as an operator resetting the group would. */
+  resetGroupOffset(group: string, topic: string, partition: number, next: number): void {
+    this.groupOffsets.set(`${group}\u0000${tpKey(topic, partition)}`, next);
+  }
+
   async endOffsets(topic: string): Promise<number[]> {
     return this.partitionsOfTopic(topic).map((records) => records.length);
   }

@@ -82,6 +82,8 @@ export class ProcessingRuntime<S extends BufferedStore | null = BufferedStore> {
   private readBefore = new Map<string, number>();
   readonly health: StageHealth;
   readonly poison: PoisonRecordPolicy;
+  /** Group offsets found behind the state's position at assignment (a reset of the group), newest last. */
+  readonly resets: { topic: string; partition: number; position: number; groupOffset: number | null }[] = [];
 
   constructor(
     private readonly options: RuntimeOptions,
@@ -156,6 +158,7 @@ export class ProcessingRuntime<S extends BufferedStore | null = BufferedStore> {
 
   private async assigned(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
     const starts = new Map<string, number>();
+    const committed = new Map<string, Map<number, number>>();
     for (const tp of partitions) {
       const { topic, partition } = tp;
       if (this.options.positions === 'replay') {
@@ -166,12 +169,35 @@ export class ProcessingRuntime<S extends BufferedStore | null = BufferedStore> {
         // No position of its own: the consumer begins at the group's offset (or the start),
         // and the position is known from the first batch it commits.
         const next = raw === null ? 0 : Number(raw.readBigUInt64BE(0));
-        if (raw !== null) starts.set(tpKey(topic, partition), next);
+        if (raw !== null) {
+          starts.set(tpKey(topic, partition), next);
+          if (!committed.has(topic)) committed.set(topic, await this.options.log.committedOffsets(this.options.group, topic));
+          this.warnIfReset(topic, partition, next, committed.get(topic)!.get(partition));
+        }
         this.positions.set(topic, partition, next);
       }
       await this.processor.assigned?.(tp, this.stateStore as never);
     }
     return starts;
+  }
+
+  /**
+   * The group's offset is committed with every unit (only the views in Kafka mode commit it
+   * just after theirs, so a crash can leave it one batch behind), so it falls behind the
+   * state's position when someone moved it: a consumer-group reset. The state wins: its windows,
+   * baselines and outputs already reflect those records, and reading them again would emit
+   * everything twice. Said loudly, since the reset was surely meant to reprocess history
+   * (README, "Replaying history").
+   */
+  private warnIfReset(topic: string, partition: number, position: number, groupOffset: number | undefined): void {
+    if (groupOffset !== undefined && groupOffset >= position) return;
+    this.options.logger.warn(
+      { group: this.options.group, topic, partition, position, groupOffset: groupOffset ?? null },
+      `${this.options.name}: the consumer group's offset of ${topic}/${partition} (${groupOffset ?? 'none'}) is behind this ` +
+        `stage's state (${position}): the group was reset or deleted (or its last commit was cut short). Processing resumes at ${position}, from the state: ` +
+        'resetting a group does not reprocess history (see "Replaying history" in the README)',
+    );
+    this.resets.push({ topic, partition, position, groupOffset: groupOffset ?? null });
   }
 
   private context(topic: string, partition: number): ProcessorContext<S> {

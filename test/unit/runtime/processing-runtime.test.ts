@@ -75,6 +75,25 @@ describe('the processing runtime', () => {
     expect(await second.lag(IN)).toBe(0);
   });
 
+  it('resumes from the state’s position when the group was reset to the start, and says so', async () => {
+    const log = new MemoryLog();
+    const first = runtimeOf(log, new Counter());
+    await first.start();
+    await log.append(IN, [record('a'), record('b')]);
+    await log.drain();
+    await first.stop();
+    expect(first.resets).toEqual([]);
+
+    log.resetGroupOffset('g', IN, 0, 0);
+    const second = runtimeOf(log, new Counter());
+    await second.start();
+    await log.append(IN, [record('a')]);
+    await log.drain();
+    // Nothing emitted twice: the reset is reported, not obeyed.
+    expect(values(log, OUT)).toEqual(['a=1', 'b=1', 'a=2']);
+    expect(second.resets).toEqual([{ topic: IN, partition: 0, position: 2, groupOffset: 0 }]);
+  });
+
   it('dead-letters a record whose content fails, drops what it wrote, and goes on with the next', async () => {
     const log = new MemoryLog();
     const runtime = runtimeOf(log, new Counter());
