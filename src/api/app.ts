@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
+import { replayRoutes } from './routes/replay-routes.js';
 
 /**
  * Path parameters are ids, which ingest takes up to the key-part limit; the router sees them
@@ -129,6 +130,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(traceRoutes(ctx));
     void app.register(tenantRoutes(ctx));
     void app.register(rollupRoutes(ctx));
+    void app.register(replayRoutes(ctx));
   }
   return app;
 }

@@ -8,6 +8,7 @@ import type { IngestLimits } from '../ingest/limits/index.js';
 import type { Log } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import type { StageHealth } from '../runtime/health.js';
+import type { ReplayRuns } from '../replay/replay-runs.js';
 import type { ViewQueries } from '../views/queries.js';
 import type { Views } from '../views/views.js';
 import type { TokenService } from './credentials.js';
@@ -34,4 +35,6 @@ export interface AppContext extends BaseContext {
   readonly limits: IngestLimits;
   /** How long a request waits for the pipeline to reflect its own write. */
   readonly readYourWritesTimeoutMs: number;
+  /** Replay runs, in a process that serves the API. */
+  readonly replays?: ReplayRuns;
 }

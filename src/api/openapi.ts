@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { EXPORT_PROFILES } from '../audit/export.js';
 import * as sessionSchemas from '../ingest/sessions/schema.js';
 import * as authApi from './routes/auth-routes.js';
+import * as replayApi from './routes/replay-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
@@ -271,6 +272,28 @@ const flatSpansRequest: JsonSchema = {
 
 const SESSION_TAG = 'sessions';
 const SEED_SESSION_TAG = 'sessions (compatible paths)';
+const diffCounts = object({
+  added: int,
+  removed: int,
+  changed: int,
+  unchanged: int,
+  examples: object({ added: strings, removed: strings, changed: strings }),
+});
+const replayAnswer = object({
+  replay_id: str,
+  state: { type: 'string', enum: ['running', 'finished', 'cancelled', 'failed'] },
+  created_at: dateTime,
+  ended_at: nullable(dateTime),
+  pipeline_version: str,
+  settings: { type: 'object' },
+  scope: object({ tenants: nullable(strings), from: nullable(dateTime), to: nullable(dateTime) }),
+  records_read: int,
+  records_total: int,
+  records_per_second: nullable(int),
+  eta_seconds: nullable(int),
+  traces_replayed: int,
+  error: nullable(str),
+});
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
 
@@ -697,6 +720,70 @@ export const operations: readonly Operation[] = [
       }),
     },
     errors: ERRORS_TENANT,
+  },
+
+  // ---- replays
+  {
+    method: 'post',
+    path: '/api/v1/replays',
+    operationId: 'startReplay',
+    summary: 'Re-run the raw topic (all, a time range, some tenants) through detectors with other settings, beside live processing',
+    description:
+      'The run has its own consumer group and state; nothing it finds reaches the output topics, baselines or the audit chain. ' +
+      '`settings` is detector settings as in TRACEFOLD_DETECTORS (default: the server\'s). At most two runs go at once (409 beyond). Needs the admin token when the server has one.',
+    tags: ['replays'],
+    security: 'admin',
+    body: { schema: replayApi.startReplayBody, required: false },
+    response: { status: 201, description: 'the run, started', schema: replayAnswer },
+    errors: [400, 401, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/replays',
+    operationId: 'listReplays',
+    summary: 'Every replay run, newest first',
+    tags: ['replays'],
+    security: 'admin',
+    response: { status: 200, description: 'the runs', schema: object({ items: array(replayAnswer) }) },
+    errors: [401, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/replays/:replayId',
+    operationId: 'getReplay',
+    summary: 'A replay run: state, progress, rate and ETA',
+    tags: ['replays'],
+    security: 'admin',
+    params: replayApi.replayParams,
+    response: { status: 200, description: 'the run', schema: replayAnswer },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/replays/:replayId/diff',
+    operationId: 'replayDiff',
+    summary: "A replay's detections against the ones in force: added, removed and changed per tenant and detector, with example trace ids",
+    description: 'Matched by detector, detection type and affected spans. Anomaly detections (baselines) are left out.',
+    tags: ['replays'],
+    security: 'admin',
+    params: replayApi.replayParams,
+    response: {
+      status: 200,
+      description: 'the diff so far (complete once the run finished)',
+      schema: object({ traces: int, traces_changed: int, total: diffCounts, by_tenant: { type: 'object', additionalProperties: { type: 'object', additionalProperties: diffCounts } } }),
+    },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/replays/:replayId',
+    operationId: 'cancelReplay',
+    summary: 'Cancel a running replay (its state stays, for its diff so far)',
+    tags: ['replays'],
+    security: 'admin',
+    params: replayApi.replayParams,
+    response: { status: 200, description: 'the run, cancelled', schema: replayAnswer },
+    errors: [400, 401, 404, 409],
   },
 
   {

@@ -6,6 +6,7 @@
  *   tracefold audit verify|export …                        check or export a tenant's audit chain
  *   tracefold baseline check …                             exit 1 when a trace is anomalous
  *   tracefold detectors                                    the detectors and settings in force
+ *   tracefold replay start|status|diff|cancel …            re-run history with other detector settings
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
@@ -14,6 +15,7 @@ import { loadTopicDeclarations } from '../log/topics.js';
 import { pipelineVersion } from '../stages/pipeline-version.js';
 import { runAuditCommand, runBaselineCommand } from './audit.js';
 import { openLog } from './open-log.js';
+import { runReplayCommand } from './replay.js';
 import { createLogger, ROLES, startTracefold, type Role } from './runtime.js';
 
 const USAGE = `usage:
@@ -22,6 +24,7 @@ const USAGE = `usage:
   tracefold audit verify|export …     (tracefold audit --help)
   tracefold baseline check …          (tracefold baseline --help)
   tracefold detectors
+  tracefold replay start|status|diff|cancel …   (tracefold replay --help)
 
 start         runs tracefold. Without TRACEFOLD_KAFKA_BROKERS it runs every role in one
               process on the embedded log, with its data in TRACEFOLD_DATA_DIR
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
   const [first, ...rest] = process.argv.slice(2);
   if (first === 'audit') return void (process.exitCode = await runAuditCommand(rest));
   if (first === 'baseline') return void (process.exitCode = await runBaselineCommand(rest));
+  if (first === 'replay') return void (process.exitCode = await runReplayCommand(rest));
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const [command, sub] = positionals;
   if (values.help || command === undefined || command === 'help') {

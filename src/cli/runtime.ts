@@ -24,6 +24,7 @@ import type { Log } from '../log/port.js';
 import { createCodecs } from '../log/serde/index.js';
 import { createSchemaIds } from '../log/serde/registry-schema-ids.js';
 import { loadTopicDeclarations, TOPICS } from '../log/topics.js';
+import { ReplayRuns } from '../replay/replay-runs.js';
 import { pipelineVersion } from '../stages/pipeline-version.js';
 import { TraceStage } from '../stages/trace/trace-stage.js';
 import { ViewQueries } from '../views/queries.js';
@@ -94,6 +95,9 @@ async function keptInDataDir(config: Config, name: string, make: () => string): 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'tracefold' } });
 }
+
+/** How long a forgotten trace's revision number is remembered (the raw topic's retention). */
+const TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
 
 export async function startTracefold(config: Config, logger: Logger = createLogger(config), role: Role = 'all'): Promise<Tracefold> {
   if (config.kafkaBrokers === null && role !== 'all') {
@@ -167,9 +171,11 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     }
 
     let traceStage: TraceStage | null = null;
+    let calibrationReader: CalibrationReader | null = null;
     if (has('trace')) {
       const calibration = new CalibrationReader({ log, codecs, instanceId, logger: logger.child({ component: 'calibration-reader' }) });
       await calibration.start();
+      calibrationReader = calibration;
       metrics.observeDeadLetters(calibration.poison.counts);
       stages.push(calibration.health);
       closers.push(() => calibration.stop());
@@ -186,7 +192,7 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
         windowMaxBytes: config.windowMaxBytes,
         liveDetection: config.liveDetection,
         detectorRuns: metrics.detectorRuns,
-        tombstoneRetentionMs: 7 * 86_400_000,
+        tombstoneRetentionMs: TOMBSTONE_RETENTION_MS,
         logger: logger.child({ component: 'trace-stage' }),
       });
       await traceStage.start();
@@ -200,17 +206,47 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
 
     const limits = createIngestLimits(config);
     if (has('ingest')) metrics.observeIngestLimits(limits);
+    const queries = views === null ? null : new ViewQueries(views.readStore, codecs);
+    // Replay runs live with the API: their diff reads the views. They use the live stage's
+    // window settings and, when this process has it, its calibration.
+    const replays =
+      queries === null || !has('api')
+        ? undefined
+        : new ReplayRuns({
+            log,
+            codecs,
+            queries,
+            defaultSettings: config.detectorSettings,
+            stage: {
+              log,
+              codecs,
+              inactivityGapMs: config.inactivityGapMs,
+              latenessHorizonMs: config.latenessHorizonMs,
+              rootSettleMs: config.rootSettleMs,
+              windowMaxSpans: config.windowMaxSpans,
+              windowMaxBytes: config.windowMaxBytes,
+              tombstoneRetentionMs: TOMBSTONE_RETENTION_MS,
+              calibration: { shiftOf: (tenantId, detectorId) => (calibrationReader === null ? 0 : calibrationReader.shiftOf(tenantId, detectorId)) },
+              logger: logger.child({ component: 'replay' }),
+            },
+            logger: logger.child({ component: 'replay' }),
+          });
     const ctx: AppContext | null =
-      views === null
+      views === null || queries === null
         ? null
         : {
             ...base,
             views,
-            queries: new ViewQueries(views.readStore, codecs),
+            queries,
+            ...(replays === undefined ? {} : { replays }),
             tokens: new TokenService(config.jwtSecret ?? (await keptInDataDir(config, 'jwt-secret', () => randomBytes(48).toString('base64url'))), config.tokenTtlSeconds),
             readYourWritesTimeoutMs: 10_000,
             limits,
           };
+    if (replays !== undefined) {
+      await replays.open();
+      closers.push(() => replays.close());
+    }
     const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'tenant', 'api'] : [role]);
     const url = await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());

@@ -29,6 +29,7 @@ export const errors = {
   unauthorized: (message: string) => new TracefoldError('UNAUTHORIZED', 401, message),
   forbidden: (message: string) => new TracefoldError('FORBIDDEN', 403, message),
   notFound: (message: string) => new TracefoldError('NOT_FOUND', 404, message),
+  conflict: (message: string) => new TracefoldError('CONFLICT', 409, message),
   payloadTooLarge: (limitBytes: number) =>
     new TracefoldError('PAYLOAD_TOO_LARGE', 413, `request body exceeds the limit of ${limitBytes} bytes`),
   unsupportedMediaType: (message: string) => new TracefoldError('UNSUPPORTED_MEDIA_TYPE', 415, message),

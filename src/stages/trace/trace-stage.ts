@@ -25,7 +25,7 @@ import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
 import { sameSpanContent, type CanonicalSpan, type RawEvent } from '../../model/span.js';
 import type { BufferedStore } from '../../runtime/buffered-store.js';
 import { messageOf, PoisonRecordError, reasonOf } from '../../runtime/dead-letter.js';
-import type { ProcessorContext } from '../../runtime/processor.js';
+import type { ProcessorContext, StageOutput } from '../../runtime/processor.js';
 import { StatefulProcessor } from '../../runtime/stateful-processor.js';
 import { SerdeError } from '../../log/serde/errors.js';
 import { spanKeyPartProblem } from '../../semantic/key-parts.js';
@@ -73,6 +73,8 @@ export interface TraceStageOptions {
   readonly logger: Logger;
   /** Wall clock, injectable for tests. */
   readonly now?: () => number;
+  /** The consumer group and whether the window store has a changelog; the live stage's by default. */
+  readonly runtime?: { readonly group: string; readonly changelog: boolean };
 }
 
 /** A partition's clock, kept beside its windows (the runtime keeps its offset). */
@@ -187,9 +189,9 @@ export class TraceStage extends StatefulProcessor {
       name: 'trace stage',
       stage: 'trace',
       log: options.log,
-      group: TRACE_STAGE_GROUP,
+      group: options.runtime?.group ?? TRACE_STAGE_GROUP,
       topics: [TOPICS.raw],
-      store: { name: 'windows', changelog: true },
+      store: { name: 'windows', changelog: options.runtime?.changelog ?? true },
       positions: 'store',
       logger: options.logger,
     });
@@ -347,6 +349,11 @@ export class TraceStage extends StatefulProcessor {
     if (!this.clocks.has(context.partition)) return;
     if ((this.windows.get(context.partition)?.nextDeadlineMs ?? Number.MAX_SAFE_INTEGER) > now) return;
     await this.closeExpired(this.beginWork(context), now);
+  }
+
+  /** Closes every open window of the partition now, in this batch's unit (the end of a replay). */
+  protected async closeAll(context: ProcessorContext): Promise<void> {
+    await this.closeExpired(this.pending.get(context) ?? this.beginWork(context), Number.MAX_SAFE_INTEGER);
   }
 
   private async processRecord(work: PartitionWork, record: LogRecord & { value: Buffer }, ids: TraceIds, event: RawEvent): Promise<void> {
@@ -732,7 +739,7 @@ export class TraceStage extends StatefulProcessor {
   }
 
   /** Encodes every output first, so a failure leaves nothing of this trace half-emitted. */
-  private async emit(work: PartitionWork, outputs: TraceOutputs): Promise<void> {
+  protected async emit(work: { readonly store: BufferedStore; readonly outputs: StageOutput[] }, outputs: TraceOutputs): Promise<void> {
     const { codecs, pipelineVersion } = this.options;
     const { trace } = outputs;
     const key = traceKey(trace.tenantId, trace.traceId);

@@ -1,0 +1,136 @@
+/**
+ * Replaying history after a detector change, embedded mode: runs with loops are ingested
+ * under the default settings; a replay with the loop threshold raised reports exactly the
+ * loops it no longer finds, and changes nothing that is in force (detections, the audit
+ * chain) while it runs and after.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/fault-load.js';
+import { loopingTrace } from '../support/otlp.js';
+import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tracefold.js');
+
+describe('replay', () => {
+  let dataDir: string;
+  let server: TestServer;
+  let tenant: Awaited<ReturnType<typeof createTenant>>;
+  let other: Awaited<ReturnType<typeof createTenant>>;
+
+  const api = (path: string, method = 'GET', body?: unknown) => request(`${server.url}${path}`, method, body === undefined ? {} : { body });
+  const tenantApi = (t: typeof tenant, path: string) => request(`${server.url}/api/v1/tenants/${t.tenantId}${path}`, 'GET', { token: t.token });
+
+  async function send(t: typeof tenant, traceId: string, repeats: number) {
+    expect((await request(`${server.url}/v1/traces`, 'POST', { token: t.apiKey, body: loopingTrace(traceId, repeats) })).status).toBe(200);
+    expect((await request(`${server.url}/api/v1/tenants/${t.tenantId}/traces/${traceId}/analyze`, 'POST', { token: t.token })).status).toBe(200);
+  }
+
+  async function finished(replayId: string) {
+    const run = await waitFor(async () => {
+      const res = await api(`/api/v1/replays/${replayId}`);
+      return res.body.state === 'running' ? null : res.body;
+    }, 60_000);
+    expect(run, `replay ${replayId} finished`).not.toBeNull();
+    return run;
+  }
+
+  beforeAll(async () => {
+    dataDir = await tempDir('replay');
+    server = await startServer({}, dataDir);
+    tenant = await createTenant(server.url, 'replayed');
+    other = await createTenant(server.url, 'other');
+    for (const id of ['four-a', 'four-b', 'four-c']) await send(tenant, id, 4);
+    await send(tenant, 'seven', 7);
+    await send(tenant, 'two', 2);
+    await send(other, 'other-four', 4);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('reports the loops a raised threshold no longer finds, and changes nothing in force', async () => {
+    const loopsBefore = (await tenantApi(tenant, '/detections?detection_type=loop')).body.length;
+    expect(loopsBefore).toBe(4);
+    const auditBefore = (await tenantApi(tenant, '/audit/verify')).body.checked;
+
+    const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } }, tenants: [tenant.tenantId] });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    expect(started.body).toMatchObject({ state: 'running', scope: { tenants: [tenant.tenantId] } });
+    expect(started.body.pipeline_version).toMatch(/;s[0-9a-f]{12}$/);
+    const run = await finished(started.body.replay_id);
+    expect(run).toMatchObject({ state: 'finished', error: null });
+    expect(run.records_read).toBe(run.records_total);
+
+    const diff = await api(`/api/v1/replays/${run.replay_id}/diff`);
+    expect(diff.status).toBe(200);
+    expect(diff.body.traces).toBe(5);
+    expect(diff.body.total).toMatchObject({ added: 0, removed: 3 });
+    const loop = diff.body.by_tenant[tenant.tenantId].loop;
+    // The seven-call loop is still found (its confidence may move with the threshold).
+    expect(loop).toMatchObject({ added: 0, removed: 3 });
+    expect(loop.changed + loop.unchanged).toBe(1);
+    expect([...loop.examples.removed].sort()).toEqual(['four-a', 'four-b', 'four-c']);
+    expect(diff.body.by_tenant[other.tenantId]).toBeUndefined();
+
+    // What is in force is untouched: the replay emitted nothing.
+    expect((await tenantApi(tenant, '/detections?detection_type=loop')).body.length).toBe(loopsBefore);
+    expect((await tenantApi(tenant, '/audit/verify')).body.checked).toBe(auditBefore);
+  });
+
+  it('with the settings in force finds what is in force, and lists runs newest first', async () => {
+    const started = await api('/api/v1/replays', 'POST', {});
+    expect(started.status).toBe(201);
+    const run = await finished(started.body.replay_id);
+    const diff = await api(`/api/v1/replays/${run.replay_id}/diff`);
+    expect(diff.body.traces).toBe(6);
+    expect(diff.body.total).toMatchObject({ added: 0, removed: 0, changed: 0 });
+    expect(diff.body.total.unchanged).toBeGreaterThanOrEqual(5);
+    const list = await api('/api/v1/replays');
+    expect(list.body.items[0].replay_id).toBe(run.replay_id);
+    expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status).toBe(409);
+  });
+
+  it('tracefold replay start follows the run with progress lines and prints the diff', async () => {
+    const env = { ...process.env, TRACEFOLD_URL: server.url };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'replay', 'start', '--tenant', tenant.tenantId, '--settings', '{"loop":{"minRepeats":5}}'], { env, timeout: 60_000 });
+    const [id, summary] = stdout.split('\n');
+    expect(stderr).toContain(`replay ${id} started`);
+    expect(stderr).toMatch(/\] 100% (\d+)\/\1 records/);
+    expect(summary).toMatch(/^5 traces replayed, \d+ with other detections: 0 added, 3 removed/);
+    expect(stdout).toContain(`${tenant.tenantId} loop: +0 -3`);
+    const status = await promisify(execFile)(process.execPath, [bin, 'replay', 'status', id!], { env, timeout: 30_000 });
+    expect(status.stdout).toContain(`${id} finished`);
+    const bad = await promisify(execFile)(process.execPath, [bin, 'replay', 'start', '--settings', '{"lop":{}}'], { env, timeout: 30_000 }).catch((err: { code: number; stderr: string }) => err);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toContain('detector lop: no such detector');
+  });
+
+  it('refuses bad settings and scopes naming the field, and an unknown run with 404', async () => {
+    const bad = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeat: 5 } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('detector loop: minRepeat: unknown setting');
+    const badRange = await api('/api/v1/replays', 'POST', { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' });
+    expect(badRange.status).toBe(400);
+    expect(badRange.body.message).toContain('body.to');
+    const unknownField = await api('/api/v1/replays', 'POST', { tenant: 'x' });
+    expect(unknownField.status).toBe(400);
+    expect((await api('/api/v1/replays/nope')).status).toBe(404);
+  });
+
+  it('a run interrupted by a restart goes on from its state and ends with the same diff', async () => {
+    const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } } });
+    expect(started.status).toBe(201);
+    await server.stop();
+    server = await startServer({}, dataDir);
+    const run = await finished(started.body.replay_id);
+    expect(run.state).toBe('finished');
+    const diff = await api(`/api/v1/replays/${run.replay_id}/diff`);
+    expect(diff.body.traces).toBe(6);
+    expect(diff.body.total).toMatchObject({ added: 0, removed: 4 });
+    expect([...diff.body.by_tenant[other.tenantId].loop.examples.removed]).toEqual(['other-four']);
+  });
+});
