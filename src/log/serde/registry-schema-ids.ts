@@ -120,7 +120,7 @@ export class RegistrySchemaIds implements SchemaIds {
       fetched = await this.registry.getSchema(id);
     } catch (err) {
       if (statusOf(err) === 404) {
-        throw new SerdeError(`unknown schema id ${id}: the schema registry ${this.url} has no schema with this id`, { cause: err });
+        throw new SerdeError(`unknown schema id ${id}: the schema registry ${this.url} has no schema with this id (was the value written by a process without TRACEFOLD_SCHEMA_REGISTRY_URL, with locally derived ids? Every process of a deployment must use the same registry, or none)`, { cause: err });
       }
       throw new Error(`schema registry ${this.url}: cannot fetch schema id ${id}: ${messageOf(err)}`, { cause: err });
     }

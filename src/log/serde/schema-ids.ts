@@ -59,7 +59,7 @@ export class LocalSchemaIds implements SchemaIds {
       const known = [...this.byId].map(([knownId, t]) => `${knownId} (${describe(t)})`).join(', ');
       throw new SerdeError(
         `unknown schema id ${id}: no schema in ${fileURLToPath(this.dir)} has this fingerprint-derived id (known: ${known}). ` +
-          'The value was written with a schema this version does not have, or through a schema registry.',
+          'The value was written with a schema this version does not have, or through a schema registry: every process of a deployment must set the same TRACEFOLD_SCHEMA_REGISTRY_URL, or none.',
       );
     }
     return type;
