@@ -1,5 +1,5 @@
 /**
- * Replaying history after a detector change, embedded mode: runs with loops are ingested
+ * Replaying history after a detector change, on both transports: runs with loops are ingested
  * under the default settings; a replay with the loop threshold raised reports exactly the
  * loops it no longer finds, and changes nothing that is in force (detections, the audit
  * chain) while it runs and after.
@@ -10,12 +10,23 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/fault-load.js';
+import { kafkaBrokers } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
 import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tracefold.js');
 
-describe('replay', () => {
+const transports = [
+  { name: 'embedded', env: {} as Record<string, string>, enabled: true },
+  {
+    name: 'kafka',
+    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'replay-secret-0123456789-abcdefghijkl' },
+    enabled: kafkaBrokers().length > 0,
+  },
+];
+
+// The Kafka broker is shared with other suites: every run here names its tenants.
+describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
   let dataDir: string;
   let server: TestServer;
   let tenant: Awaited<ReturnType<typeof createTenant>>;
@@ -39,20 +50,21 @@ describe('replay', () => {
   }
 
   beforeAll(async () => {
+    if (!enabled) return;
     dataDir = await tempDir('replay');
-    server = await startServer({}, dataDir);
+    server = await startServer(env, dataDir);
     tenant = await createTenant(server.url, 'replayed');
     other = await createTenant(server.url, 'other');
     for (const id of ['four-a', 'four-b', 'four-c']) await send(tenant, id, 4);
     await send(tenant, 'seven', 7);
     await send(tenant, 'two', 2);
     await send(other, 'other-four', 4);
-  });
+  }, 120_000);
   afterAll(async () => {
     await server?.stop();
-  });
+  }, 90_000);
 
-  it('reports the loops a raised threshold no longer finds, and changes nothing in force', async () => {
+  it.runIf(enabled)('reports the loops a raised threshold no longer finds, and changes nothing in force', async () => {
     const loopsBefore = (await tenantApi(tenant, '/detections?detection_type=loop')).body.length;
     expect(loopsBefore).toBe(4);
     const auditBefore = (await tenantApi(tenant, '/audit/verify')).body.checked;
@@ -79,10 +91,10 @@ describe('replay', () => {
     // What is in force is untouched: the replay emitted nothing.
     expect((await tenantApi(tenant, '/detections?detection_type=loop')).body.length).toBe(loopsBefore);
     expect((await tenantApi(tenant, '/audit/verify')).body.checked).toBe(auditBefore);
-  });
+  }, 90_000);
 
-  it('with the settings in force finds what is in force, and lists runs newest first', async () => {
-    const started = await api('/api/v1/replays', 'POST', {});
+  it.runIf(enabled)('with the settings in force finds what is in force, and lists runs newest first', async () => {
+    const started = await api('/api/v1/replays', 'POST', { tenants: [tenant.tenantId, other.tenantId] });
     expect(started.status).toBe(201);
     const run = await finished(started.body.replay_id);
     const diff = await api(`/api/v1/replays/${run.replay_id}/diff`);
@@ -92,9 +104,9 @@ describe('replay', () => {
     const list = await api('/api/v1/replays');
     expect(list.body.items[0].replay_id).toBe(run.replay_id);
     expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status).toBe(409);
-  });
+  }, 90_000);
 
-  it('tracefold replay start follows the run with progress lines and prints the diff', async () => {
+  it.runIf(enabled)('tracefold replay start follows the run with progress lines and prints the diff', async () => {
     const env = { ...process.env, TRACEFOLD_URL: server.url };
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'replay', 'start', '--tenant', tenant.tenantId, '--settings', '{"loop":{"minRepeats":5}}'], { env, timeout: 60_000 });
     const [id, summary] = stdout.split('\n');
@@ -107,9 +119,9 @@ describe('replay', () => {
     const bad = await promisify(execFile)(process.execPath, [bin, 'replay', 'start', '--settings', '{"lop":{}}'], { env, timeout: 30_000 }).catch((err: { code: number; stderr: string }) => err);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toContain('detector lop: no such detector');
-  });
+  }, 90_000);
 
-  it('refuses bad settings and scopes naming the field, and an unknown run with 404', async () => {
+  it.runIf(enabled)('refuses bad settings and scopes naming the field, and an unknown run with 404', async () => {
     const bad = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeat: 5 } } });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('detector loop: minRepeat: unknown setting');
@@ -119,18 +131,18 @@ describe('replay', () => {
     const unknownField = await api('/api/v1/replays', 'POST', { tenant: 'x' });
     expect(unknownField.status).toBe(400);
     expect((await api('/api/v1/replays/nope')).status).toBe(404);
-  });
+  }, 90_000);
 
-  it('a run interrupted by a restart goes on from its state and ends with the same diff', async () => {
-    const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } } });
+  it.runIf(enabled)('a run interrupted by a restart goes on from its state and ends with the same diff', async () => {
+    const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } }, tenants: [tenant.tenantId, other.tenantId] });
     expect(started.status).toBe(201);
     await server.stop();
-    server = await startServer({}, dataDir);
+    server = await startServer(env, dataDir);
     const run = await finished(started.body.replay_id);
     expect(run.state).toBe('finished');
     const diff = await api(`/api/v1/replays/${run.replay_id}/diff`);
     expect(diff.body.traces).toBe(6);
     expect(diff.body.total).toMatchObject({ added: 0, removed: 4 });
     expect([...diff.body.by_tenant[other.tenantId].loop.examples.removed]).toEqual(['other-four']);
-  });
+  }, 90_000);
 });
