@@ -63,7 +63,10 @@ const dataDirOf = (node: Node) => `${HOME}/data-${node.port}`;
 const single: Node = { port: BASE + 3, env: { KAFKA_PORT: String(BASE + 3), KAFKA_HOME_DIR: HOME } };
 
 function clusterNodes(): Node[] {
-  const clusterId = randomBytes(16).toString('base64url');
+  // A Kafka cluster id is a base64url UUID; like Kafka's own random-uuid, never one starting
+  // with '-', which kafka-storage would take for an option.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const voters = [0, 1, 2].map((i) => `${i + 1}@127.0.0.1:${BASE + 10 + i}`).join(',');
   return [0, 1, 2].map((i) => ({
     port: BASE + i,
