@@ -83,6 +83,8 @@ export class ReplayRuns {
   private registry: StateStore | null = null;
   private readonly runs = new Map<string, ReplayRun>();
   private readonly running = new Map<string, Running>();
+  /** What a run that stopped in this process had read, for its status. */
+  private readonly lastRead = new Map<string, { read: number; traces: number }>();
   private readonly now: () => number;
   private closed = false;
 
@@ -236,9 +238,6 @@ export class ReplayRuns {
     await running.stage.stop();
     this.lastRead.set(id, { read: running.stage.progress().read, traces: running.stage.tracesReplayed });
   }
-
-  /** What a run that stopped in this process had read, for its status. */
-  private readonly lastRead = new Map<string, { read: number; traces: number }>();
 
   private statusOf(run: ReplayRun): ReplayStatus {
     const total = run.endOffsets.reduce((a, b) => a + b, 0);
