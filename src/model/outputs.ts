@@ -51,6 +51,56 @@ export interface Detection {
   readonly detectedAtMs: number;
   /** The id of the detection (same trace and revision) that explains this one; null if it stands. */
   readonly subsumedBy: string | null;
+  /** Present on a record that withdraws the detection of this id (see Withdrawal). */
+  readonly withdrawn?: Withdrawal;
+}
+
+/**
+ * Why a detection no longer stands. A withdrawal travels as a detection record of the same id
+ * with this set, on the same key, so a subscriber that keeps detections by id deletes it:
+ * the topic alone then gives what the API shows (docs/subscribers.md).
+ */
+export interface Withdrawal {
+  /**
+   * unconfirmed: fired live, not found by the close of its revision; revised: its revision
+   * was replaced by a newer one; replay_promoted / replay_rolled_back: a promotion or its
+   * rollback took it out of force.
+   */
+  readonly reason: 'unconfirmed' | 'revised' | 'replay_promoted' | 'replay_rolled_back';
+  /** The trace revision in force once it is withdrawn. */
+  readonly revision: number;
+  /** The replay run of the promotion or rollback; null otherwise. */
+  readonly replayId: string | null;
+  readonly atMs: number;
+}
+
+/** What names a detection: enough to withdraw it. */
+export type DetectionIdentity = Pick<Detection, 'id' | 'tenantId' | 'traceId' | 'revision' | 'pipelineVersion' | 'detectorId' | 'detectorVersion' | 'detectionType'>;
+
+export function identityOf(d: DetectionIdentity): DetectionIdentity {
+  const { id, tenantId, traceId, revision, pipelineVersion, detectorId, detectorVersion, detectionType } = d;
+  return { id, tenantId, traceId, revision, pipelineVersion, detectorId, detectorVersion, detectionType };
+}
+
+/** The record withdrawing a detection: its identity and the withdrawal; the rest empty. */
+export function withdrawalOf(identity: DetectionIdentity, withdrawn: Withdrawal): Detection {
+  return {
+    ...identityOf(identity),
+    title: '',
+    description: '',
+    confidence: 0,
+    confidenceTier: 'low',
+    severity: 'info',
+    evidence: [],
+    affectedSpanIds: [],
+    agent: null,
+    suggestedFix: '',
+    live: false,
+    primary: false,
+    detectedAtMs: withdrawn.atMs,
+    subsumedBy: null,
+    withdrawn,
+  };
 }
 
 /** What is measured of one trace (src/metrics computes it; definitions in trace-metrics.ts). */

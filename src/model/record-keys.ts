@@ -24,6 +24,10 @@ export const HEADER = {
   stage: 'tf-stage',
   /** '1' on a detection fired while its window was open. */
   live: 'tf-live',
+  /** On a detection record that withdraws one: the reason (Withdrawal.reason). */
+  withdrawn: 'tf-withdrawn',
+  /** On the records a replay's promotion or rollback writes: the replay run's id. */
+  replay: 'tf-replay',
   /**
    * On a session_reset marker: SHA-256 (hex) of the session batch as sent, so that the
    * trace stage can tell a re-sent batch (nothing to change) from a replacement.

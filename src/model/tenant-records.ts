@@ -14,7 +14,11 @@ export type AuditEventType =
   | 'trace_closed'
   | 'detection_emitted'
   | 'feedback_recorded'
-  | 'settings_changed';
+  | 'settings_changed'
+  /** A replay run's detections put in force for the tenant (src/replay/promotion.ts). */
+  | 'replay_promoted'
+  /** A promotion undone. */
+  | 'replay_rolled_back';
 
 /**
  * One fact for the tenant stage, appended by the process where it happened, in the same

@@ -20,7 +20,7 @@ import { StatefulProcessor } from '../runtime/stateful-processor.js';
 import { ApiKeyCache } from './api-key-cache.js';
 import { applyRollups, type MetricsLike } from './rollups.js';
 import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
-import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../model/outputs.js';
+import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord, Withdrawal } from '../model/outputs.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { withDetection, withMetrics, withoutDetection, withTrace, type TraceFacets } from './trace-facets.js';
 import { buildTraceIndex, listTrace, unlistTrace } from './trace-index.js';
@@ -360,7 +360,25 @@ export class Views extends StatefulProcessor {
     return existing !== null || !(summary.detectionIds ?? []).includes(detection.id);
   }
 
+  /**
+   * A withdrawal takes the detection of its id out of force. One of a revision replaced by a
+   * newer one only says what admitting that revision does (the record stays readable by id,
+   * for the earlier revision's detail); any other deletes it.
+   */
+  private async applyWithdrawal(store: BufferedStore, withdrawal: Detection & { withdrawn: Withdrawal }): Promise<void> {
+    const { tenantId, traceId, withdrawn } = withdrawal;
+    if (withdrawn.reason === 'revised') {
+      await this.admitRevision(store, tenantId, traceId, withdrawn.revision);
+      return;
+    }
+    const raw = await store.get(VIEW_KEYS.detection(tenantId, withdrawal.id));
+    if (raw === null) return;
+    this.deleteDetection(store, JSON.parse(raw.toString()) as Detection);
+    await this.updateFacets(store, tenantId, traceId, (f) => (f === null ? null : withoutDetection(f, withdrawal.id)));
+  }
+
   private async applyDetection(store: BufferedStore, detection: Detection): Promise<void> {
+    if (detection.withdrawn !== undefined) return this.applyWithdrawal(store, { ...detection, withdrawn: detection.withdrawn });
     if (!(await this.admitRevision(store, detection.tenantId, detection.traceId, detection.revision))) return;
     if (await this.withdrawnAlready(store, detection)) return;
     // The final copy of a live detection replaces it, and its time index entry with it.

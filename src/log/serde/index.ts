@@ -17,6 +17,7 @@ export { RegistrySchemaIds, createSchemaIds } from './registry-schema-ids.js';
 export type { RegistrySchemaIdsOptions } from './registry-schema-ids.js';
 export {
   HISTORY_DIR,
+  exportSchema,
   SCHEMA_DIR,
   SCHEMA_NAMESPACE,
   SHARED_SCHEMAS,

@@ -18,7 +18,7 @@ import type {
   SpanSource,
   WindowMarker,
 } from '../../model/span.js';
-import type { CloseReason, Detection, Evidence, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
+import type { CloseReason, Detection, Evidence, Withdrawal, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import type { SessionMode, SessionRecord, SessionState } from '../../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord, RunningStats, TenantStageEvent } from '../../model/tenant-records.js';
 import { SerdeError } from './errors.js';
@@ -27,6 +27,23 @@ import { SerdeError } from './errors.js';
 export interface RecordMapping<T, A> {
   toAvro(value: T): A;
   fromAvro(record: A): T;
+}
+
+// ---------------------------------------------------------------------------------------
+// Enums
+
+/**
+ * Every enum of schemas/ has a default, so a reader whose schema lacks a symbol that a newer
+ * writer added reads that default instead of failing. For the enums tracefold acts on, the
+ * default is `unknown`, which no version writes: such a value is refused here with a
+ * SerdeError naming the field, and the record is set aside (dead-lettered) like any other
+ * it cannot read, never misread as another kind.
+ */
+type OrUnknown<T extends string> = T | 'unknown';
+
+function known<T extends string>(value: OrUnknown<T>, field: string): T {
+  if (value === 'unknown') throw new SerdeError(`${field}: a symbol this version does not know (written with a newer schema)`);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -126,7 +143,7 @@ export interface AvroCanonicalSpan {
   status: { code: number; message: string };
   resource: AvroResource;
   scope: AvroScope;
-  source: AvroSpanSource;
+  source: OrUnknown<AvroSpanSource>;
   received_at_ms: bigint;
 }
 
@@ -321,7 +338,7 @@ export function spanFromAvro(span: AvroCanonicalSpan): CanonicalSpan {
     status: { code: span.status.code, message: span.status.message },
     resource: resourceFromAvro(span.resource),
     scope: scopeFromAvro(span.scope),
-    source: SOURCE_FROM_AVRO[span.source],
+    source: SOURCE_FROM_AVRO[known(span.source, 'source')],
     receivedAtMs: numberFromLong(span.received_at_ms, 'received_at_ms'),
   };
 }
@@ -332,13 +349,13 @@ export function spanFromAvro(span: AvroCanonicalSpan): CanonicalSpan {
 export interface AvroWindowMarker {
   tenant_id: string;
   trace_id: string;
-  kind: WindowMarker['kind'];
+  kind: OrUnknown<WindowMarker['kind']>;
   request_id: string;
   received_at_ms: bigint;
 }
 
 export interface AvroRawEvent {
-  type: RawEvent['type'];
+  type: OrUnknown<RawEvent['type']>;
   span: AvroCanonicalSpan | null;
   marker: AvroWindowMarker | null;
 }
@@ -360,14 +377,14 @@ export const rawEventMapping: RecordMapping<RawEvent, AvroRawEvent> = {
     };
   },
   fromAvro(record) {
-    if (record.type === 'span') return { type: 'span', span: spanFromAvro(present(record.span, 'span', 'raw event of type span')) };
+    if (known(record.type, 'type') === 'span') return { type: 'span', span: spanFromAvro(present(record.span, 'span', 'raw event of type span')) };
     const m = present(record.marker, 'marker', 'raw event of type marker');
     return {
       type: 'marker',
       marker: {
         tenantId: m.tenant_id,
         traceId: m.trace_id,
-        kind: m.kind,
+        kind: known(m.kind, 'marker.kind'),
         requestId: m.request_id,
         receivedAtMs: numberFromLong(m.received_at_ms, 'marker.received_at_ms'),
       },
@@ -383,7 +400,7 @@ export interface AvroTraceRecord {
   trace_id: string;
   revision: number;
   pipeline_version: string;
-  close_reason: CloseReason;
+  close_reason: OrUnknown<CloseReason>;
   close_request_id: string;
   closed_at_ms: bigint;
   service_name: string;
@@ -425,7 +442,7 @@ export const traceRecordMapping: RecordMapping<TraceRecord, AvroTraceRecord> = {
     traceId: r.trace_id,
     revision: r.revision,
     pipelineVersion: r.pipeline_version,
-    closeReason: r.close_reason,
+    closeReason: known(r.close_reason, 'close_reason'),
     closeRequestId: r.close_request_id,
     closedAtMs: numberFromLong(r.closed_at_ms, 'closed_at_ms'),
     serviceName: r.service_name,
@@ -470,6 +487,14 @@ export interface AvroDetection {
   primary: boolean;
   detected_at_ms: bigint;
   subsumed_by: string | null;
+  withdrawn: AvroWithdrawal | null;
+}
+
+export interface AvroWithdrawal {
+  reason: OrUnknown<Withdrawal['reason']>;
+  revision: number;
+  replay_id: string | null;
+  at_ms: bigint;
 }
 
 export const detectionMapping: RecordMapping<Detection, AvroDetection> = {
@@ -495,6 +520,10 @@ export const detectionMapping: RecordMapping<Detection, AvroDetection> = {
     primary: d.primary,
     detected_at_ms: longFromNumber(d.detectedAtMs, 'detected_at_ms'),
     subsumed_by: d.subsumedBy,
+    withdrawn:
+      d.withdrawn === undefined
+        ? null
+        : { reason: d.withdrawn.reason, revision: d.withdrawn.revision, replay_id: d.withdrawn.replayId, at_ms: longFromNumber(d.withdrawn.atMs, 'withdrawn.at_ms') },
   }),
   fromAvro: (r) => ({
     id: r.id,
@@ -518,6 +547,16 @@ export const detectionMapping: RecordMapping<Detection, AvroDetection> = {
     primary: r.primary,
     detectedAtMs: numberFromLong(r.detected_at_ms, 'detected_at_ms'),
     subsumedBy: r.subsumed_by,
+    ...(r.withdrawn === null
+      ? {}
+      : {
+          withdrawn: {
+            reason: known(r.withdrawn.reason, 'withdrawn.reason'),
+            revision: r.withdrawn.revision,
+            replayId: r.withdrawn.replay_id,
+            atMs: numberFromLong(r.withdrawn.at_ms, 'withdrawn.at_ms'),
+          },
+        }),
   }),
 };
 
@@ -629,7 +668,7 @@ export interface AvroFeedbackRecord {
   tenant_id: string;
   detection_id: string;
   trace_id: string;
-  feedback_type: FeedbackRecord['feedbackType'];
+  feedback_type: OrUnknown<FeedbackRecord['feedbackType']>;
   comment: string;
   created_at_ms: bigint;
   detector_id: string;
@@ -651,7 +690,7 @@ export const feedbackMapping: RecordMapping<FeedbackRecord, AvroFeedbackRecord> 
     tenantId: r.tenant_id,
     detectionId: r.detection_id,
     traceId: r.trace_id,
-    feedbackType: r.feedback_type,
+    feedbackType: known(r.feedback_type, 'feedback_type'),
     comment: r.comment,
     createdAtMs: numberFromLong(r.created_at_ms, 'created_at_ms'),
     detectorId: r.detector_id,
@@ -659,7 +698,7 @@ export const feedbackMapping: RecordMapping<FeedbackRecord, AvroFeedbackRecord> 
 };
 
 export interface AvroTenantEvent {
-  type: TenantEvent['type'];
+  type: OrUnknown<TenantEvent['type']>;
   tenant_id: string;
   at_ms: bigint;
   name: string | null;
@@ -693,23 +732,24 @@ export const tenantEventMapping: RecordMapping<TenantEvent, AvroTenantEvent> = {
   },
   fromAvro(r) {
     const atMs = numberFromLong(r.at_ms, 'at_ms');
-    const what = `tenant event of type ${r.type}`;
-    switch (r.type) {
+    const type = known(r.type, 'type');
+    const what = `tenant event of type ${type}`;
+    switch (type) {
       case 'tenant_created':
-        return { type: r.type, tenantId: r.tenant_id, name: present(r.name, 'name', what), atMs };
+        return { type, tenantId: r.tenant_id, name: present(r.name, 'name', what), atMs };
       case 'api_key_created':
         return {
-          type: r.type,
+          type,
           tenantId: r.tenant_id,
           keyId: present(r.key_id, 'key_id', what),
           secretHash: present(r.secret_hash, 'secret_hash', what),
           atMs,
         };
       case 'api_key_revoked':
-        return { type: r.type, tenantId: r.tenant_id, keyId: present(r.key_id, 'key_id', what), atMs };
+        return { type, tenantId: r.tenant_id, keyId: present(r.key_id, 'key_id', what), atMs };
       case 'tenant_settings_changed':
         return {
-          type: r.type,
+          type,
           tenantId: r.tenant_id,
           atMs,
           baselineSigma: r.baseline_sigma,
@@ -727,8 +767,8 @@ export interface AvroSessionRecord {
   session_id: string;
   trace_id: string;
   root_span_id: string;
-  state: SessionState;
-  mode: SessionMode;
+  state: OrUnknown<SessionState>;
+  mode: OrUnknown<SessionMode>;
   status: string;
   event_count: bigint;
   started_at_ms: bigint;
@@ -757,8 +797,8 @@ export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecor
     sessionId: r.session_id,
     traceId: r.trace_id,
     rootSpanId: r.root_span_id,
-    state: r.state,
-    mode: r.mode,
+    state: known(r.state, 'state'),
+    mode: known(r.mode, 'mode'),
     status: r.status,
     eventCount: numberFromLong(r.event_count, 'event_count'),
     startedAtMs: numberFromLong(r.started_at_ms, 'started_at_ms'),
@@ -770,7 +810,7 @@ export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecor
 
 export interface AvroTenantStageEvent {
   tenant_id: string;
-  type: TenantStageEvent['type'];
+  type: OrUnknown<TenantStageEvent['type']>;
   subject_id: string;
   at_ms: bigint;
   payload_json: string;
@@ -778,13 +818,13 @@ export interface AvroTenantStageEvent {
 
 export const tenantStageEventMapping: RecordMapping<TenantStageEvent, AvroTenantStageEvent> = {
   toAvro: (e) => ({ tenant_id: e.tenantId, type: e.type, subject_id: e.subjectId, at_ms: longFromNumber(e.atMs, 'at_ms'), payload_json: e.payloadJson }),
-  fromAvro: (r) => ({ tenantId: r.tenant_id, type: r.type, subjectId: r.subject_id, atMs: numberFromLong(r.at_ms, 'at_ms'), payloadJson: r.payload_json }),
+  fromAvro: (r) => ({ tenantId: r.tenant_id, type: known(r.type, 'type'), subjectId: r.subject_id, atMs: numberFromLong(r.at_ms, 'at_ms'), payloadJson: r.payload_json }),
 };
 
 export interface AvroAuditRecord {
   tenant_id: string;
   seq: bigint;
-  type: AuditRecord['type'];
+  type: OrUnknown<AuditRecord['type']>;
   subject_id: string;
   at_ms: bigint;
   payload_json: string;
@@ -808,7 +848,7 @@ export const auditRecordMapping: RecordMapping<AuditRecord, AvroAuditRecord> = {
   fromAvro: (r) => ({
     tenantId: r.tenant_id,
     seq: numberFromLong(r.seq, 'seq'),
-    type: r.type,
+    type: known(r.type, 'type'),
     subjectId: r.subject_id,
     atMs: numberFromLong(r.at_ms, 'at_ms'),
     payloadJson: r.payload_json,

@@ -12,7 +12,7 @@ import avro from 'avsc';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { SerdeError } from './errors.js';
 import { LocalSchemaIds, type SchemaIds } from './schema-ids.js';
-import { parseSchema } from './schemas.js';
+import { exportSchema, parseSchema } from './schemas.js';
 
 export interface RegistrySchemaIdsOptions {
   /**
@@ -39,7 +39,7 @@ function nameOf(type: avro.Type): string {
 
 /** The schema as registered: every shared named type inlined, docs and defaults kept. */
 function schemaText(type: avro.Type): string {
-  return JSON.stringify(type.schema({ exportAttrs: true }));
+  return JSON.stringify(exportSchema(type));
 }
 
 /**

@@ -109,10 +109,43 @@ export async function loadAllSchemas(dir: URL = SCHEMA_DIR): Promise<Map<string,
 }
 
 /**
+ * The schema as JSON, every shared type inlined, docs and defaults kept: what a registry
+ * holds and what history files keep. avsc's own export leaves out enum defaults (it reads
+ * them, but does not print them); they are put back, since a reader pinned to this schema
+ * needs them to read a symbol added later.
+ */
+export function exportSchema(type: avro.Type): Schema {
+  const defaults = new Map<string, string>();
+  const seen = new Set<avro.Type>();
+  const collect = (t: avro.Type): void => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    const node = t as unknown as { typeName: string; name?: string; default?: string; fields?: { type: avro.Type }[]; types?: avro.Type[]; itemsType?: avro.Type; valuesType?: avro.Type };
+    if (node.typeName === 'enum' && node.name !== undefined && node.default !== undefined) defaults.set(node.name, node.default);
+    for (const field of node.fields ?? []) collect(field.type);
+    for (const branch of node.types ?? []) collect(branch);
+    if (node.itemsType !== undefined) collect(node.itemsType);
+    if (node.valuesType !== undefined) collect(node.valuesType);
+  };
+  collect(type);
+  const restore = (node: unknown): void => {
+    if (Array.isArray(node)) for (const item of node) restore(item);
+    else if (typeof node === 'object' && node !== null) {
+      const def = node as Record<string, unknown>;
+      if (def.type === 'enum' && typeof def.name === 'string' && defaults.has(def.name)) def.default = defaults.get(def.name);
+      for (const value of Object.values(def)) restore(value);
+    }
+  };
+  const schema = type.schema({ exportAttrs: true });
+  restore(schema);
+  return schema as Schema;
+}
+
+/**
  * Earlier versions of the value schemas, kept so that values written with them (in the
  * embedded log, or replayed from tracefold.raw.v1) stay readable after a schema changes:
  * `<dir>/history/<name>.<local id>.avsc`, each a complete composed schema (shared types
- * inlined), as `type.schema({ exportAttrs: true })` printed it. A reader resolves such a
+ * inlined), as `exportSchema(type)` prints it. A reader resolves such a
  * value against the current schema (Avro schema resolution), so a change must stay
  * resolvable (add enum symbols and defaulted fields; never rename or retype).
  */

@@ -23,7 +23,7 @@ import type { Codecs } from '../../log/serde/index.js';
 import { tupleKey } from '../../log/store-keys.js';
 import { TOPICS } from '../../log/topics.js';
 import { HEADER, traceKey } from '../../model/record-keys.js';
-import type { TenantSettings, TraceMetrics } from '../../model/outputs.js';
+import { identityOf, withdrawalOf, type DetectionIdentity, type TenantSettings, type TraceMetrics } from '../../model/outputs.js';
 import type { BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
 import { messageOf, PoisonRecordError, reasonOf } from '../../runtime/dead-letter.js';
 import type { ProcessorContext } from '../../runtime/processor.js';
@@ -60,6 +60,8 @@ const KEYS = {
   baseline: (p: number, tenant: string, service: string, agent: string) => tupleKey('b', p, tenant, service, agent),
   calibration: (p: number, tenant: string, detector: string) => tupleKey('c', p, tenant, detector),
   settings: (p: number, tenant: string) => tupleKey('s', p, tenant),
+  /** The anomaly detections of a trace's latest revision, withdrawn when a newer one closes. */
+  anomalies: (p: number, tenant: string, trace: string) => tupleKey('a', p, tenant, trace),
 };
 
 interface TraceClosedPayload {
@@ -149,6 +151,9 @@ export class TenantStage extends StatefulProcessor {
     const metrics: TraceMetrics = { ...payload.metrics, startTimeUnixNano: BigInt(payload.metrics.startTimeUnixNano) };
     const { codecs, pipelineVersion } = this.options;
     const settings = await this.settingsOf(work, event.tenantId);
+    const anomaliesKey = KEYS.anomalies(work.partition, event.tenantId, payload.traceId);
+    if (payload.revision > 1) await this.withdrawAnomalies(work, anomaliesKey, payload.revision, event.atMs);
+    const found: DetectionIdentity[] = [];
     for (const scope of baselineScopes(metrics)) {
       const key = KEYS.baseline(work.partition, event.tenantId, scope.serviceName, scope.agent);
       const raw = await work.store.get(key);
@@ -167,6 +172,7 @@ export class TenantStage extends StatefulProcessor {
           headers: { [HEADER.revision]: String(payload.revision), [HEADER.pipeline]: pipelineVersion },
           timestamp: event.atMs,
         });
+        found.push(identityOf(detection));
         const emitted = detectionEmitted(detection, event.atMs);
         await this.chain(work, emitted);
         this.stats.anomalies++;
@@ -178,6 +184,23 @@ export class TenantStage extends StatefulProcessor {
         key: Buffer.from(`${event.tenantId}/${scope.serviceName}/${scope.agent}`),
         value: await codecs.baseline.encode({ ...next, tenantId: event.tenantId }),
         timestamp: event.atMs,
+      });
+    }
+    if (found.length > 0) work.store.put(anomaliesKey, json(found));
+  }
+
+  /** Withdraws the anomalies found on the trace's previous revision (a newer one closed). */
+  private async withdrawAnomalies(work: Work, key: Buffer, revision: number, atMs: number): Promise<void> {
+    const raw = await work.store.get(key);
+    if (raw === null) return;
+    work.store.del(key);
+    for (const identity of JSON.parse(raw.toString()) as DetectionIdentity[]) {
+      const withdrawal = withdrawalOf(identity, { reason: 'revised', revision, replayId: null, atMs });
+      work.emit(TOPICS.detections, {
+        key: traceKey(identity.tenantId, identity.traceId),
+        value: await this.options.codecs.detection.encode(withdrawal),
+        headers: { [HEADER.revision]: String(revision), [HEADER.pipeline]: this.options.pipelineVersion, [HEADER.withdrawn]: 'revised' },
+        timestamp: atMs,
       });
     }
   }

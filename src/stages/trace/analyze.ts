@@ -54,7 +54,11 @@ function roundConfidence(x: number): number {
 
 /** The detection's id: the same finding of the same revision has it, live or final. */
 export function detectionId(tenantId: string, traceId: string, revision: number, found: RankedFinding): string {
-  return outputId(tenantId, traceId, found.detectorId, found.detectorVersion, revision, found.finding.fingerprint);
+  return detectionIdOf(tenantId, traceId, revision, found.detectorId, found.detectorVersion, found.finding.fingerprint);
+}
+
+export function detectionIdOf(tenantId: string, traceId: string, revision: number, detectorId: string, detectorVersion: number, fingerprint: string): string {
+  return outputId(tenantId, traceId, detectorId, detectorVersion, revision, fingerprint);
 }
 
 /** One finding as a detection record; live and final detections are made here alike. */

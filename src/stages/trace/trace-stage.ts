@@ -20,7 +20,7 @@ import type { Detector } from '../../detectors/detector.js';
 import type { Log, LogRecord, OutgoingRecord, ReadableStore, TopicPartition } from '../../log/port.js';
 import type { Codecs } from '../../log/serde/index.js';
 import { TOPICS } from '../../log/topics.js';
-import type { CloseReason } from '../../model/outputs.js';
+import { identityOf, withdrawalOf, type CloseReason, type Detection, type DetectionIdentity, type Withdrawal } from '../../model/outputs.js';
 import { HEADER, parseTraceKey, traceKey } from '../../model/record-keys.js';
 import { sameSpanContent, type CanonicalSpan, type RawEvent } from '../../model/span.js';
 import type { BufferedStore } from '../../runtime/buffered-store.js';
@@ -31,7 +31,7 @@ import { SerdeError } from '../../log/serde/errors.js';
 import { spanKeyPartProblem } from '../../semantic/key-parts.js';
 import { toSemanticSpan, serviceNameOf } from '../../semantic/mapper.js';
 import type { SemanticSpan } from '../../semantic/semantic-span.js';
-import { analyzeWindow, toDetection, type TraceOutputs } from './analyze.js';
+import { analyzeWindow, detectionIdOf, toDetection, type TraceOutputs } from './analyze.js';
 import { tenantStageRecord } from '../tenant/events.js';
 import { calibrate } from '../../calibration/calibration.js';
 import { applyLive, isEmptyPlan, liveSavepoint, parseLiveState, planLive, serializeLiveState, type LiveState } from './live.js';
@@ -39,7 +39,7 @@ import type { DetectorRunObserver } from './run-detector.js';
 import { DecodedSpans } from './decoded-spans.js';
 import { WindowIndex } from './window-index.js';
 import { decodeWindowMeta, encodeWindowMeta, type WindowMeta } from './window-meta.js';
-import { clockKey, expiryRange, liveKey, spanKey, spanRange, traceRef, windowKey, windowRange } from './window-keys.js';
+import { clockKey, expiryRange, liveKey, spanKey, spanRange, standingKey, traceRef, windowKey, windowRange } from './window-keys.js';
 
 export const TRACE_STAGE_GROUP = 'tracefold-trace-stage';
 
@@ -629,6 +629,7 @@ export class TraceStage extends StatefulProcessor {
         this.forgetWindow(work, ref, meta);
       } else {
         work.windows.delete(ref);
+        work.store.del(standingKey(work.partition, ref));
       }
     }
     // The windows' spans are read side by side: each read is a round trip to RocksDB.
@@ -689,7 +690,8 @@ export class TraceStage extends StatefulProcessor {
         this.options.detectorRuns,
       );
       this.stats.detectionsSuppressed += outputs.suppressed;
-      await this.emit(work, outputs);
+      const withdrawals = await this.withdrawalsAt(work, ref, meta, outputs.detections, closedAtMs);
+      await this.emit(work, outputs, withdrawals);
     } catch (err) {
       // One trace that cannot be analyzed or encoded must not stop the partition: it would
       // fail again after every restart. It is recorded on the dead-letter topic, counted,
@@ -738,8 +740,44 @@ export class TraceStage extends StatefulProcessor {
     work.windows.put(ref, { ...meta, state: 'forgotten', deadlineMs: meta.deadlineMs + this.options.tombstoneRetentionMs });
   }
 
+  /**
+   * What a close takes back, as withdrawal records: the live detections of this revision it
+   * does not find, and the detections the previous revision stood by that this one does not.
+   * Remembers the detections this revision stands by, for the next.
+   */
+  private async withdrawalsAt(work: PartitionWork, ref: Buffer, meta: WindowMeta, detections: readonly Detection[], atMs: number): Promise<Detection[]> {
+    const standing = new Set(detections.map((d) => d.id));
+    const withdrawals: Detection[] = [];
+    const withdraw = (identity: DetectionIdentity, reason: Withdrawal['reason']) => {
+      if (!standing.has(identity.id)) withdrawals.push(withdrawalOf(identity, { reason, revision: meta.revision, replayId: null, atMs }));
+    };
+    if (this.liveDetectors.length > 0) {
+      const { tenantId, traceId, revision } = meta;
+      const { reported } = await this.liveStateOf(work, ref);
+      for (const detector of this.liveDetectors) {
+        for (const fingerprint of reported[detector.id] ?? []) {
+          const id = detectionIdOf(tenantId, traceId, revision, detector.id, detector.version, fingerprint);
+          // The type is the finding's and is not kept live: the id is what names it.
+          withdraw({ id, tenantId, traceId, revision, pipelineVersion: this.options.pipelineVersion, detectorId: detector.id, detectorVersion: detector.version, detectionType: '' }, 'unconfirmed');
+        }
+      }
+    }
+    const key = standingKey(work.partition, ref);
+    if (meta.revision > 1) {
+      const raw = await work.store.get(key);
+      if (raw !== null) for (const identity of JSON.parse(raw.toString()) as DetectionIdentity[]) withdraw(identity, 'revised');
+    }
+    if (detections.length > 0) work.store.put(key, Buffer.from(JSON.stringify(detections.map(identityOf))));
+    else if (meta.revision > 1) work.store.del(key);
+    return withdrawals;
+  }
+
   /** Encodes every output first, so a failure leaves nothing of this trace half-emitted. */
-  protected async emit(work: { readonly store: BufferedStore; readonly outputs: StageOutput[] }, outputs: TraceOutputs): Promise<void> {
+  protected async emit(
+    work: { readonly store: BufferedStore; readonly outputs: StageOutput[] },
+    outputs: TraceOutputs,
+    withdrawals: readonly Detection[] = [],
+  ): Promise<void> {
     const { codecs, pipelineVersion } = this.options;
     const { trace } = outputs;
     const key = traceKey(trace.tenantId, trace.traceId);
@@ -751,6 +789,10 @@ export class TraceStage extends StatefulProcessor {
     ];
     for (const detection of outputs.detections) {
       encoded.push({ topic: TOPICS.detections, record: { key, value: await codecs.detection.encode(detection), headers, timestamp } });
+    }
+    for (const withdrawal of withdrawals) {
+      const withdrawalHeaders = { ...headers, [HEADER.withdrawn]: withdrawal.withdrawn!.reason };
+      encoded.push({ topic: TOPICS.detections, record: { key, value: await codecs.detection.encode(withdrawal), headers: withdrawalHeaders, timestamp } });
     }
     for (const event of outputs.tenantEvents) encoded.push({ topic: TOPICS.tenantEvents, record: await tenantStageRecord(codecs, event) });
     work.outputs.push(...encoded);

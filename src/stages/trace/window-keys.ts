@@ -9,6 +9,9 @@
  *   o p                           → partition clock: stream time and open windows (JSON); the
  *                                   runtime keeps the partition's offset under its own key
  *   l p traceRef                  → live detection state of the open window (JSON, live.ts)
+ *   d p traceRef                  → the detections the last closed revision stands by, by
+ *                                   identity (JSON), for withdrawing them when a newer
+ *                                   revision closes; kept as long as the window's tombstone
  *   e p deadline(u64) traceRef    → expiry index of earlier versions; the deadlines now live
  *                                   in the metas and an in-memory heap (window-index.ts), and
  *                                   these entries are dropped when the partition is assigned
@@ -16,7 +19,7 @@
 
 import { str, u64 } from '../../log/store-keys.js';
 
-const KIND = { window: 0x77, span: 0x73, expiry: 0x65, clock: 0x6f, live: 0x6c } as const;
+const KIND = { window: 0x77, span: 0x73, expiry: 0x65, clock: 0x6f, live: 0x6c, standing: 0x64 } as const;
 
 /** The (tenant, trace) part of a key, length-prefixed. */
 export function traceRef(tenantId: string, traceId: string): Buffer {
@@ -31,6 +34,7 @@ export const windowKey = (p: number, ref: Buffer) => Buffer.concat([head(KIND.wi
 export const spanKey = (p: number, ref: Buffer, spanId: string) => Buffer.concat([head(KIND.span, p), ref, str(spanId)]);
 export const clockKey = (p: number) => head(KIND.clock, p);
 export const liveKey = (p: number, ref: Buffer) => Buffer.concat([head(KIND.live, p), ref]);
+export const standingKey = (p: number, ref: Buffer) => Buffer.concat([head(KIND.standing, p), ref]);
 export const expiryKey = (p: number, deadlineMs: number, ref: Buffer) => Buffer.concat([head(KIND.expiry, p), u64(deadlineMs), ref]);
 
 /** [gte, lt) bounds of every span key of one trace. */

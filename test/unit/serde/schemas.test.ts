@@ -9,6 +9,7 @@ import {
   SHARED_SCHEMAS,
   VALUE_SCHEMAS,
   createCodecs,
+  exportSchema,
   frame,
   loadHistoricSchemas,
   localSchemaId,
@@ -73,6 +74,7 @@ describe('schemas/', () => {
         ...['TraceRecord', 'CloseReason', 'Detection', 'ConfidenceTier', 'Severity', 'Evidence', 'TraceMetrics'],
         ...['FeedbackRecord', 'FeedbackType', 'TenantEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
         ...['TenantStageEvent', 'TenantStageEventType', 'AuditRecord', 'AuditEventType', 'CalibrationRecord', 'BaselineRecord', 'RunningStats'],
+        ...['Withdrawal', 'WithdrawalReason'],
       ]),
     );
   });
@@ -130,18 +132,18 @@ describe('local schema ids', () => {
     // embedded log and replays of tracefold.raw.v1 still carry its id), then update this.
     const ids = Object.fromEntries([...(await loadAllSchemas())].map(([name, type]) => [name, localSchemaId(type)]));
     expect(ids).toEqual({
-      'audit-record': 929791742,
+      'audit-record': 1568117690,
       baseline: 275431473,
       calibration: 1015359393,
-      'canonical-span': 335699982,
-      detection: 982495941,
-      feedback: 1101205611,
-      'raw-event': 306763025,
-      'session-record': 160039331,
-      'tenant-event': 696088616,
-      'tenant-stage-event': 1999202254,
+      'canonical-span': 719051815,
+      detection: 739364078,
+      feedback: 2022971619,
+      'raw-event': 781664245,
+      'session-record': 2069442338,
+      'tenant-event': 95224233,
+      'tenant-stage-event': 101709222,
       'trace-metrics': 1882742564,
-      'trace-record': 836491265,
+      'trace-record': 1560420448,
     });
   });
 
@@ -286,5 +288,63 @@ describe('local schema ids', () => {
 
   it('reject an unknown id with an error naming it', async () => {
     await expect(new LocalSchemaIds().typeFor(42)).rejects.toThrow(/unknown schema id 42: no schema in .*schemas/);
+  });
+});
+
+/** Every enum of `schema`, wherever it is nested. */
+function enumsOf(schema: unknown, out: { name: string; symbols: string[]; default?: string }[] = []) {
+  if (Array.isArray(schema)) for (const s of schema) enumsOf(s, out);
+  else if (typeof schema === 'object' && schema !== null) {
+    const def = schema as { type?: unknown; name?: string; symbols?: string[]; default?: string };
+    if (def.type === 'enum') out.push({ name: def.name!, symbols: def.symbols!, ...(def.default === undefined ? {} : { default: def.default }) });
+    for (const value of Object.values(schema)) enumsOf(value, out);
+  }
+  return out;
+}
+
+/** A copy of `schema` whose enum `name` has one more symbol: what a newer version would write. */
+function withSymbol(schema: unknown, name: string, symbol: string): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => withSymbol(s, name, symbol));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const def = schema as Record<string, unknown>;
+  const copy = Object.fromEntries(Object.entries(def).map(([k, v]) => [k, withSymbol(v, name, symbol)]));
+  if (def.type === 'enum' && (def.name === name || def.name === `${SCHEMA_NAMESPACE}.${name}`)) copy.symbols = [...(def.symbols as string[]), symbol];
+  return copy;
+}
+
+describe('enum evolution', () => {
+  it('gives every enum a default, so a reader pinned to this schema reads a symbol added later', async () => {
+    for (const [name, type] of await loadAllSchemas()) {
+      for (const e of enumsOf(exportSchema(type))) {
+        expect(e.default, `${name}: enum ${e.name} has no default`).toBeDefined();
+        expect(e.symbols, `${name}: enum ${e.name}`).toContain(e.default);
+      }
+    }
+  });
+
+  it('reads a severity added later as info, and refuses a marker kind added later, naming the field', async () => {
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const detectionType = await loadSchema('detection');
+    const newerDetection = parseSchema(withSymbol(detectionType.schema({ exportAttrs: true }), 'Severity', 'catastrophic') as Schema);
+    const written = detectionType.fromBuffer((await codecs.detection.encode(detection)).subarray(5)) as Record<string, unknown>;
+    const ids = new LocalSchemaIds({ types: [newerDetection] });
+    const newerCodecs = await createCodecs(ids);
+    const value = frame(localSchemaId(newerDetection), newerDetection.toBuffer({ ...written, severity: 'catastrophic' }));
+    expect((await newerCodecs.detection.decode(value)).severity).toBe('info');
+
+    const rawType = await loadSchema('raw-event');
+    const newerRaw = parseSchema(withSymbol(rawType.schema({ exportAttrs: true }), 'WindowMarkerKind', 'checkpoint') as Schema);
+    const marker = { tenant_id: 'acme', trace_id: 't1', kind: 'checkpoint', request_id: 'r1', received_at_ms: 1_700_000_000_000n };
+    const rawValue = frame(localSchemaId(newerRaw), newerRaw.toBuffer({ type: 'marker', span: null, marker }));
+    await expect((await createCodecs(new LocalSchemaIds({ types: [newerRaw] }))).rawEvent.decode(rawValue)).rejects.toThrow(/marker\.kind: a symbol this version does not know/);
+  });
+
+  it('carries a withdrawal through the detection schema, and a standing detection without one', async () => {
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const withdrawn = { reason: 'replay_promoted', revision: 2, replayId: '20261206-0a1b2c3d', atMs: 1_700_000_000_000 } as const;
+    expect(await codecs.detection.decode(await codecs.detection.encode({ ...detection, withdrawn }))).toEqual({ ...detection, withdrawn });
+    const standing = await codecs.detection.decode(await codecs.detection.encode(detection));
+    expect(standing).toEqual(detection);
+    expect('withdrawn' in standing).toBe(false);
   });
 });
