@@ -293,6 +293,18 @@ const replayAnswer = object({
   eta_seconds: nullable(int),
   traces_replayed: int,
   error: nullable(str),
+  promotions: array(
+    object({
+      tenant_id: str,
+      promoted_at: dateTime,
+      rolled_back_at: nullable(dateTime),
+      traces: int,
+      withdrawn: int,
+      put: int,
+      skipped: int,
+      digest: str,
+    }),
+  ),
 });
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
@@ -773,6 +785,37 @@ export const operations: readonly Operation[] = [
       schema: object({ traces: int, traces_changed: int, total: diffCounts, by_tenant: { type: 'object', additionalProperties: { type: 'object', additionalProperties: diffCounts } } }),
     },
     errors: [400, 401, 404],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/replays/:replayId/promote',
+    operationId: 'promoteReplay',
+    summary: "Put a finished replay's detections in force, for some of its tenants or all",
+    description:
+      'Per tenant: a withdrawal on tracefold.detections.v1 for each detection in force the run no longer finds, the run\'s record for each it adds or changes, ' +
+      'and one replay_promoted fact in the audit chain with the digest of the change, all in one unit. Baselines and rollups do not move. ' +
+      'Traces that closed again since the run analyzed them are skipped. 409 when the run has not finished or is promoted already for a named tenant.',
+    tags: ['replays'],
+    security: 'admin',
+    params: replayApi.replayParams,
+    body: { schema: replayApi.promoteReplayBody, required: false },
+    response: { status: 200, description: 'the run, with its promotions', schema: replayAnswer },
+    errors: [400, 401, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/replays/:replayId/rollback',
+    operationId: 'rollbackReplay',
+    summary: "Undo a replay's promotion: what it replaced is in force again",
+    description:
+      'Withdraws the detections the promotion added and writes again the ones it withdrew or changed, with one replay_rolled_back fact in the audit chain. ' +
+      '409 when the run is not promoted for the tenants named, or another run was promoted for one of them since.',
+    tags: ['replays'],
+    security: 'admin',
+    params: replayApi.replayParams,
+    body: { schema: replayApi.promoteReplayBody, required: false },
+    response: { status: 200, description: 'the run, with its promotions', schema: replayAnswer },
+    errors: [400, 401, 404, 409],
   },
   {
     method: 'delete',

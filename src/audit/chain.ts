@@ -15,15 +15,19 @@ import { CanonicalJsonError, canonicalJson, isCanonicalJson } from './canonical-
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
-  'tenant_created',
-  'api_key_created',
-  'api_key_revoked',
-  'trace_closed',
-  'detection_emitted',
-  'feedback_recorded',
-  'settings_changed',
-];
+/** Every type, checked by the compiler to be complete. */
+const EVENT_TYPES: Record<AuditEventType, true> = {
+  tenant_created: true,
+  api_key_created: true,
+  api_key_revoked: true,
+  trace_closed: true,
+  detection_emitted: true,
+  feedback_recorded: true,
+  settings_changed: true,
+  replay_promoted: true,
+  replay_rolled_back: true,
+};
+export const AUDIT_EVENT_TYPES = Object.keys(EVENT_TYPES) as readonly AuditEventType[];
 
 /** The last record of a chain (or of the part of it that precedes a sub-range). */
 export interface ChainHead {

@@ -12,11 +12,17 @@ const USAGE = `usage:
   tracefold replay status [RUN]        one run, or every run
   tracefold replay diff RUN [--json]   its detections against the ones in force
   tracefold replay cancel RUN
+  tracefold replay promote RUN [--tenant ID]…    put its detections in force
+  tracefold replay rollback RUN [--tenant ID]…   undo that promotion
 
 start   re-runs tracefold.raw.v1 (all of it, or the tenants and time range named) through
         the detectors with the settings given (TRACEFOLD_DETECTORS syntax; default: the
         server's), beside live processing; nothing it finds is emitted. It follows the
         run until it ends and prints the diff, unless --no-wait.
+promote makes a finished run's detections the ones the API and subscribers see, for the
+        tenants named or all of them, in one unit: what it no longer finds is withdrawn on
+        tracefold.detections.v1; the audit chain records one fact with the change's digest.
+rollback puts back what a promotion replaced.
 TIME    ISO-8601 or epoch milliseconds.
 
 The server is TRACEFOLD_URL (default http://127.0.0.1:$TRACEFOLD_PORT, port 4318); the
@@ -33,6 +39,7 @@ interface RunAnswer {
   eta_seconds: number | null;
   traces_replayed: number;
   error: string | null;
+  promotions?: { tenant_id: string; rolled_back_at: string | null; traces: number; withdrawn: number; put: number; skipped: number; digest: string }[];
 }
 
 interface DiffAnswer {
@@ -171,6 +178,19 @@ export async function runReplayCommand(args: readonly string[]): Promise<number>
       if (id === undefined) throw new CliError(`tracefold replay ${command} needs the run's id`);
       if (command === 'diff') await printDiff(id, values.json === true);
       else process.stdout.write(`${(await call<RunAnswer>('DELETE', `/api/v1/replays/${encodeURIComponent(id)}`)).state}\n`);
+      return 0;
+    }
+    if (command === 'promote' || command === 'rollback') {
+      if (id === undefined) throw new CliError(`tracefold replay ${command} needs the run's id`);
+      const body = values.tenant === undefined ? {} : { tenants: values.tenant };
+      const run = await call<RunAnswer>('POST', `/api/v1/replays/${encodeURIComponent(id)}/${command}`, body);
+      if (values.json === true) process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+      else {
+        for (const p of run.promotions ?? []) {
+          const state = p.rolled_back_at === null ? 'promoted' : 'rolled back';
+          process.stdout.write(`${p.tenant_id} ${state}: ${p.traces} traces, ${p.withdrawn} withdrawn, ${p.put} put, ${p.skipped} skipped (digest ${p.digest.slice(0, 16)})\n`);
+        }
+      }
       return 0;
     }
     throw new CliError(`unknown replay command "${command}"\n${USAGE}`);

@@ -96,6 +96,8 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'tracefold' } });
 }
 
+/** How long a promotion or rollback waits for the views to show it before it answers. */
+const PROMOTION_VISIBLE_TIMEOUT_MS = 120_000;
 /** How long a forgotten trace's revision number is remembered (the raw topic's retention). */
 const TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
 
@@ -217,6 +219,8 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
             codecs,
             queries,
             defaultSettings: config.detectorSettings,
+            // A promotion of many traces is many records for the views to apply: more time than a request's.
+            catchUp: (topics) => views!.catchUp(topics, PROMOTION_VISIBLE_TIMEOUT_MS),
             stage: {
               log,
               codecs,

@@ -20,6 +20,7 @@ import { BASELINE_DETECTOR } from '../stages/tenant/events.js';
 import type { TraceStageOptions } from '../stages/trace/trace-stage.js';
 import type { ViewQueries } from '../views/queries.js';
 import { ReplayDiffBuilder, type DetectionSummary, type ReplayDiff } from './diff.js';
+import { planPromotion, planRollback, type PlannedPromotion, type PromotionContext, type PromotionUndo, type TenantPromotion } from './promotion.js';
 import { ReplayStage, replayResultRange, type ReplayResult, type ReplayScope } from './replay-stage.js';
 
 const REGISTRY_GROUP = 'tracefold-replay';
@@ -30,6 +31,9 @@ const CHECK_INTERVAL_MS = 200;
 const RATE_WINDOW_MS = 5000;
 /** Runs going at once in one process. */
 export const MAX_RUNNING = 2;
+
+const runKey = (id: string) => Buffer.from(`run|${id}`);
+const undoKey = (id: string, tenantId: string) => Buffer.from(`undo|${id}|${tenantId}`);
 
 export type ReplayState = 'running' | 'finished' | 'cancelled' | 'failed';
 
@@ -47,6 +51,8 @@ export interface ReplayRun {
   readonly endOffsets: readonly number[];
   /** Why it failed. */
   readonly error: string | null;
+  /** Per tenant, its promotion (absent in runs recorded before promotions existed). */
+  readonly promotions?: readonly TenantPromotion[];
 }
 
 export interface ReplayStatus extends ReplayRun {
@@ -70,6 +76,8 @@ export interface ReplayRunsOptions {
   /** The settings a run gets when it names none: this process's. */
   readonly defaultSettings: DetectorSettings;
   readonly logger: Logger;
+  /** Resolves once the views have read these topics to their end (read-your-writes). */
+  readonly catchUp: (topics: readonly string[]) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -87,6 +95,8 @@ export class ReplayRuns {
   private readonly lastRead = new Map<string, { read: number; traces: number }>();
   private readonly now: () => number;
   private closed = false;
+  /** Promotions and rollbacks, one at a time: each plans against what the last one put in force. */
+  private promoting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ReplayRunsOptions) {
     this.now = options.now ?? Date.now;
@@ -151,12 +161,8 @@ export class ReplayRuns {
    * the diff so far). Anomaly detections come from baselines, not detectors: left out.
    */
   async diff(id: string): Promise<ReplayDiff> {
-    const run = this.runOf(id);
-    const stage = this.running.get(id)?.stage ?? this.stageOf(run);
-    const store = await stage.runtime.open();
     const diff = new ReplayDiffBuilder();
-    for await (const [, value] of store!.range(replayResultRange())) {
-      const result = JSON.parse(value.toString()) as ReplayResult;
+    for await (const result of this.results(this.runOf(id))) {
       const current = (await this.options.queries.detectionsOfTrace(result.tenantId, result.traceId))
         .filter((d) => d.detectorId !== BASELINE_DETECTOR.id)
         .map(
@@ -174,9 +180,100 @@ export class ReplayRuns {
     return diff.result();
   }
 
+  /**
+   * Puts the run's detections in force for some of its tenants (all when none are named):
+   * see promotion.ts. Only a finished run, and a tenant at most once until rolled back.
+   */
+  async promote(id: string, request: { tenants?: readonly string[] } = {}): Promise<ReplayStatus> {
+    return this.serialized(async () => {
+      const run = this.runOf(id);
+      if (run.state !== 'finished') throw errors.conflict(`replay ${id} is ${run.state}: only a finished replay can be promoted`);
+      const inForce = (run.promotions ?? []).filter((p) => p.rolledBackAtMs === null).map((p) => p.tenantId);
+      const again = (request.tenants ?? []).filter((t) => inForce.includes(t));
+      if (again.length > 0) throw errors.conflict(`replay ${id} is promoted already for ${again.join(', ')}: roll it back first`);
+      await this.options.catchUp([TOPICS.detections, TOPICS.traces]);
+      const ctx = this.promotionContext(run);
+      const requested = request.tenants === undefined ? null : new Set(request.tenants);
+      const planned = (await planPromotion(ctx, this.results(run), requested)).filter((p) => !inForce.includes(p.summary.tenantId));
+      const others = (run.promotions ?? []).filter((p) => !planned.some((q) => q.summary.tenantId === p.tenantId));
+      await this.apply(run, planned, [...others, ...planned.map((p) => p.summary)]);
+      this.options.logger.info({ replay: id, tenants: planned.map((p) => p.summary) }, 'replay promoted');
+      return this.status(id);
+    });
+  }
+
+  /** Puts back what the run's promotion replaced, for some of its tenants (all when none are named). */
+  async rollback(id: string, request: { tenants?: readonly string[] } = {}): Promise<ReplayStatus> {
+    return this.serialized(async () => {
+      const run = this.runOf(id);
+      const inForce = (run.promotions ?? []).filter((p) => p.rolledBackAtMs === null && (request.tenants === undefined || request.tenants.includes(p.tenantId)));
+      if (inForce.length === 0) throw errors.conflict(`replay ${id} is not promoted${request.tenants === undefined ? '' : ` for ${request.tenants.join(', ')}`}`);
+      for (const promotion of inForce) {
+        const later = [...this.runs.values()].find((other) =>
+          (other.promotions ?? []).some((p) => p.tenantId === promotion.tenantId && p.rolledBackAtMs === null && p.promotedAtMs > promotion.promotedAtMs),
+        );
+        if (later !== undefined) throw errors.conflict(`replay ${later.id} was promoted for ${promotion.tenantId} after ${id}: roll it back first`);
+      }
+      await this.options.catchUp([TOPICS.detections, TOPICS.traces]);
+      const ctx = this.promotionContext(run);
+      const planned: PlannedPromotion[] = [];
+      for (const promotion of inForce) planned.push(await planRollback(ctx, promotion, await this.undoOf(id, promotion.tenantId)));
+      const promotions = (run.promotions ?? []).map((p) => planned.find((q) => q.summary.tenantId === p.tenantId)?.summary ?? p);
+      await this.apply(run, planned, promotions);
+      this.options.logger.info({ replay: id, tenants: inForce.map((p) => p.tenantId) }, 'replay rolled back');
+      return this.status(id);
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const id of [...this.running.keys()]) await this.halt(id);
+  }
+
+  /** The traces the run closed, with their detections, as its store keeps them. */
+  private async *results(run: ReplayRun): AsyncGenerator<ReplayResult> {
+    const stage = this.running.get(run.id)?.stage ?? this.stageOf(run);
+    const store = await stage.runtime.open();
+    for await (const [, value] of store!.range(replayResultRange())) yield JSON.parse(value.toString()) as ReplayResult;
+  }
+
+  private promotionContext(run: ReplayRun): PromotionContext {
+    return { replayId: run.id, pipelineVersion: run.pipelineVersion, codecs: this.options.codecs, queries: this.options.queries, atMs: this.now() };
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.promoting.then(work, work);
+    this.promoting = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Writes the planned records, what a rollback needs and the run's new promotions in one
+   * unit, then waits until the views show them.
+   */
+  private async apply(run: ReplayRun, planned: readonly PlannedPromotion[], promotions: readonly TenantPromotion[]): Promise<void> {
+    const store = this.registryStore();
+    const unit = this.options.log.beginUnit(REGISTRY_GROUP);
+    for (const { records } of planned) for (const { topic, records: list } of records) if (list.length > 0) unit.append(topic, list);
+    const next: ReplayRun = { ...run, promotions };
+    unit.write(store, [
+      ...planned.map(({ summary, undo }) => ({ type: 'put' as const, key: undoKey(run.id, summary.tenantId), value: Buffer.from(JSON.stringify(undo)) })),
+      { type: 'put', key: runKey(run.id), value: Buffer.from(JSON.stringify(next)) },
+    ]);
+    await unit.commit();
+    this.runs.set(run.id, next);
+    if (planned.length > 0) await this.options.catchUp([TOPICS.detections]);
+  }
+
+  private async undoOf(id: string, tenantId: string): Promise<PromotionUndo> {
+    const raw = await this.registryStore().get(undoKey(id, tenantId));
+    if (raw === null) throw new Error(`replay ${id}: what its promotion for ${tenantId} replaced is not recorded`);
+    return JSON.parse(raw.toString()) as PromotionUndo;
+  }
+
+  private registryStore(): StateStore {
+    if (this.registry === null) throw new Error('replay runs are not open');
+    return this.registry;
   }
 
   private runOf(id: string): ReplayRun {
@@ -260,10 +357,9 @@ export class ReplayRuns {
   }
 
   private async record(run: ReplayRun): Promise<void> {
-    const store = this.registry;
-    if (store === null) throw new Error('replay runs are not open');
+    const store = this.registryStore();
     const unit = this.options.log.beginUnit(REGISTRY_GROUP);
-    unit.write(store, [{ type: 'put', key: Buffer.from(`run|${run.id}`), value: Buffer.from(JSON.stringify(run)) }]);
+    unit.write(store, [{ type: 'put', key: runKey(run.id), value: Buffer.from(JSON.stringify(run)) }]);
     await unit.commit();
     this.runs.set(run.id, run);
   }

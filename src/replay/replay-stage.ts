@@ -2,10 +2,11 @@
  * A replay run's trace stage: the very window logic of the live stage, over
  * tracefold.raw.v1 from its start up to the end it had when the run began, in a consumer
  * group and state of its own (`tracefold-replay-<run>`), so it runs beside live processing
- * and resumes where it was after a kill. What it finds is kept, not emitted: per trace, a
- * summary of its detections in the run's store, which the diff reads. Nothing reaches the
- * output topics (not even dead letters: the live stage already set those records aside),
- * so subscribers, baselines, rollups and the audit chain never see a replay.
+ * and resumes where it was after a kill. What it finds is kept, not emitted: per trace, its
+ * detections in the run's store, which the diff and a promotion (promotion.ts) read. Nothing
+ * reaches the output topics (not even dead letters: the live stage already set those records
+ * aside), so subscribers, baselines, rollups and the audit chain see a run only when it is
+ * promoted.
  *
  * Once a partition has been read up to the run's end, every window still open closes at
  * once: history up to that point is all there is.
@@ -18,7 +19,7 @@ import type { BufferedStore } from '../runtime/buffered-store.js';
 import type { ProcessorContext, StageOutput } from '../runtime/processor.js';
 import type { TraceOutputs } from '../stages/trace/analyze.js';
 import { TraceStage, type TraceStageOptions } from '../stages/trace/trace-stage.js';
-import type { DetectionSummary } from './diff.js';
+import type { Detection } from '../model/outputs.js';
 
 export const REPLAY_GROUP_PREFIX = 'tracefold-replay-';
 
@@ -32,12 +33,12 @@ export interface ReplayScope {
   readonly toMs?: number;
 }
 
-/** What a run keeps of one closed trace. */
+/** What a run keeps of one closed trace: its detections, as a promotion would write them. */
 export interface ReplayResult {
   readonly tenantId: string;
   readonly traceId: string;
   readonly revision: number;
-  readonly detections: readonly DetectionSummary[];
+  readonly detections: readonly Detection[];
 }
 
 const RESULT_KIND = 'replay-result';
@@ -91,22 +92,10 @@ export class ReplayStage extends TraceStage {
     if (first !== undefined && last !== undefined && first.offset < end && last.offset + 1 >= end) await this.closeAll(context);
   }
 
-  /** Keeps a summary of the trace's detections instead of emitting its outputs. */
+  /** Keeps the trace's detections in the run's store instead of emitting its outputs. */
   protected override async emit(work: { readonly store: BufferedStore; readonly outputs: StageOutput[] }, outputs: TraceOutputs): Promise<void> {
     const { trace, detections } = outputs;
-    const result: ReplayResult = {
-      tenantId: trace.tenantId,
-      traceId: trace.traceId,
-      revision: trace.revision,
-      detections: detections.map((d) => ({
-        id: d.id,
-        detectorId: d.detectorId,
-        detectionType: d.detectionType,
-        severity: d.severity,
-        confidence: d.confidence,
-        affectedSpanIds: [...d.affectedSpanIds],
-      })),
-    };
+    const result: ReplayResult = { tenantId: trace.tenantId, traceId: trace.traceId, revision: trace.revision, detections };
     work.store.put(replayResultKey(trace.tenantId, trace.traceId), Buffer.from(JSON.stringify(result)));
     this.tracesReplayed++;
   }

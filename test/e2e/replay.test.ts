@@ -2,14 +2,20 @@
  * Replaying history after a detector change, on both transports: runs with loops are ingested
  * under the default settings; a replay with the loop threshold raised reports exactly the
  * loops it no longer finds, and changes nothing that is in force (detections, the audit
- * chain) while it runs and after.
+ * chain) while it runs and after. Promoted, its change is what the API and the detections
+ * topic show, as one audit fact and nothing counted again; rolled back, the earlier state.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOPICS } from '../../src/log/topics.js';
+import { createCodecs, LocalSchemaIds } from '../../src/log/serde/index.js';
+import { parseTraceKey } from '../../src/model/record-keys.js';
+import { ViewQueries } from '../../src/views/queries.js';
 import { waitFor } from '../support/fault-load.js';
+import { readRecords } from '../support/topic-reader.js';
 import { kafkaBrokers } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
 import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
@@ -145,4 +151,77 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect(diff.body.total).toMatchObject({ added: 0, removed: 4 });
     expect([...diff.body.by_tenant[other.tenantId].loop.examples.removed]).toEqual(['other-four']);
   }, 90_000);
+
+  /** The tenant's detections as a subscriber holds them: upserted by id, withdrawals applied. */
+  async function subscriberView(tenantId: string): Promise<string[]> {
+    const codecs = await createCodecs(new LocalSchemaIds());
+    const held = new Set<string>();
+    for (const record of await readRecords(server.tracefold.log, TOPICS.detections, (r) => parseTraceKey(r.key)?.tenantId === tenantId)) {
+      const d = await codecs.detection.decode(record.value!);
+      if (d.withdrawn === undefined) held.add(d.id);
+      else held.delete(d.id);
+    }
+    return [...held].sort();
+  }
+
+  async function apiView(t: typeof tenant): Promise<string[]> {
+    const all = (await tenantApi(t, '/detections?limit=500')).body as { id: string }[];
+    return all.map((d) => d.id).sort();
+  }
+
+  async function auditRecords(tenantId: string) {
+    return new ViewQueries(server.tracefold.views!.readStore, await createCodecs(new LocalSchemaIds())).auditRecords(tenantId);
+  }
+
+  it.runIf(enabled)('promotes a run: the API and the topic show its loops withdrawn, one audit fact, baselines as they were; rollback restores them', async () => {
+    const loopsBefore = ((await tenantApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id).sort();
+    expect(loopsBefore).toEqual(['four-a', 'four-b', 'four-c', 'seven']);
+    const inForce = await apiView(tenant);
+    expect(await subscriberView(tenant.tenantId)).toEqual(inForce);
+    const otherInForce = await apiView(other);
+    const auditBefore = (await tenantApi(tenant, '/audit/verify')).body.checked as number;
+    const baselinesBefore = (await tenantApi(tenant, '/baselines')).body;
+
+    const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } }, tenants: [tenant.tenantId, other.tenantId] });
+    const run = await finished(started.body.replay_id);
+    // Not before it has finished; a tenant at a time, and not twice.
+    const promoted = await api(`/api/v1/replays/${run.replay_id}/promote`, 'POST', { tenants: [tenant.tenantId] });
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    expect(promoted.body.promotions).toEqual([
+      expect.objectContaining({ tenant_id: tenant.tenantId, rolled_back_at: null, withdrawn: 3, skipped: 0, digest: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    ]);
+    expect((await api(`/api/v1/replays/${run.replay_id}/promote`, 'POST', { tenants: [tenant.tenantId] })).status).toBe(409);
+
+    // What is in force: the loops of four calls are gone from the lists, the detail and the topic.
+    const loopsAfter = ((await tenantApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id);
+    expect(loopsAfter).toEqual(['seven']);
+    const detail = await tenantApi(tenant, '/traces/four-a');
+    expect((detail.body.detections as { detection_type: string }[]).map((d) => d.detection_type)).not.toContain('loop');
+    const promotedView = await apiView(tenant);
+    expect(promotedView.length).toBe(inForce.length - 3);
+    expect(await subscriberView(tenant.tenantId)).toEqual(promotedView);
+    // The other tenant was not named: untouched.
+    expect(await apiView(other)).toEqual(otherInForce);
+    expect((await api(`/api/v1/replays/${run.replay_id}/diff`)).body.by_tenant[tenant.tenantId].loop).toMatchObject({ added: 0, removed: 0 });
+
+    // One audit fact carrying the digest; the chain still verifies; baselines did not move.
+    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 1 ? true : null), 30_000);
+    const verify = (await tenantApi(tenant, '/audit/verify')).body;
+    expect(verify).toMatchObject({ ok: true, checked: auditBefore + 1 });
+    const fact = (await auditRecords(tenant.tenantId)).at(-1)!;
+    expect(fact.type).toBe('replay_promoted');
+    expect(JSON.parse(fact.payloadJson)).toMatchObject({ replayId: run.replay_id, diffDigest: promoted.body.promotions[0].digest, withdrawn: 3 });
+    expect((await tenantApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
+
+    // Rollback: the earlier detections stand again, on the API and the topic; one more fact.
+    const rolledBack = await api(`/api/v1/replays/${run.replay_id}/rollback`, 'POST', {});
+    expect(rolledBack.status, JSON.stringify(rolledBack.body)).toBe(200);
+    expect(rolledBack.body.promotions[0].rolled_back_at).not.toBeNull();
+    expect(await apiView(tenant)).toEqual(inForce);
+    expect(await subscriberView(tenant.tenantId)).toEqual(inForce);
+    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 2 ? true : null), 30_000);
+    expect((await auditRecords(tenant.tenantId)).at(-1)!.type).toBe('replay_rolled_back');
+    expect((await api(`/api/v1/replays/${run.replay_id}/rollback`, 'POST', {})).status).toBe(409);
+    expect((await tenantApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
+  }, 120_000);
 });

@@ -24,6 +24,9 @@ export const startReplayBody = z
   })
   .strict();
 export const replayParams = z.object({ replayId: z.string().min(1).max(64) });
+export const promoteReplayBody = z
+  .object({ tenants: z.array(keyPartString('tenantId')).min(1, 'must name at least one tenant, or be left out for all').max(10_000).optional() })
+  .strict();
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -42,6 +45,16 @@ export function presentReplay(run: ReplayStatus) {
     eta_seconds: run.etaSeconds,
     traces_replayed: run.tracesReplayed,
     error: run.error,
+    promotions: (run.promotions ?? []).map((p) => ({
+      tenant_id: p.tenantId,
+      promoted_at: iso(p.promotedAtMs),
+      rolled_back_at: iso(p.rolledBackAtMs),
+      traces: p.traces,
+      withdrawn: p.withdrawn,
+      put: p.put,
+      skipped: p.skipped,
+      digest: p.digest,
+    })),
   };
 }
 
@@ -83,6 +96,20 @@ export function replayRoutes(ctx: AppContext) {
       checkAdmin(ctx, request);
       const { replayId } = parseWith(replayParams, request.params, 'params');
       return presentDiff(await runs().diff(replayId));
+    });
+
+    app.post('/api/v1/replays/:replayId/promote', async (request) => {
+      checkAdmin(ctx, request);
+      const { replayId } = parseWith(replayParams, request.params, 'params');
+      const body = parseWith(promoteReplayBody, request.body ?? {}, 'body');
+      return presentReplay(await runs().promote(replayId, body.tenants === undefined ? {} : { tenants: body.tenants }));
+    });
+
+    app.post('/api/v1/replays/:replayId/rollback', async (request) => {
+      checkAdmin(ctx, request);
+      const { replayId } = parseWith(replayParams, request.params, 'params');
+      const body = parseWith(promoteReplayBody, request.body ?? {}, 'body');
+      return presentReplay(await runs().rollback(replayId, body.tenants === undefined ? {} : { tenants: body.tenants }));
     });
 
     app.delete('/api/v1/replays/:replayId', async (request) => {

@@ -35,7 +35,7 @@ describe('buildAuditExport', () => {
     });
     expect(pkg.summary).toEqual({
       period: { first_event_at: '2025-06-01T12:00:00.000Z', last_event_at: '2025-06-01T12:08:00.000Z' },
-      event_counts: { tenant_created: 1, api_key_created: 1, api_key_revoked: 1, trace_closed: 2, detection_emitted: 2, feedback_recorded: 2, settings_changed: 0 },
+      event_counts: { tenant_created: 1, api_key_created: 1, api_key_revoked: 1, trace_closed: 2, detection_emitted: 2, feedback_recorded: 2, settings_changed: 0, replay_promoted: 0, replay_rolled_back: 0 },
       models: ['claude-sonnet', 'gpt-4o'],
       tools: ['search'],
       agents: ['planner'],
