@@ -224,7 +224,7 @@ describeKafka('subscribers of tracefold.detections.v1', () => {
     expect(live, 'the open run has a live retry_storm in the API').toMatchObject({ live: true });
     shown.set(standing, await listed(standing));
     shown.set(withdrawing, await listed(withdrawing));
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop();
