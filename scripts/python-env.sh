@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Creates the Python environment of the Python-driven tests: a virtualenv at .cache/python-venv
 # holding the pinned OpenTelemetry Python SDK and OTLP/HTTP exporter of
-# test/fixtures/python/requirements.txt (test/e2e/otel-python-sdk.test.ts) and the schemathesis
-# API fuzzer of test/fixtures/python/requirements-schemathesis.txt (test/e2e/schemathesis.test.ts).
-# Prints the interpreter's path on stdout.
+# test/fixtures/python/requirements.txt (test/e2e/otel-python-sdk.test.ts), the schemathesis
+# API fuzzer of test/fixtures/python/requirements-schemathesis.txt (test/e2e/schemathesis.test.ts)
+# and confluent-kafka with its Avro deserializer of
+# test/fixtures/python/requirements-subscriber.txt (examples/subscribers/count_detections.py,
+# test/e2e/subscribers.test.ts). Prints the interpreter's path on stdout.
 #
 # Idempotent: an environment built from the same requirements files and base interpreter is
 # reused as is; otherwise it is rebuilt from scratch.
@@ -19,7 +21,7 @@ for arg in "$@"; do
   case "$arg" in
     -q | --quiet) quiet=1 ;;
     -h | --help)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -31,7 +33,11 @@ done
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.cache/python-venv"
-requirements=("$root/test/fixtures/python/requirements.txt" "$root/test/fixtures/python/requirements-schemathesis.txt")
+requirements=(
+  "$root/test/fixtures/python/requirements.txt"
+  "$root/test/fixtures/python/requirements-schemathesis.txt"
+  "$root/test/fixtures/python/requirements-subscriber.txt"
+)
 stamp="$venv/.tracefold-stamp"
 python="${PYTHON:-python3}"
 
@@ -79,13 +85,15 @@ else
   "$python" -m venv "$venv" || fail "$python -m venv $venv failed (on Debian/Ubuntu install python3-venv)."
   pip_quiet=()
   [ "$quiet" = 1 ] && pip_quiet=(--quiet)
-  # One resolution over both files: pip refuses pins that disagree.
+  # One resolution over every file: pip refuses pins that disagree.
   "$venv/bin/python" -m pip install --disable-pip-version-check --no-input "${pip_quiet[@]}" "${requirements[@]/#/--requirement=}" >&2 ||
     fail "pip could not install ${requirements[*]##*/} into $venv (is PyPI reachable?)."
   "$venv/bin/python" -c 'import opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.http.trace_exporter' ||
     fail "the environment at $venv cannot import the OpenTelemetry SDK and exporter."
   "$venv/bin/schemathesis" --version >/dev/null ||
     fail "the environment at $venv has no working schemathesis command."
+  "$venv/bin/python" -c 'import confluent_kafka, confluent_kafka.schema_registry.avro' ||
+    fail "the environment at $venv cannot import confluent-kafka and its Avro deserializer."
   printf '%s\n' "$want" >"$stamp"
   say "ready in $((SECONDS - started))s"
 fi
