@@ -10,8 +10,7 @@
  * open whose live detection stands. For a second tenant it gets runs whose detections are
  * taken back: a live detection the whole run no longer supports, and a run re-opened by a
  * late span whose revision 2 replaces revision 1's loop. A subscriber sees those only through
- * records with `withdrawn` set, so that half runs once the detection schema declares the
- * field. Once the API shows everything, each subscriber reads the topic to its end and must
+ * records with `withdrawn` set. Once the API shows everything, each subscriber reads the topic to its end and must
  * print the API's ids, no more and no fewer.
  *
  * The broker is shared with other suites: the tenants are this run's own, and the
@@ -56,11 +55,6 @@ if (PYTHON_SKIP && kafkaBrokers().length > 0) {
     ].join('\n'),
   );
 }
-
-/** Whether detections can be taken back on the topic: the schema has the `withdrawn` field. */
-const WITHDRAWALS = (JSON.parse(fs.readFileSync(path.join(root, 'schemas', 'detection.avsc'), 'utf8')) as { fields: { name: string }[] }).fields.some(
-  (field) => field.name === 'withdrawn',
-);
 
 const SUBSCRIBERS = [
   { name: 'kafkajs', command: process.execPath, args: ['--import', 'tsx', path.join(root, 'examples', 'subscribers', 'count-detections.ts')], skip: false },
@@ -203,20 +197,18 @@ describeKafka('subscribers of tracefold.detections.v1', () => {
     // Still open: its live detection stands.
     await send(standing, otlpPayload('still-open', [call('c1', 100, 'HTTP 503'), call('c2', 200, 'HTTP 503'), call('c3', 300, 'HTTP 503')]));
 
-    if (WITHDRAWALS) {
-      // Live on three failures in a row, until a call that succeeded between them arrives
-      // late: withdrawn at the close.
-      await send(withdrawing, otlpPayload('live-withdrawn', [call('c1', 100, 'HTTP 500'), call('c2', 200, 'HTTP 500'), call('c4', 400, 'HTTP 500')]));
-      const fired = await waitFor(async () => (await listed(withdrawing)).find((d) => d.trace_id === 'live-withdrawn' && d.detection_type === 'retry_storm') ?? null, 60_000);
-      expect(fired, 'the live retry_storm shows before the late call').toMatchObject({ live: true });
-      await send(withdrawing, otlpPayload('live-withdrawn', [call('c3', 300)]));
-      expect(found(await analyze(withdrawing, 'live-withdrawn'))).not.toContain('retry_storm@1');
-      // Revision 1 has a loop; a late call re-opens the run and revision 2's loop replaces it.
-      await send(withdrawing, loopingTrace('late-loop', 3));
-      expect(found(await analyze(withdrawing, 'late-loop'))).toEqual(['loop@1']);
-      await send(withdrawing, lateLoopCall('late-loop', 3));
-      expect(found(await analyze(withdrawing, 'late-loop'))).toEqual(['loop@2']);
-    }
+    // Live on three failures in a row, until a call that succeeded between them arrives
+    // late: withdrawn at the close.
+    await send(withdrawing, otlpPayload('live-withdrawn', [call('c1', 100, 'HTTP 500'), call('c2', 200, 'HTTP 500'), call('c4', 400, 'HTTP 500')]));
+    const fired = await waitFor(async () => (await listed(withdrawing)).find((d) => d.trace_id === 'live-withdrawn' && d.detection_type === 'retry_storm') ?? null, 60_000);
+    expect(fired, 'the live retry_storm shows before the late call').toMatchObject({ live: true });
+    await send(withdrawing, otlpPayload('live-withdrawn', [call('c3', 300)]));
+    expect(found(await analyze(withdrawing, 'live-withdrawn'))).not.toContain('retry_storm@1');
+    // Revision 1 has a loop; a late call re-opens the run and revision 2's loop replaces it.
+    await send(withdrawing, loopingTrace('late-loop', 3));
+    expect(found(await analyze(withdrawing, 'late-loop'))).toEqual(['loop@1']);
+    await send(withdrawing, lateLoopCall('late-loop', 3));
+    expect(found(await analyze(withdrawing, 'late-loop'))).toEqual(['loop@2']);
 
     // Each analyze answered once the views had read the outputs appended before it; the open
     // run's live detection shows once the views have read it.
@@ -242,11 +234,9 @@ describeKafka('subscribers of tracefold.detections.v1', () => {
     expect(standingShown['live-confirmed']).toContain('retry_storm@1');
     expect(standingShown['late-first']).toEqual(['loop@2']);
     expect(standingShown['still-open']).toContain('retry_storm@1 live');
-    if (WITHDRAWALS) {
-      const withdrawingShown = byTrace(withdrawing);
-      expect(withdrawingShown['live-withdrawn']).not.toContain('retry_storm@1 live');
-      expect(withdrawingShown['late-loop']).toEqual(['loop@2']);
-    }
+    const withdrawingShown = byTrace(withdrawing);
+    expect(withdrawingShown['live-withdrawn']).not.toContain('retry_storm@1 live');
+    expect(withdrawingShown['late-loop']).toEqual(['loop@2']);
   });
 
   for (const subscriber of SUBSCRIBERS) {
@@ -261,8 +251,7 @@ describeKafka('subscribers of tracefold.detections.v1', () => {
       await expectCountsAsTheApi(subscriber, standing);
     }, SUBSCRIBER_TIMEOUT_MS + 60_000);
 
-    // Until the schema has `withdrawn`, nothing on the topic takes a detection back.
-    it.skipIf(subscriber.skip || !WITHDRAWALS)(`the ${subscriber.name} subscriber leaves out what was withdrawn, as the API does`, async () => {
+    it.skipIf(subscriber.skip)(`the ${subscriber.name} subscriber leaves out what was withdrawn, as the API does`, async () => {
       ready();
       await expectCountsAsTheApi(subscriber, withdrawing);
     }, SUBSCRIBER_TIMEOUT_MS + 60_000);
