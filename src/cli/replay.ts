@@ -11,7 +11,8 @@ const USAGE = `usage:
   tracefold replay start [--tenant ID]… [--from TIME] [--to TIME] [--settings JSON | --settings @FILE] [--no-wait]
   tracefold replay status [RUN]        one run, or every run
   tracefold replay diff RUN [--json]   its detections against the ones in force
-  tracefold replay cancel RUN
+  tracefold replay cancel RUN          stop a running run (its state stays, for its diff)
+  tracefold replay delete RUN          forget an ended run and its state
   tracefold replay promote RUN [--tenant ID]…    put its detections in force
   tracefold replay rollback RUN [--tenant ID]…   undo that promotion
 
@@ -174,10 +175,17 @@ export async function runReplayCommand(args: readonly string[]): Promise<number>
       }
       return 0;
     }
-    if (command === 'diff' || command === 'cancel') {
+    if (command === 'diff' || command === 'cancel' || command === 'delete') {
       if (id === undefined) throw new CliError(`tracefold replay ${command} needs the run's id`);
       if (command === 'diff') await printDiff(id, values.json === true);
-      else process.stdout.write(`${(await call<RunAnswer>('DELETE', `/api/v1/replays/${encodeURIComponent(id)}`)).state}\n`);
+      else {
+        // One route: it cancels a running run and removes an ended one; each command says which it means.
+        const run = await call<RunAnswer>('GET', `/api/v1/replays/${encodeURIComponent(id)}`);
+        if (command === 'cancel' && run.state !== 'running') throw new CliError(`replay ${id} is ${run.state}, not running (tracefold replay delete ${id} forgets it)`);
+        if (command === 'delete' && run.state === 'running') throw new CliError(`replay ${id} is running: cancel it first`);
+        const answer = await call<RunAnswer>('DELETE', `/api/v1/replays/${encodeURIComponent(id)}`);
+        process.stdout.write(command === 'cancel' ? `${answer.state}\n` : `removed\n`);
+      }
       return 0;
     }
     if (command === 'promote' || command === 'rollback') {

@@ -21,7 +21,7 @@ import type { TraceStageOptions } from '../stages/trace/trace-stage.js';
 import type { ViewQueries } from '../views/queries.js';
 import { ReplayDiffBuilder, type DetectionSummary, type ReplayDiff } from './diff.js';
 import { planPromotion, planRollback, type PlannedPromotion, type PromotionContext, type PromotionUndo, type TenantPromotion } from './promotion.js';
-import { ReplayStage, replayResultRange, type ReplayResult, type ReplayScope } from './replay-stage.js';
+import { REPLAY_GROUP_PREFIX, ReplayStage, replayResultRange, type ReplayResult, type ReplayScope } from './replay-stage.js';
 
 const REGISTRY_GROUP = 'tracefold-replay';
 const REGISTRY_STORE = 'runs';
@@ -154,6 +154,34 @@ export class ReplayRuns {
     await this.halt(id);
     await this.record({ ...run, state: 'cancelled', endedAtMs: this.now() });
     return this.status(id);
+  }
+
+  /**
+   * Forgets an ended run: its record, its state (windows and results) and what its promotions
+   * replaced. Not a running one (cancel it first), nor one whose promotion is in force for a
+   * tenant (roll it back first: its undo would be lost).
+   */
+  async remove(id: string): Promise<void> {
+    return this.serialized(async () => {
+      const run = this.runOf(id);
+      if (run.state === 'running') throw errors.conflict(`replay ${id} is running: cancel it first`);
+      const inForce = (run.promotions ?? []).filter((p) => p.rolledBackAtMs === null).map((p) => p.tenantId);
+      if (inForce.length > 0) throw errors.conflict(`replay ${id} is promoted for ${inForce.join(', ')}: roll it back first`);
+      const stage = this.stageOf(run);
+      const state = await stage.runtime.open();
+      const cleared = this.options.log.beginUnit(`${REPLAY_GROUP_PREFIX}${id}`);
+      cleared.write(state!, [{ type: 'delRange', gte: Buffer.alloc(0), lt: Buffer.alloc(16, 0xff) }]);
+      await cleared.commit();
+      const unit = this.options.log.beginUnit(REGISTRY_GROUP);
+      unit.write(this.registryStore(), [
+        { type: 'del', key: runKey(id) },
+        { type: 'delRange', gte: Buffer.from(`undo|${id}|`), lt: Buffer.from(`undo|${id}}`) },
+      ]);
+      await unit.commit();
+      this.runs.delete(id);
+      this.lastRead.delete(id);
+      this.options.logger.info({ replay: id }, 'replay removed');
+    });
   }
 
   /**

@@ -109,7 +109,12 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect(diff.body.total.unchanged).toBeGreaterThanOrEqual(5);
     const list = await api('/api/v1/replays');
     expect(list.body.items[0].replay_id).toBe(run.replay_id);
-    expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status).toBe(409);
+    // An ended run is removed, state and all.
+    const removed = await api(`/api/v1/replays/${run.replay_id}`, 'DELETE');
+    expect(removed.status).toBe(200);
+    expect(removed.body).toMatchObject({ replay_id: run.replay_id, state: 'finished' });
+    expect((await api(`/api/v1/replays/${run.replay_id}`)).status).toBe(404);
+    expect((await api('/api/v1/replays')).body.items.map((r: { replay_id: string }) => r.replay_id)).not.toContain(run.replay_id);
   }, 90_000);
 
   it.runIf(enabled)('tracefold replay start follows the run with progress lines and prints the diff', async () => {
@@ -191,6 +196,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
       expect.objectContaining({ tenant_id: tenant.tenantId, rolled_back_at: null, withdrawn: 3, skipped: 0, digest: expect.stringMatching(/^[0-9a-f]{64}$/) }),
     ]);
     expect((await api(`/api/v1/replays/${run.replay_id}/promote`, 'POST', { tenants: [tenant.tenantId] })).status).toBe(409);
+    expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status, 'a promoted run is not removed').toBe(409);
 
     // What is in force: the loops of four calls are gone from the lists, the detail and the topic.
     const loopsAfter = ((await tenantApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id);
@@ -222,6 +228,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 2 ? true : null), 30_000);
     expect((await auditRecords(tenant.tenantId)).at(-1)!.type).toBe('replay_rolled_back');
     expect((await api(`/api/v1/replays/${run.replay_id}/rollback`, 'POST', {})).status).toBe(409);
+    expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status).toBe(200);
     expect((await tenantApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
   }, 120_000);
 });

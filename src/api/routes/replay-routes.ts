@@ -1,6 +1,7 @@
 /**
  * Replay runs (operator only, like tenant creation): start a re-run of the raw topic with
- * other detector settings, follow it, read its diff against what is in force, cancel it.
+ * other detector settings, follow it, read its diff against what is in force, promote it or
+ * roll that back, cancel it, remove it.
  * src/replay/ does the work; these routes check and present.
  */
 import type { FastifyInstance } from 'fastify';
@@ -112,10 +113,14 @@ export function replayRoutes(ctx: AppContext) {
       return presentReplay(await runs().rollback(replayId, body.tenants === undefined ? {} : { tenants: body.tenants }));
     });
 
+    // A running run is cancelled (its state stays, for its diff so far); an ended one is removed with its state.
     app.delete('/api/v1/replays/:replayId', async (request) => {
       checkAdmin(ctx, request);
       const { replayId } = parseWith(replayParams, request.params, 'params');
-      return presentReplay(await runs().cancel(replayId));
+      const run = runs().status(replayId);
+      if (run.state === 'running') return presentReplay(await runs().cancel(replayId));
+      await runs().remove(replayId);
+      return presentReplay(run);
     });
   };
 }
