@@ -138,7 +138,7 @@ export function exportSchema(type: avro.Type): Schema {
   };
   const schema = type.schema({ exportAttrs: true });
   restore(schema);
-  return schema as Schema;
+  return schema;
 }
 
 /**
