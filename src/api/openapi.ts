@@ -306,6 +306,8 @@ const replayAnswer = object({
     }),
   ),
 });
+/** The run-level verdict: the probability the run failed (src/detectors/failure-score.ts). */
+const score: JsonSchema = { type: 'number', minimum: 0, maximum: 1, description: 'probability that the run failed, from its standing detections (docs/detectors.md#failure-score)' };
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
 
@@ -615,6 +617,7 @@ export const operations: readonly Operation[] = [
             models: strings,
             cost_usd: nullable(num),
             failure_count: int,
+            failure_score: score,
             detection_types: strings,
             max_severity: nullable(str),
           }),
@@ -639,6 +642,7 @@ export const operations: readonly Operation[] = [
       schema: object({
         ...traceSummary,
         metrics: nullable(ref('TraceMetrics')),
+        failure_score: score,
         detections: array(ref('Detection')),
         spans: array(ref('SpanNode')),
       }),
@@ -661,6 +665,7 @@ export const operations: readonly Operation[] = [
         revision: int,
         has_failures: bool,
         failure_count: int,
+        failure_score: score,
         primary_failure: nullable(ref('Detection')),
         all_detections: array(ref('Detection')),
         detection_time_ms: num,

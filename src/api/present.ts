@@ -2,7 +2,8 @@
  * API representations (snake_case, DESIGN.md "Views and API"). One function per resource,
  * so every route shows a resource the same way.
  */
-import { maxSeverity, type TraceFacets } from '../views/trace-facets.js';
+import { failureScore } from '../detectors/failure-score.js';
+import { failureScoreOf, maxSeverity, type TraceFacets } from '../views/trace-facets.js';
 import type { Detection, FeedbackRecord } from '../model/outputs.js';
 import type { CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
@@ -139,6 +140,11 @@ export function presentTraceSummary(t: TraceSummary) {
   };
 }
 
+/** The run-level verdict of a revision's detections: the standing ones (not subsumed) count. */
+export function standingFailureScore(detections: readonly Detection[]): number {
+  return failureScore(detections.filter((d) => d.subsumedBy === null));
+}
+
 /** One row of the trace list, from the facets the views keep for it. */
 export function presentTraceListItem(f: TraceFacets) {
   const detections = Object.values(f.detections);
@@ -156,6 +162,7 @@ export function presentTraceListItem(f: TraceFacets) {
     models: f.models,
     cost_usd: f.costUsd,
     failure_count: detections.length,
+    failure_score: failureScoreOf(f),
     detection_types: [...new Set(detections.map((d) => d.type))].sort(),
     max_severity: maxSeverity(f),
   };

@@ -4,6 +4,7 @@
  * revision arrive on different topics in any order; each fills in its part, and a newer
  * revision starts the record afresh.
  */
+import { failureScore } from '../detectors/failure-score.js';
 import { severityRank, type Detection, type Severity, type TraceMetrics, type TraceRecord } from '../model/outputs.js';
 
 export interface TraceFacets {
@@ -20,8 +21,11 @@ export interface TraceFacets {
   readonly agents: readonly string[];
   readonly models: readonly string[];
   readonly costUsd: number | null;
-  /** Standing (not subsumed) detections of the revision, by id. */
-  readonly detections: Readonly<Record<string, { readonly type: string; readonly severity: Severity }>>;
+  /**
+   * Standing (not subsumed) detections of the revision, by id. Detector and confidence are
+   * absent in facets written before the failure score existed (read as the type and 1).
+   */
+  readonly detections: Readonly<Record<string, { readonly type: string; readonly severity: Severity; readonly detector?: string; readonly confidence?: number }>>;
 }
 
 function empty(traceId: string, revision: number): TraceFacets {
@@ -71,8 +75,10 @@ export function withMetrics(stored: TraceFacets | null, metrics: TraceMetrics): 
 
 export function withDetection(stored: TraceFacets | null, detection: Detection): TraceFacets {
   const facets = base(stored, detection.traceId, detection.revision);
-  if (detection.subsumedBy !== null) return facets;
-  return { ...facets, detections: { ...facets.detections, [detection.id]: { type: detection.detectionType, severity: detection.severity } } };
+  // A subsumed detection is not a failure of its own; its live copy, listed before, goes.
+  if (detection.subsumedBy !== null) return detection.id in facets.detections ? withoutDetection(facets, detection.id) : facets;
+  const entry = { type: detection.detectionType, severity: detection.severity, detector: detection.detectorId, confidence: detection.confidence };
+  return { ...facets, detections: { ...facets.detections, [detection.id]: entry } };
 }
 
 export function withoutDetection(stored: TraceFacets, detectionId: string): TraceFacets {
@@ -86,6 +92,11 @@ export function maxSeverity(facets: TraceFacets): Severity | null {
   return max;
 }
 
+/** The run-level verdict (src/detectors/failure-score.ts) of the revision's standing detections. */
+export function failureScoreOf(facets: TraceFacets): number {
+  return failureScore(Object.values(facets.detections).map((d) => ({ detectorId: d.detector ?? d.type, severity: d.severity, confidence: d.confidence ?? 1 })));
+}
+
 export interface TraceFilter {
   readonly service?: string;
   readonly agent?: string;
@@ -94,6 +105,8 @@ export interface TraceFilter {
   readonly hasFailures?: boolean;
   readonly detectionType?: string;
   readonly minSeverity?: Severity;
+  /** At least this failure score. */
+  readonly minFailureScore?: number;
   /** Case-insensitive substring of the root span's name or the trace id. */
   readonly nameContains?: string;
 }
@@ -111,6 +124,7 @@ export function matches(facets: TraceFacets, filter: TraceFilter): boolean {
     const max = maxSeverity(facets);
     if (max === null || severityRank[max] < severityRank[filter.minSeverity]) return false;
   }
+  if (filter.minFailureScore !== undefined && failureScoreOf(facets) < filter.minFailureScore) return false;
   if (filter.nameContains !== undefined) {
     const needle = filter.nameContains.toLowerCase();
     if (!facets.rootName.toLowerCase().includes(needle) && !facets.traceId.toLowerCase().includes(needle)) return false;

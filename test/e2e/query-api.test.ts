@@ -99,7 +99,8 @@ describe('query API', () => {
     expect(seen).toEqual(['q-5', 'q-4', 'q-3', 'q-2', 'q-1']);
     const first = (await get('/traces?limit=1')).body.items[0];
     expect(first).toMatchObject({ trace_id: 'q-5', service_name: 'support', agents: ['coder'], models: ['gpt-4o'], has_error: true, max_severity: expect.any(String) });
-    expect(first.detection_types).toContain('loop');
+    // Its loop and tool failures are subsumed by the retry storm that explains them: not failures of their own.
+    expect(first.detection_types).toEqual(['retry_storm']);
   });
 
   it('filters traces by service, agent, model, status, failures, detection type, severity, name and time', async () => {
@@ -109,10 +110,21 @@ describe('query API', () => {
     expect(await ids('?status=error')).toEqual(['q-5', 'q-2']);
     expect(await ids('?has_failures=false')).toEqual(['q-4', 'q-1']);
     expect(await ids('?has_failures=true')).toEqual(['q-5', 'q-3', 'q-2']);
-    expect(await ids('?detection_type=loop')).toEqual(['q-5', 'q-3']);
+    expect(await ids('?detection_type=loop')).toEqual(['q-3']);
+    expect(await ids('?detection_type=retry_storm')).toEqual(['q-5']);
     expect(await ids('?min_severity=high')).toEqual(['q-5', 'q-2']);
     expect(await ids('?name_contains=REFUND')).toEqual(['q-4', 'q-1']);
     expect(await ids('?service=support&detection_type=loop&agent=planner')).toEqual(['q-3']);
+    // The failure score: lowest on the runs without failures; the filter keeps those at or above it.
+    const scores = Object.fromEntries(((await get('/traces')).body.items as { trace_id: string; failure_score: number }[]).map((t) => [t.trace_id, t.failure_score]));
+    for (const id of ['q-5', 'q-3', 'q-2']) expect(scores[id]).toBeGreaterThan(scores['q-1']!);
+    expect(scores['q-4']).toBe(scores['q-1']);
+    expect(await ids(`?min_failure_score=${scores['q-1']! + 0.001}`)).toEqual(['q-5', 'q-3', 'q-2']);
+    const detail = (await get('/traces/q-5')).body;
+    expect(detail.failure_score).toBe(scores['q-5']);
+    // The list counts what the detail counts: subsumed detections (and their live copies) are no failures of their own.
+    const standing = (detail.detections as { subsumed_by: string | null }[]).filter((d) => d.subsumed_by === null).length;
+    expect(((await get('/traces')).body.items as { trace_id: string; failure_count: number }[]).find((t) => t.trace_id === 'q-5')!.failure_count).toBe(standing);
     expect(await ids(`?to=${new Date(Date.now() - 3_600_000).toISOString()}`)).toEqual([]);
     expect(await ids(`?from=${Date.now() - 3_600_000}`)).toHaveLength(5);
   });
@@ -122,6 +134,7 @@ describe('query API', () => {
       ['?status=broken', 'query.status'],
       ['?min_severity=severe', 'query.min_severity'],
       ['?has_failures=maybe', 'query.has_failures'],
+      ['?min_failure_score=1.5', 'query.min_failure_score'],
       ['?from=yesterday', 'query.from'],
       ['?limit=0', 'query.limit'],
       ['?cursor=AAAA', 'query.cursor'],

@@ -17,7 +17,7 @@ import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../st
 import { detectorVersions } from '../../detectors/registry.js';
 import { authenticateForTenant } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree } from '../present.js';
+import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree, standingFailureScore } from '../present.js';
 import { booleanQuery, instantQuery, keyPartString, parseWith, severityQuery, tenantParams, traceParams } from '../validate.js';
 import { traceSummaryOf } from '../../views/view-model.js';
 import { appendAllAndWait } from '../write-through.js';
@@ -58,6 +58,7 @@ export const traceListQuery = listQuery.extend({
   has_failures: booleanQuery.optional(),
   detection_type: z.string().min(1).optional(),
   min_severity: severityQuery.optional(),
+  min_failure_score: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   name_contains: z.string().min(1).max(200, 'must be at most 200 characters').optional(),
 });
 
@@ -108,6 +109,7 @@ export function traceRoutes(ctx: AppContext) {
         hasFailures: q.has_failures,
         detectionType: q.detection_type,
         minSeverity: q.min_severity,
+        minFailureScore: q.min_failure_score,
         nameContains: q.name_contains,
       });
       const page = await ctx.queries.listTraces(tenantId, q.limit, q.cursor ?? null, filter);
@@ -124,6 +126,7 @@ export function traceRoutes(ctx: AppContext) {
         return {
           ...presentTraceSummary(traceSummaryOf(found.body)),
           metrics: found.metrics === null ? null : presentMetrics(found.metrics),
+          failure_score: standingFailureScore(found.detections),
           detections: found.detections.map((d) => presentDetection(d)),
           spans: spanTree(found.body.spans),
         };
@@ -140,6 +143,7 @@ export function traceRoutes(ctx: AppContext) {
       return {
         ...presentTraceSummary(summary),
         metrics: metrics === null ? null : presentMetrics(metrics),
+        failure_score: standingFailureScore(detections),
         detections: detections.map((d) => presentDetection(d)),
         spans: spanTree(body.spans),
       };
@@ -165,6 +169,7 @@ export function traceRoutes(ctx: AppContext) {
         // Subsumed detections are listed but are not failures of their own.
         has_failures: detections.some((d) => d.subsumedBy === null),
         failure_count: detections.filter((d) => d.subsumedBy === null).length,
+        failure_score: standingFailureScore(detections),
         primary_failure: presented.find((d) => d.primary) ?? null,
         all_detections: presented,
         detection_time_ms: Math.round((performance.now() - started) * 100) / 100,
