@@ -30,7 +30,7 @@ export interface ScoredDetection {
   readonly confidence: number;
 }
 
-export const FAILURE_MODEL: FailureModel = model as FailureModel;
+export const FAILURE_MODEL: FailureModel = model;
 
 /** Each detector's strongest contribution to the log-odds. */
 export function failureLogit(detections: readonly ScoredDetection[], m: FailureModel = FAILURE_MODEL): number {
