@@ -4,14 +4,14 @@
  * one weight per severity and one per detector, each detection counting with its confidence,
  * so that many weak findings do not add up to a certain failure:
  *
- *   score = σ(bias + Σ_detector max over its detections of (w_severity + w_detector) · confidence)
+ *   score = σ(bias + Σ_detector (w_severity + w_detector) · confidence of its strongest detection)
  *
- * Only the strongest detection of each detector counts: the same failure seen on ten spans is
- * one failure. The weights are fitted on the tuning half of real labelled runs
+ * Only the strongest detection of each detector counts (most severe, then most confident):
+ * the same failure seen on ten spans is one failure. The weights are fitted on the tuning half of real labelled runs
  * (eval/fit-failure-score.ts, docs/evaluation.md): a score means "this share of runs with
  * these findings failed" there, and is measured on the other half.
  */
-import type { Severity } from '../model/outputs.js';
+import { severityRank, type Severity } from '../model/outputs.js';
 import model from './data/failure-score.json' with { type: 'json' };
 
 export interface FailureModel {
@@ -32,16 +32,24 @@ export interface ScoredDetection {
 
 export const FAILURE_MODEL: FailureModel = model;
 
-/** Each detector's strongest contribution to the log-odds. */
-export function failureLogit(detections: readonly ScoredDetection[], m: FailureModel = FAILURE_MODEL): number {
-  const strongest = new Map<string, number>();
+/**
+ * Each detector's strongest detection: the most severe, then the most confident. Chosen
+ * without the weights, so the log-odds are linear in them (what the fit relies on).
+ */
+export function strongestByDetector(detections: readonly ScoredDetection[]): ScoredDetection[] {
+  const strongest = new Map<string, ScoredDetection>();
   for (const d of detections) {
-    const weight = (m.severity[d.severity] + (m.detector[d.detectorId] ?? 0)) * d.confidence;
     const held = strongest.get(d.detectorId);
-    if (held === undefined || weight > held) strongest.set(d.detectorId, weight);
+    const stronger = held === undefined || severityRank[d.severity] > severityRank[held.severity] || (d.severity === held.severity && d.confidence > held.confidence);
+    if (stronger) strongest.set(d.detectorId, d);
   }
+  return [...strongest.values()];
+}
+
+/** The log-odds that the run failed. */
+export function failureLogit(detections: readonly ScoredDetection[], m: FailureModel = FAILURE_MODEL): number {
   let z = m.bias;
-  for (const weight of strongest.values()) z += weight;
+  for (const d of strongestByDetector(detections)) z += (m.severity[d.severity] + (m.detector[d.detectorId] ?? 0)) * d.confidence;
   return z;
 }
 

@@ -18,7 +18,7 @@ describe('failure score', () => {
   it("counts each detector's strongest detection once, weighted by its confidence", () => {
     const one = [{ detectorId: 'tool_failure', severity: 'high' as const, confidence: 0.5 }];
     expect(failureLogit(one, model)).toBeCloseTo(-2 + 3 * 0.5);
-    // The same failure on more spans adds nothing; a weaker one of the same detector neither.
+    // The same failure on more spans adds nothing; a less severe one of the same detector neither.
     const more = [...one, ...one, { detectorId: 'tool_failure', severity: 'low' as const, confidence: 0.9 }];
     expect(failureLogit(more, model)).toBeCloseTo(failureLogit(one, model));
     // Another detector adds its own; a detector weight adds to its severity's.
