@@ -4,21 +4,12 @@
  * the live detection is withdrawn. Windows here stay open until analyze closes them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otlpPayload, type SpanSpec } from '../support/otlp.js';
+import { otlpPayload, invoiceCall, type SpanSpec } from '../support/otlp.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const T0 = 1_700_000_000_000;
 
-function call(spanId: string, startMs: number, error?: string): SpanSpec {
-  return {
-    spanId,
-    parentSpanId: 'root',
-    name: 'execute_tool fetch_invoice',
-    startMs: T0 + startMs,
-    attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'fetch_invoice', 'gen_ai.tool.call.arguments': `{"id":"${spanId}"}`, 'gen_ai.agent.name': 'billing' },
-    ...(error === undefined ? {} : { error }),
-  };
-}
+const call = (spanId: string, startMs: number, error?: string): SpanSpec => invoiceCall(spanId, startMs, error, T0);
 
 describe('live detections', () => {
   let server: TestServer;

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../support/fault-load.js';
 import { describeKafka, kafkaBrokers, schemaRegistryUrl } from '../support/kafka.js';
-import { loopingTrace, otlpPayload, type SpanSpec } from '../support/otlp.js';
+import { loopingTrace, otlpPayload, invoiceCall, type SpanSpec } from '../support/otlp.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,17 +63,7 @@ const SUBSCRIBERS = [
 
 const T0 = 1_700_000_000_000;
 
-/** A call to one tool under the root span, failed when `error` is given. */
-function call(spanId: string, startMs: number, error?: string): SpanSpec {
-  return {
-    spanId,
-    parentSpanId: 'root',
-    name: 'execute_tool fetch_invoice',
-    startMs: T0 + startMs,
-    attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'fetch_invoice', 'gen_ai.tool.call.arguments': `{"id":"${spanId}"}`, 'gen_ai.agent.name': 'billing' },
-    ...(error === undefined ? {} : { error }),
-  };
-}
+const call = (spanId: string, startMs: number, error?: string): SpanSpec => invoiceCall(spanId, startMs, error, T0);
 
 /** Call number `index` of loopingTrace, sent late. */
 function lateLoopCall(traceId: string, index: number) {

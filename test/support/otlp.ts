@@ -62,3 +62,15 @@ export function loopingTrace(traceId: string, n: number, t0 = 1_700_000_000_000)
   }
   return otlpPayload(traceId, spans);
 }
+
+/** A call to the `fetch_invoice` tool under the root span (arguments differ per span id), failed when `error` is given. */
+export function invoiceCall(spanId: string, startMs: number, error?: string, t0 = 1_700_000_000_000): SpanSpec {
+  return {
+    spanId,
+    parentSpanId: 'root',
+    name: 'execute_tool fetch_invoice',
+    startMs: t0 + startMs,
+    attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'fetch_invoice', 'gen_ai.tool.call.arguments': `{"id":"${spanId}"}`, 'gen_ai.agent.name': 'billing' },
+    ...(error === undefined ? {} : { error }),
+  };
+}
