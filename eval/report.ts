@@ -133,7 +133,7 @@ function firingRow(label: string, f: Firing, width: number): string {
 }
 
 function runLevelRow(label: string, failed: RunLevel, succeeded: RunLevel, key: 'any' | 'medium' | 'high', d: Discrimination, target: string): string {
-  return `  ${pad(label, 22)}${lpad(frac(failed[key], d.failedRuns), 16)}${lpad(frac(succeeded[key], d.succeededRuns), 16)}   ${target}`;
+  return `  ${pad(label, 22)}${lpad(frac(failed[key], d.failedRuns), 16)}${lpad(frac(succeeded[key], d.succeededRuns), 16)}   ${target}`.trimEnd();
 }
 
 /** The tau-bench section: every figure names the half it is on. */
@@ -203,10 +203,24 @@ export function renderTauBench(tau: TauBenchResults): string[] {
   if (silent.length > 0) lines.push(`  silent ${half}: ${silent.join(', ')}`);
   lines.push(`  share of failed runs ${half} (P(failed) of a detector firing at random): ${pct(d.failedRuns / Math.max(1, d.runs))}`);
   lines.push('');
-  const onSucceeded = tau.runs.filter((r) => r.succeeded).flatMap((r) => r.detections.map((det) => ({ id: r.id, det })));
-  lines.push(`Detections on successful runs ${half}: ${onSucceeded.length}`);
-  const shown = onSucceeded.slice(0, 12);
-  for (const { id, det } of shown) lines.push(`    ${id}: ${det.detectorId}/${det.detectionType} (${det.severity}) ${det.title}`);
+  // One line per successful run and detection type, repeats counted.
+  const onSucceeded: string[] = [];
+  let detectionsOnSucceeded = 0;
+  for (const r of tau.runs.filter((x) => x.succeeded)) {
+    const groups = new Map<string, { n: number; first: TauRunResult['detections'][number] }>();
+    for (const det of r.detections) {
+      detectionsOnSucceeded++;
+      const key = `${det.detectorId}/${det.detectionType} (${det.severity})`;
+      const g = groups.get(key);
+      if (g === undefined) groups.set(key, { n: 1, first: det });
+      else g.n++;
+    }
+    for (const [key, g] of groups) onSucceeded.push(`    ${r.id}: ${key}${g.n > 1 ? ` ×${g.n}` : ''} ${g.first.title}`);
+  }
+  const withAny = tau.runs.filter((x) => x.succeeded && x.detections.length > 0).length;
+  lines.push(`Detections on successful runs ${half}: ${detectionsOnSucceeded} in ${withAny} runs`);
+  const shown = onSucceeded.slice(0, 15);
+  lines.push(...shown);
   if (onSucceeded.length > shown.length) lines.push(`    … ${onSucceeded.length - shown.length} more (see --json)`);
   return lines;
 }
