@@ -4,6 +4,7 @@
  * Deterministic: the decode time and close time are fixed.
  */
 import type { Detector } from '../src/detectors/detector.js';
+import { failureScore } from '../src/detectors/failure-score.js';
 import { decodeOtlpJson } from '../src/ingest/otlp/json.js';
 import type { Detection } from '../src/model/outputs.js';
 import { analyzeWindow } from '../src/stages/trace/analyze.js';
@@ -14,29 +15,16 @@ const FIXED_MS = 1_704_067_200_000;
 
 export interface AnalyzedRun {
   readonly detections: Detection[];
-  /**
-   * A run-level failure score, when the trace stage computes one: a numeric `failureScore`
-   * on the trace record, else on the trace metrics. Null while neither carries it.
-   */
-  readonly failureScore: number | null;
-}
-
-/** A numeric `failureScore` field of a record, if it has one. */
-export function failureScoreOf(...records: readonly unknown[]): number | null {
-  for (const record of records) {
-    if (record === null || typeof record !== 'object') continue;
-    const value = (record as Record<string, unknown>).failureScore;
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-  }
-  return null;
+  /** The run-level failure score of its standing detections, as the API shows it (src/detectors/failure-score.ts). */
+  readonly failureScore: number;
 }
 
 export function analyzeRun(body: OtlpRequest, detectors: readonly Detector[], pipelineVersion: string): AnalyzedRun {
   const { spans, rejected } = decodeOtlpJson(body, { tenantId: EVAL_TENANT, receivedAtMs: FIXED_MS });
   if (rejected.length > 0) throw new Error(`decoder rejected ${rejected.length} span(s): ${rejected[0]!.path}: ${rejected[0]!.reason}`);
-  if (spans.length === 0) return { detections: [], failureScore: null };
+  if (spans.length === 0) return { detections: [], failureScore: failureScore([]) };
   const traceId = spans[0]!.traceId;
-  const { detections, trace, metrics } = analyzeWindow(
+  const { detections } = analyzeWindow(
     {
       tenantId: EVAL_TENANT,
       traceId,
@@ -49,7 +37,7 @@ export function analyzeRun(body: OtlpRequest, detectors: readonly Detector[], pi
     detectors,
     pipelineVersion,
   );
-  return { detections: [...detections], failureScore: failureScoreOf(trace, metrics) };
+  return { detections: [...detections], failureScore: failureScore(detections.filter((d) => d.subsumedBy === null)) };
 }
 
 export function analyzeRequest(body: OtlpRequest, detectors: readonly Detector[], pipelineVersion: string): Detection[] {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { failureScoreOf } from '../../../eval/analyze.js';
 import { auroc, discrimination, maxSeverityScore, type LabelledResult, type RunDetection } from '../../../eval/discrimination.js';
 
 const d = (detectorId: string, severity: RunDetection['severity'], detectionType = detectorId): RunDetection => ({ detectorId, detectionType, severity });
@@ -74,10 +73,4 @@ describe('discrimination on labelled runs', () => {
     expect(discrimination([{ ...scored[0]!, failureScore: null }, ...scored.slice(1)]).aurocFailureScore).toBeNull();
   });
 
-  it('reads a numeric failureScore from the trace record, else the metrics', () => {
-    expect(failureScoreOf({ failureScore: 0.7 }, { failureScore: 0.2 })).toBe(0.7);
-    expect(failureScoreOf({ hasError: true }, { failureScore: 0.2 })).toBe(0.2);
-    expect(failureScoreOf({ failureScore: '0.7' }, {})).toBeNull();
-    expect(failureScoreOf({ failureScore: Number.NaN })).toBeNull();
-  });
 });
