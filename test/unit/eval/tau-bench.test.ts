@@ -167,7 +167,9 @@ describe('convertRun: one tau-bench run as an OTel GenAI trace', () => {
     const failure = detections.find((d) => d.detectionType === 'tool_failure');
     expect(failure).toMatchObject({ detectorId: 'span_errors', severity: 'high', agent: AGENT_NAME });
     expect(failure!.affectedSpanIds).toEqual([llm2!.spanId, tool2!.spanId]);
-    expect(failureScore).toBeNull();
+    // The run's score is the API's: the failure score of its standing detections.
+    expect(failureScore).toBe(standingScore(detections.filter((d) => d.subsumedBy === null)));
+    expect(failureScore).toBeGreaterThan(standingScore([]));
   });
 });
 
