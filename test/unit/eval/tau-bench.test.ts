@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { failureScore as standingScore } from '../../../src/detectors/failure-score.js';
 import { createDetectors } from '../../../src/detectors/registry.js';
 import { decodeOtlpJson } from '../../../src/ingest/otlp/json.js';
 import { toSemanticTrace } from '../../../src/semantic/mapper.js';
