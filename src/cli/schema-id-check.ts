@@ -94,23 +94,22 @@ export function framedTopics(declarations: readonly TopicDeclaration[]): string[
 
 /**
  * The schema id of the last record of every partition of `topics` that has one: one
- * endOffsets per topic and one read of one record per non-empty partition.
+ * endOffsets per topic and one read of one record per non-empty partition. Topic after
+ * topic: kafkajs opens a broker's fetch connection once per concurrent first fetch and
+ * leaks all but one, so the first fetches (endOffsets' own) must not run side by side.
  */
 export async function sampleSchemaIds(log: Log, topics: readonly string[]): Promise<FoundSchemaId[]> {
-  const perTopic = await Promise.all(
-    topics.map(async (topic) => {
-      const ends = await log.endOffsets(topic);
-      const perPartition = await Promise.all(
-        ends.map(async (end, partition) => (end > 0 ? log.readPartition(topic, partition, end - 1, 1) : [])),
-      );
-      return perPartition.flat().flatMap((record): FoundSchemaId[] => {
-        const value = record.value;
-        if (value === null || value.length < FRAME_HEADER_BYTES || value[0] !== MAGIC_BYTE) return [];
-        return [{ topic, partition: record.partition, offset: record.offset, schemaId: value.readInt32BE(1) }];
-      });
-    }),
-  );
-  return perTopic.flat();
+  const found: FoundSchemaId[] = [];
+  for (const topic of topics) {
+    const ends = await log.endOffsets(topic);
+    const last = await Promise.all(ends.map(async (end, partition) => (end > 0 ? log.readPartition(topic, partition, end - 1, 1) : [])));
+    for (const record of last.flat()) {
+      const value = record.value;
+      if (value === null || value.length < FRAME_HEADER_BYTES || value[0] !== MAGIC_BYTE) continue;
+      found.push({ topic, partition: record.partition, offset: record.offset, schemaId: value.readInt32BE(1) });
+    }
+  }
+  return found;
 }
 
 /**
