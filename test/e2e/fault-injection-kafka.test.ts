@@ -28,7 +28,7 @@ import {
   type PlacedPoison,
   type Recovery,
 } from '../support/fault-load.js';
-import { describeKafka, kafkaBrokers } from '../support/kafka.js';
+import { describeKafka, kafkaBrokers, registryEnv } from '../support/kafka.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
 const ROLES = ['ingest', 'trace', 'tenant', 'api'] as const;
@@ -49,6 +49,7 @@ describeKafka('fault injection in Kafka mode, one process per role', () => {
       TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','),
       TRACEFOLD_JWT_SECRET: 'fault-injection-secret-0123456789-abcdef',
       TRACEFOLD_INACTIVITY_GAP_MS: '1500',
+      ...registryEnv(),
     };
     const envOf = new Map<Role, Record<string, string>>();
     for (const role of ROLES) envOf.set(role, { ...common, TRACEFOLD_DATA_DIR: await tempDir(`faults-kafka-${role}`) });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/fault-load.js';
-import { kafkaBrokers } from '../support/kafka.js';
+import { kafkaBrokers, registryEnv } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
 import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
 
@@ -20,7 +20,7 @@ const transports = [
   { name: 'embedded', env: {} as Record<string, string>, enabled: true },
   {
     name: 'kafka',
-    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'replay-secret-0123456789-abcdefghijkl' },
+    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'replay-secret-0123456789-abcdefghijkl', ...registryEnv() },
     enabled: kafkaBrokers().length > 0,
   },
 ];
