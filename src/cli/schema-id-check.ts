@@ -100,13 +100,56 @@ export function framedTopics(declarations: readonly TopicDeclaration[]): string[
  */
 export async function sampleSchemaIds(log: Log, topics: readonly string[]): Promise<FoundSchemaId[]> {
   const found: FoundSchemaId[] = [];
+  for (const topic of topics) found.push(...(await sampleTopic(log, topic)));
+  return found;
+}
+
+/** The schema ids of the last record of each partition of one topic. */
+export async function sampleTopic(log: Log, topic: string): Promise<FoundSchemaId[]> {
+  const ends = await log.endOffsets(topic);
+  const last = await Promise.all(ends.map(async (end, partition) => (end > 0 ? log.readPartition(topic, partition, end - 1, 1) : [])));
+  const found: FoundSchemaId[] = [];
+  for (const record of last.flat()) {
+    const value = record.value;
+    if (value === null || value.length < FRAME_HEADER_BYTES || value[0] !== MAGIC_BYTE) continue;
+    found.push({ topic, partition: record.partition, offset: record.offset, schemaId: value.readInt32BE(1) });
+  }
+  return found;
+}
+
+/** How long the check keeps trying a topic it cannot read yet (all topics together). */
+const CHECK_RETRY_MS = 15_000;
+
+/** A log error that says trying again can succeed (a leader being elected, a broker away). */
+function isRetryable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'retryable' in err && err.retryable === true;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * sampleSchemaIds, trying each topic again while the log says that can help (topics
+ * created a moment ago have no leader yet), up to CHECK_RETRY_MS in all. A topic that
+ * still cannot be read (or that this process may not read) is left out with a warning:
+ * the check guards against a wrong setting, it must not keep a process from starting.
+ */
+async function sampleReadable(log: Log, topics: readonly string[], logger: Logger): Promise<FoundSchemaId[]> {
+  const deadline = Date.now() + CHECK_RETRY_MS;
+  const found: FoundSchemaId[] = [];
   for (const topic of topics) {
-    const ends = await log.endOffsets(topic);
-    const last = await Promise.all(ends.map(async (end, partition) => (end > 0 ? log.readPartition(topic, partition, end - 1, 1) : [])));
-    for (const record of last.flat()) {
-      const value = record.value;
-      if (value === null || value.length < FRAME_HEADER_BYTES || value[0] !== MAGIC_BYTE) continue;
-      found.push({ topic, partition: record.partition, offset: record.offset, schemaId: value.readInt32BE(1) });
+    for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
+      try {
+        found.push(...(await sampleTopic(log, topic)));
+        break;
+      } catch (err) {
+        if (!isRetryable(err) || Date.now() + pause > deadline) {
+          logger.warn({ err, topic }, `cannot check the schema ids of ${topic} (${messageOf(err)}); starting without checking it`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   }
   return found;
@@ -123,7 +166,7 @@ export async function checkSchemaIds(
   options: { readonly registryUrl: string | null; readonly logger: Logger; readonly localIds?: LocalSchemaIds },
 ): Promise<void> {
   if (options.registryUrl !== null) return;
-  const found = await sampleSchemaIds(log, framedTopics(declarations));
+  const found = await sampleReadable(log, framedTopics(declarations), options.logger);
   if (found.length === 0) return;
   const verdict = judgeSchemaIds(found, await (options.localIds ?? new LocalSchemaIds()).knownIds());
   for (const { topic, partition, offset, schemaId } of verdict.unknown) {

@@ -106,6 +106,29 @@ describe('the start-up check of schema ids on an embedded log', () => {
     ]);
   });
 
+  it('tries a topic again while the log says that can help, and leaves out one it cannot read', async () => {
+    const opened = await openLog();
+    await opened.append(TOPICS.traces, [{ key, value: frame(6, Buffer.from([0])) }]);
+    await opened.append(TOPICS.raw, [{ key, value: frame(7, Buffer.from([0])) }]);
+    let leaderless = 3;
+    // traces: no leader yet, three times (a topic created a moment ago); raw: not ours to read.
+    const flaky = new Proxy(opened, {
+      get(target, property, receiver) {
+        if (property !== 'endOffsets') return Reflect.get(target, property, receiver);
+        return async (topic: string) => {
+          if (topic === TOPICS.traces && leaderless-- > 0) throw Object.assign(new Error('no leader yet'), { retryable: true });
+          if (topic === TOPICS.raw) throw Object.assign(new Error('not authorized'), { retryable: false });
+          return target.endOffsets(topic);
+        };
+      },
+    });
+    const warnings: { topic?: string; msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    await expect(checkSchemaIds(flaky, await loadTopicDeclarations(), { registryUrl: null, logger })).rejects.toThrow(/^tracefold\.traces\.v1 holds values written through a schema registry \(schema id 6,/);
+    expect(leaderless).toBeLessThan(0);
+    expect(warnings).toEqual([expect.objectContaining({ topic: TOPICS.raw, msg: expect.stringContaining('cannot check the schema ids of tracefold.raw.v1 (not authorized)') })]);
+  });
+
   it('keeps startTracefold from starting, with the reason, when there is no registry', async () => {
     const opened = await openLog();
     await opened.append(TOPICS.tenants, [{ key: Buffer.from('tenant-1'), value: frame(6, Buffer.from([0])) }]);
