@@ -33,6 +33,7 @@ import { TenantStage } from '../stages/tenant/tenant-stage.js';
 import { CalibrationReader } from '../stages/trace/calibration-reader.js';
 import type { StageHealth } from '../runtime/health.js';
 import { openLog } from './open-log.js';
+import { checkSchemaIds } from './schema-id-check.js';
 
 export const ROLES = ['ingest', 'trace', 'tenant', 'api', 'all'] as const;
 
@@ -120,8 +121,11 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     }
   };
   try {
-    const drift = await log.ensureTopics(await loadTopicDeclarations());
+    const declarations = await loadTopicDeclarations();
+    const drift = await log.ensureTopics(declarations);
     for (const message of drift) logger.warn(message);
+    // Without a registry, refuse to start on a log written through one (it could not be read).
+    await checkSchemaIds(log, declarations, { registryUrl: config.schemaRegistryUrl, logger });
     const codecs = await createCodecs(createSchemaIds(config.schemaRegistryUrl));
     const metrics = createMetrics();
     const stages: StageHealth[] = [];

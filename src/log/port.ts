@@ -157,6 +157,14 @@ export interface Log {
   committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
   endOffsets(topic: string): Promise<number[]>;
   /**
+   * Up to `max` records of one partition from offset `from` on, in offset order, read
+   * without a consumer group: a look at what a partition holds, e.g. its last record at
+   * one before what endOffsets answers. One bounded read: fewer than `max` records, or
+   * none, does not mean the partition ends there. Records retention deleted are skipped
+   * (the read starts at the first record kept); past the end there is nothing to read.
+   */
+  readPartition(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]>;
+  /**
    * True while the transport takes appends and every consumer of this process is consuming.
    * Answers at once from what the log last observed (it never waits on the transport);
    * reflected by /readyz.

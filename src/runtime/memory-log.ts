@@ -258,6 +258,12 @@ export class MemoryLog implements Log {
     return this.partitionsOfTopic(topic).map((records) => records.length);
   }
 
+  async readPartition(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]> {
+    const records = this.partitionsOfTopic(topic)[partition];
+    if (records === undefined) throw new Error(`memory log: ${topic} has no partition ${partition}`);
+    return max > 0 ? records.slice(Math.max(from, 0), Math.max(from, 0) + max) : [];
+  }
+
   async healthy(): Promise<boolean> {
     return true;
   }

@@ -10,7 +10,7 @@
  * leaves those parts of the load out.
  */
 import { afterAll, expect, it, onTestFailed } from 'vitest';
-import { createCodecs, LocalSchemaIds } from '../../src/log/serde/index.js';
+import { createCodecs, createSchemaIds } from '../../src/log/serde/index.js';
 import { startChild, type ChildServer } from '../support/child.js';
 import {
   account,
@@ -28,7 +28,7 @@ import {
   type PlacedPoison,
   type Recovery,
 } from '../support/fault-load.js';
-import { describeKafka, kafkaBrokers } from '../support/kafka.js';
+import { describeKafka, kafkaBrokers, registryEnv, schemaRegistryUrl } from '../support/kafka.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
 const ROLES = ['ingest', 'trace', 'tenant', 'api'] as const;
@@ -49,6 +49,7 @@ describeKafka('fault injection in Kafka mode, one process per role', () => {
       TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','),
       TRACEFOLD_JWT_SECRET: 'fault-injection-secret-0123456789-abcdef',
       TRACEFOLD_INACTIVITY_GAP_MS: '1500',
+      ...registryEnv(),
     };
     const envOf = new Map<Role, Record<string, string>>();
     for (const role of ROLES) envOf.set(role, { ...common, TRACEFOLD_DATA_DIR: await tempDir(`faults-kafka-${role}`) });
@@ -72,7 +73,8 @@ describeKafka('fault injection in Kafka mode, one process per role', () => {
 
     const side = await kafkaSideClient(kafkaBrokers());
     try {
-      const codecs = await createCodecs(new LocalSchemaIds());
+      // The same schema ids as the processes: the run's registry, when it has one.
+      const codecs = await createCodecs(createSchemaIds(schemaRegistryUrl()));
       const driver = new LoadDriver(url('ingest'), tenants, random, without('resend') ? 0 : 0.2);
       const recoveries: Recovery[] = [];
       let poison: PlacedPoison[] = [];

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startChild, type ChildServer } from '../support/child.js';
-import { describeKafka, kafkaBrokers, schemaRegistryUrl } from '../support/kafka.js';
+import { describeKafka, kafkaBrokers, registryEnv } from '../support/kafka.js';
 import { loopingTrace, otlpPayload } from '../support/otlp.js';
 import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
 
@@ -63,7 +63,7 @@ describeKafka('Kafka mode with one process per role', () => {
       TRACEFOLD_JWT_SECRET: 'kafka-e2e-secret-0123456789-abcdefghij',
       TRACEFOLD_INACTIVITY_GAP_MS: '60000',
       // Values go through the schema registry when the test run has one.
-      ...(schemaRegistryUrl() === null ? {} : { TRACEFOLD_SCHEMA_REGISTRY_URL: schemaRegistryUrl()! }),
+      ...registryEnv(),
     };
     const started = await Promise.allSettled(
       (['trace', 'ingest', 'api', 'tenant'] as const).map(async (role) =>

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/log/port.js';
 import { TOPICS } from '../../src/log/topics.js';
-import { kafkaBrokers } from '../support/kafka.js';
+import { kafkaBrokers, registryEnv } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
 import { readRecords } from '../support/topic-reader.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
@@ -20,7 +20,7 @@ const transports = [
   { name: 'embedded', env: {} as Record<string, string>, enabled: true },
   {
     name: 'kafka',
-    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'redelivery-secret-0123456789-abcdefgh' },
+    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'redelivery-secret-0123456789-abcdefgh', ...registryEnv() },
     enabled: kafkaBrokers().length > 0,
   },
 ];

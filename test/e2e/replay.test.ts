@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../../src/log/topics.js';
-import { createCodecs, LocalSchemaIds } from '../../src/log/serde/index.js';
+import { createCodecs, createSchemaIds } from '../../src/log/serde/index.js';
 import { parseTraceKey } from '../../src/model/record-keys.js';
 import { ViewQueries } from '../../src/views/queries.js';
 import { waitFor } from '../support/fault-load.js';
 import { readRecords } from '../support/topic-reader.js';
-import { kafkaBrokers } from '../support/kafka.js';
+import { kafkaBrokers, registryEnv } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
 import { createTenant, request, startServer, tempDir, type TestServer } from '../support/server.js';
 
@@ -26,7 +26,7 @@ const transports = [
   { name: 'embedded', env: {} as Record<string, string>, enabled: true },
   {
     name: 'kafka',
-    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'replay-secret-0123456789-abcdefghijkl' },
+    env: { TRACEFOLD_KAFKA_BROKERS: kafkaBrokers().join(','), TRACEFOLD_JWT_SECRET: 'replay-secret-0123456789-abcdefghijkl', ...registryEnv() },
     enabled: kafkaBrokers().length > 0,
   },
 ];
@@ -159,7 +159,8 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
 
   /** The tenant's detections as a subscriber holds them: upserted by id, withdrawals applied. */
   async function subscriberView(tenantId: string): Promise<string[]> {
-    const codecs = await createCodecs(new LocalSchemaIds());
+    // Values as the server framed them: through the registry when it has one.
+    const codecs = await createCodecs(createSchemaIds(env.TRACEFOLD_SCHEMA_REGISTRY_URL ?? null));
     const held = new Set<string>();
     for (const record of await readRecords(server.tracefold.log, TOPICS.detections, (r) => parseTraceKey(r.key)?.tenantId === tenantId)) {
       const d = await codecs.detection.decode(record.value!);
@@ -175,7 +176,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
   }
 
   async function auditRecords(tenantId: string) {
-    return new ViewQueries(server.tracefold.views!.readStore, await createCodecs(new LocalSchemaIds())).auditRecords(tenantId);
+    return new ViewQueries(server.tracefold.views!.readStore, await createCodecs(createSchemaIds(env.TRACEFOLD_SCHEMA_REGISTRY_URL ?? null))).auditRecords(tenantId);
   }
 
   it.runIf(enabled)('promotes a run: the API and the topic show its loops withdrawn, one audit fact, baselines as they were; rollback restores them', async () => {

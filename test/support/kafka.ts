@@ -25,5 +25,16 @@ export function schemaRegistryUrl(): string | null {
   return inject('schemaRegistryUrl') || null;
 }
 
+/**
+ * TRACEFOLD_SCHEMA_REGISTRY_URL for a tracefold process on the suite's broker: the run's
+ * registry, when it has one. Every test file's processes share the broker's topics, so
+ * they are one deployment and must agree: a process without the registry refuses to
+ * start once another has written through it (src/cli/schema-id-check.ts).
+ */
+export function registryEnv(): Record<string, string> {
+  const url = schemaRegistryUrl();
+  return url === null ? {} : { TRACEFOLD_SCHEMA_REGISTRY_URL: url };
+}
+
 /** `describe` when a broker is available, `describe.skip` otherwise (the setup said why). */
 export const describeKafka: typeof describe = (kafkaBrokers().length > 0 ? describe : describe.skip) as typeof describe;

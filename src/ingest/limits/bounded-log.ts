@@ -14,6 +14,7 @@ import type {
   ConsumerHandlers,
   ConsumerOptions,
   Log,
+  LogRecord,
   OutgoingRecord,
   StateStore,
   TopicDeclaration,
@@ -98,6 +99,10 @@ export class BoundedIngestLog implements Log {
 
   endOffsets(topic: string): Promise<number[]> {
     return this.log.endOffsets(topic);
+  }
+
+  readPartition(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]> {
+    return this.log.readPartition(topic, partition, from, max);
   }
 
   healthy(): Promise<boolean> {

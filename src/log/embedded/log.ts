@@ -5,6 +5,7 @@ import type {
   ConsumerHandlers,
   ConsumerOptions,
   Log,
+  LogRecord,
   OutgoingRecord,
   StateStore,
   TopicDeclaration,
@@ -14,6 +15,7 @@ import { planAppend, routeRecords } from './append.js';
 import { EmbeddedConsumer, type ConsumerContext } from './consumer.js';
 import { assertName, encodeU64, groupOffsetKey, groupOffsetPrefix, partitionOfGroupOffsetKey, prefixEnd, readU64 } from './keys.js';
 import type { Logger } from './logger.js';
+import { readRecords } from './reader.js';
 import { sweepRetention } from './retention.js';
 import { EmbeddedStateStore } from './store.js';
 import type { TopicRegistry } from './topics.js';
@@ -130,6 +132,12 @@ export class EmbeddedLogImpl implements EmbeddedLog, ConsumerContext, UnitContex
   /** Next offset per partition, counting only appends that have completed. */
   async endOffsets(topic: string): Promise<number[]> {
     return this.topics.get(topic).partitions.map((partition) => partition.stableEnd);
+  }
+
+  async readPartition(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]> {
+    const state = this.topics.get(topic).partitions[partition];
+    if (state === undefined) throw new Error(`embedded log: ${topic} has no partition ${partition}`);
+    return readRecords(this.db, state, Math.max(from, state.start), state.stableEnd, max);
   }
 
   async healthy(): Promise<boolean> {

@@ -113,6 +113,11 @@ export function classifyKafkaError(err: unknown): KafkaLogErrorCode {
   return typeof root.name === 'string' && root.name.startsWith('KafkaJS') ? 'unavailable' : 'rejected';
 }
 
+/** Whether `err` is a fetch at an offset the partition does not hold (deleted, or past its end). */
+export function isOffsetOutOfRange(err: unknown): boolean {
+  return chain(err).some((e) => e.type === 'OFFSET_OUT_OF_RANGE');
+}
+
 /** Wraps `err` (unless it already is one) with a message naming what failed. */
 export function kafkaLogError(what: string, err: unknown): KafkaLogError {
   if (err instanceof KafkaLogError) return err;

@@ -6,6 +6,7 @@ import type {
   ConsumerHandlers,
   ConsumerOptions,
   Log,
+  LogRecord,
   OutgoingRecord,
   StateStore,
   TopicDeclaration,
@@ -184,6 +185,17 @@ export class KafkaLogImpl implements KafkaLog, ConsumerContext, UnitContext {
     this.assertOpen();
     const partitions = await this.topics.partitionCount(topic);
     return this.reader.readableEnds(topic, partitions, Math.min(END_OFFSETS_WAIT_MS, this.options.requestTimeoutMs));
+  }
+
+  /** One fetch from the partition's leader at read_committed isolation (PartitionReader.read). */
+  async readPartition(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]> {
+    this.assertOpen();
+    const partitions = await this.topics.partitionCount(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new KafkaLogError('invalid', `${topic} has no partition ${partition} (it has ${partitions})`);
+    }
+    if (max <= 0) return [];
+    return this.reader.read(topic, partition, Math.max(from, 0), max);
   }
 
   /**

@@ -13,7 +13,7 @@
  */
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { LogRecord } from '../port.js';
-import { KafkaLogError, classifyKafkaError, kafkaLogError } from './errors.js';
+import { KafkaLogError, classifyKafkaError, isOffsetOutOfRange, kafkaLogError } from './errors.js';
 import { toLogRecord } from './records.js';
 import { nextOffset, visibleRecords, type AbortedTransaction, type RawRecord } from './visible-records.js';
 
@@ -139,6 +139,24 @@ export class PartitionReader {
         next: nextOffset(data.messages, offset),
       };
     });
+  }
+
+  /**
+   * Up to `max` readable records of one partition from `from` on, from one fetch. Below
+   * the log start offset (retention deleted those records) it reads from the log start;
+   * past the high watermark there is nothing to read.
+   */
+  async read(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]> {
+    let range: FetchedRange;
+    try {
+      range = await this.fetch(topic, partition, from);
+    } catch (err) {
+      if (!isOffsetOutOfRange(err)) throw err;
+      const start = (await this.offsets(topic, partition + 1)).start[partition] ?? 0;
+      if (from >= start) return [];
+      range = await this.fetch(topic, partition, start);
+    }
+    return range.records.slice(0, max);
   }
 
   /**

@@ -11,7 +11,7 @@ export { SerdeError } from './errors.js';
 export { FRAME_HEADER_BYTES, FramedEncoder, MAGIC_BYTE, frame, readFrame } from './framing.js';
 export { bigintLongType } from './long.js';
 export type { RecordMapping } from './mapping.js';
-export { LocalSchemaIds, localSchemaId } from './schema-ids.js';
+export { LocalSchemaIds, REGISTRY_ID_LIMIT, localSchemaId } from './schema-ids.js';
 export type { SchemaIds } from './schema-ids.js';
 export { RegistrySchemaIds, createSchemaIds } from './registry-schema-ids.js';
 export type { RegistrySchemaIdsOptions } from './registry-schema-ids.js';

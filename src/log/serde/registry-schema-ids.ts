@@ -7,11 +7,18 @@
  * deserializer pointed at the same registry. Writer schemas fetched by id are parsed with
  * the same parseSchema as local ids (bigint longs, unions of null and one type unwrapped),
  * so a value decodes to the same JavaScript value whichever SchemaIds wrote it.
+ *
+ * Values framed with locally derived ids (written by a process without a registry, e.g.
+ * before the registry was introduced) decode too: an id the registry does not have (404)
+ * that is the local id of one of this version's schemas or their history resolves to that
+ * schema. The registry is asked first and wins: its ids count up from 1, local ids are
+ * 31-bit hashes none of which is below REGISTRY_ID_LIMIT (2^20), so the two meet only in
+ * a registry holding over a million schemas.
  */
 import avro from 'avsc';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { SerdeError } from './errors.js';
-import { LocalSchemaIds, type SchemaIds } from './schema-ids.js';
+import { LocalSchemaIds, REGISTRY_ID_LIMIT, type SchemaIds } from './schema-ids.js';
 import { exportSchema, parseSchema } from './schemas.js';
 
 export interface RegistrySchemaIdsOptions {
@@ -53,6 +60,8 @@ export class RegistrySchemaIds implements SchemaIds {
   private readonly compatibility: COMPATIBILITY;
   private readonly ids = new Map<string, Promise<number>>();
   private readonly types = new Map<number, Promise<avro.Type>>();
+  /** Locally derived ids, for values written without a registry. */
+  private readonly local = new LocalSchemaIds();
 
   constructor(url: string, options: RegistrySchemaIdsOptions = {}) {
     this.url = url.replace(/\/+$/, '');
@@ -120,7 +129,14 @@ export class RegistrySchemaIds implements SchemaIds {
       fetched = await this.registry.getSchema(id);
     } catch (err) {
       if (statusOf(err) === 404) {
-        throw new SerdeError(`unknown schema id ${id}: the schema registry ${this.url} has no schema with this id (was the value written by a process without TRACEFOLD_SCHEMA_REGISTRY_URL, with locally derived ids? Every process of a deployment must use the same registry, or none)`, { cause: err });
+        // Written by a process without a registry: a locally derived id.
+        const local = await this.local.find(id);
+        if (local !== null) return local;
+        const hint =
+          id < REGISTRY_ID_LIMIT
+            ? 'is this the registry the other processes of the deployment use?'
+            : 'written with a schema this version does not have, or through another registry?';
+        throw new SerdeError(`unknown schema id ${id}: the schema registry ${this.url} has no schema with this id, and it is not the locally derived id of any schema of this version (${hint})`, { cause: err });
       }
       throw new Error(`schema registry ${this.url}: cannot fetch schema id ${id}: ${messageOf(err)}`, { cause: err });
     }

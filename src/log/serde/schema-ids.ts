@@ -2,6 +2,11 @@
  * Schema ids for the Confluent wire format. Without a schema registry, ids are derived
  * from each schema's canonical form, so every process (and every replay) agrees on them
  * without coordination. A registry client implements the same interface.
+ *
+ * The two kinds of ids do not overlap in practice: a registry counts its ids up from 1, a
+ * local id is a 31-bit hash, and none of the local ids of schemas/ (history included) is
+ * below REGISTRY_ID_LIMIT. That is how a process tells which kind of id a value carries
+ * (registry-schema-ids.ts, src/cli/schema-id-check.ts).
  */
 import { fileURLToPath } from 'node:url';
 import type avro from 'avsc';
@@ -14,6 +19,13 @@ export interface SchemaIds {
   /** The writer schema of a framed value; rejects when the id is unknown. */
   typeFor(id: number): Promise<avro.Type>;
 }
+
+/**
+ * Ids below this are taken for a schema registry's: registries number their schemas from
+ * 1 up, and no local id of this version's schemas or their history is this small (the
+ * schema tests check it; a local id is below it with a chance of 1 in 2048 per schema).
+ */
+export const REGISTRY_ID_LIMIT = 2 ** 20;
 
 /**
  * First four bytes of the SHA-256 of the schema's Parsing Canonical Form, as a positive
@@ -50,19 +62,29 @@ export class LocalSchemaIds implements SchemaIds {
   }
 
   async typeFor(id: number): Promise<avro.Type> {
-    let type = this.byId.get(id);
-    if (type === undefined) {
-      await this.loadDirectory();
-      type = this.byId.get(id);
-    }
-    if (type === undefined) {
+    const type = await this.find(id);
+    if (type === null) {
       const known = [...this.byId].map(([knownId, t]) => `${knownId} (${describe(t)})`).join(', ');
       throw new SerdeError(
         `unknown schema id ${id}: no schema in ${fileURLToPath(this.dir)} has this fingerprint-derived id (known: ${known}). ` +
-          'The value was written with a schema this version does not have, or through a schema registry: every process of a deployment must set the same TRACEFOLD_SCHEMA_REGISTRY_URL, or none.',
+          (id < REGISTRY_ID_LIMIT
+            ? 'An id this small is a schema registry\'s: the value was written through one. Set TRACEFOLD_SCHEMA_REGISTRY_URL to the registry the other processes of the deployment use.'
+            : 'The value was written with a schema this version does not have, or through a schema registry: every process of a deployment must set the same TRACEFOLD_SCHEMA_REGISTRY_URL, or none.'),
       );
     }
     return type;
+  }
+
+  /** The schema with this id, reading the directory if needed; null when none has it. */
+  async find(id: number): Promise<avro.Type | null> {
+    if (!this.byId.has(id)) await this.loadDirectory();
+    return this.byId.get(id) ?? null;
+  }
+
+  /** Every id this instance decodes: the directory's schemas, their history, and any other it was given. */
+  async knownIds(): Promise<ReadonlySet<number>> {
+    await this.loadDirectory();
+    return new Set(this.byId.keys());
   }
 
   private loadDirectory(): Promise<void> {

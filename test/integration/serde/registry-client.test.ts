@@ -7,9 +7,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadSchema, RegistrySchemaIds, SerdeError } from '../../../src/log/serde/index.js';
+import { createCodecs, loadHistoricSchemas, loadSchema, LocalSchemaIds, localSchemaId, readFrame, RegistrySchemaIds, SerdeError } from '../../../src/log/serde/index.js';
 import { traceMetricsMapping } from '../../../src/log/serde/mapping.js';
-import { metrics } from '../../unit/serde/fixtures.js';
+import { detection, metrics } from '../../unit/serde/fixtures.js';
 
 interface Registered {
   readonly id: number;
@@ -136,7 +136,28 @@ describe('RegistrySchemaIds (against an imitation of the Confluent API)', () => 
   it('rejects an unknown id with a SerdeError naming the id', async () => {
     const reader = new RegistrySchemaIds(url);
     await expect(reader.typeFor(7)).rejects.toBeInstanceOf(SerdeError);
-    await expect(reader.typeFor(7)).rejects.toThrow(`unknown schema id 7: the schema registry ${url} has no schema with this id`);
+    await expect(reader.typeFor(7)).rejects.toThrow(`unknown schema id 7: the schema registry ${url} has no schema with this id, and it is not the locally derived id of any schema of this version`);
+  });
+
+  it('decodes values framed with locally derived ids: the registry is asked, then the local schemas', async () => {
+    // Written by a process without a registry (or before the registry was introduced).
+    const written = await (await createCodecs(new LocalSchemaIds())).detection.encode(detection);
+    const localId = readFrame(written).schemaId;
+    const reader = await createCodecs(new RegistrySchemaIds(url));
+    fake.requests.length = 0;
+    expect(await reader.detection.decode(written)).toStrictEqual(detection);
+    expect(await reader.detection.decode(written)).toStrictEqual(detection);
+    expect(fake.requests).toEqual([`GET /schemas/ids/${localId}`]);
+    // Earlier versions too (schemas/history).
+    const historic = (await loadHistoricSchemas()).find((t) => t.name === 'dev.tracefold.v1.Detection')!;
+    expect((await new RegistrySchemaIds(url).typeFor(localSchemaId(historic))).equals(historic)).toBe(true);
+  });
+
+  it('takes the registry’s schema for an id it has, even one that is also a local id', async () => {
+    const local = await loadSchema('detection');
+    const feedback = await loadSchema('feedback');
+    fake.schemas.set(localSchemaId(local), JSON.stringify(feedback.schema({ exportAttrs: true })));
+    expect((await new RegistrySchemaIds(url).typeFor(localSchemaId(local))).name).toBe('dev.tracefold.v1.FeedbackRecord');
   });
 
   it('does not remember a failure: the next call asks again', async () => {

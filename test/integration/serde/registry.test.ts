@@ -132,6 +132,11 @@ describeRegistry('RegistrySchemaIds against a schema registry', () => {
     await expect(unknown).rejects.toThrow(/unknown schema id 2000000000/);
   });
 
+  it('decodes values written without a registry (locally derived ids)', async () => {
+    const written = await (await createCodecs(new LocalSchemaIds())).rawEvent.encode(spanEvent);
+    expect(await (await createCodecs(new RegistrySchemaIds(url))).rawEvent.decode(written)).toStrictEqual(spanEvent);
+  });
+
   it('is what createSchemaIds gives for a URL; local ids without one', () => {
     expect(createSchemaIds(url)).toBeInstanceOf(RegistrySchemaIds);
     expect(createSchemaIds(null)).toBeInstanceOf(LocalSchemaIds);

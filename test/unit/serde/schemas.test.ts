@@ -4,6 +4,7 @@ import type { Schema } from 'avsc';
 import { describe, expect, it } from 'vitest';
 import {
   LocalSchemaIds,
+  REGISTRY_ID_LIMIT,
   SCHEMA_DIR,
   SCHEMA_NAMESPACE,
   SHARED_SCHEMAS,
@@ -288,6 +289,26 @@ describe('local schema ids', () => {
 
   it('reject an unknown id with an error naming it', async () => {
     await expect(new LocalSchemaIds().typeFor(42)).rejects.toThrow(/unknown schema id 42: no schema in .*schemas/);
+  });
+
+  it('say that a small unknown id is a schema registry’s, and which setting to share', async () => {
+    await expect(new LocalSchemaIds().typeFor(6)).rejects.toThrow(/unknown schema id 6: .*a schema registry's.*Set TRACEFOLD_SCHEMA_REGISTRY_URL/);
+    await expect(new LocalSchemaIds().typeFor(123_456_789)).rejects.toThrow(/a schema this version does not have, or through a schema registry/);
+  });
+
+  it('are never small enough to be taken for a schema registry’s', async () => {
+    // Registries number their ids from 1 up; a process tells the two kinds apart by size. A
+    // new schema whose id falls below the limit (1 in 2048) must be renamed or reordered.
+    const ids = await new LocalSchemaIds().knownIds();
+    expect(ids.size).toBeGreaterThanOrEqual(12 + (await loadHistoricSchemas()).length);
+    for (const id of ids) expect(id).toBeGreaterThanOrEqual(REGISTRY_ID_LIMIT);
+  });
+
+  it('find a schema by id, or say there is none', async () => {
+    const ids = new LocalSchemaIds();
+    expect((await ids.find(306763025))?.name).toBe('dev.tracefold.v1.RawEvent');
+    expect((await ids.find(948442216))?.name).toBe('dev.tracefold.v1.RawEvent');
+    expect(await ids.find(6)).toBeNull();
   });
 });
 

@@ -219,6 +219,32 @@ export function defineLogConformance(name: string, factory: () => Promise<LogUnd
       expect(await entries(await log.openStore(group, 'views'))).toEqual({ a: '1', b: '2' });
     });
 
+    it('reads a partition from an offset without a group: the last record sits one before the end', async () => {
+      const { log } = await open();
+      const topic = unique('peek');
+      await log.ensureTopics([declareTopic(topic, 2)]);
+      await log.append(topic, ['a', 'b', 'c'].map((v) => ({ key: null, value: buf(v), partition: 0 })));
+      // A unit's outputs: in Kafka a transaction, whose marker follows them in the partition.
+      const unit = log.beginUnit(unique('peeker'));
+      unit.append(topic, ['d', 'e'].map((v) => ({ key: null, value: buf(v), partition: 0 })));
+      await unit.commit();
+      const values = (records: readonly { value: Buffer | null }[]) => records.map((r) => text(r.value));
+
+      const ends = await log.endOffsets(topic);
+      expect(ends[1]).toBe(0);
+      const last = await log.readPartition(topic, 0, ends[0]! - 1, 1);
+      expect(values(last)).toEqual(['e']);
+      expect(last[0]).toMatchObject({ topic, partition: 0, offset: ends[0]! - 1, key: null, headers: {} });
+      const first = await log.readPartition(topic, 0, 0, 2);
+      expect(values(first)).toEqual(['a', 'b']);
+      expect(first.map((r) => r.offset)).toEqual([0, 1]);
+      expect(values(await log.readPartition(topic, 0, 0, 100))).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(await log.readPartition(topic, 0, ends[0]!, 1)).toEqual([]);
+      expect(await log.readPartition(topic, 0, ends[0]! + 100, 1)).toEqual([]);
+      expect(await log.readPartition(topic, 1, 0, 1)).toEqual([]);
+      await expect(log.readPartition(topic, 2, 0, 1)).rejects.toThrow(/no partition 2/);
+    });
+
     it('keeps a changelog store’s state when the local state is lost (or, without one, across a reopen)', async () => {
       const under = await open();
       const input = unique('commands');
