@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkSchemaIds, sampleSchemaIds, SchemaIdModeError } from '../../../src/cli/schema-id-check.js';
 import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
-import { createCodecs, frame, LocalSchemaIds, readFrame, type Codecs, type SchemaIds } from '../../../src/log/serde/index.js';
+import { createCodecs, frame, loadSchema, LocalSchemaIds, localSchemaId, readFrame, type Codecs, type SchemaIds } from '../../../src/log/serde/index.js';
 import { loadTopicDeclarations, TOPICS } from '../../../src/log/topics.js';
 import { startServer } from '../../support/server.js';
 import { traceRecord } from '../../unit/serde/fixtures.js';
@@ -73,7 +73,7 @@ describe('the start-up check of schema ids on an embedded log', () => {
     await opened.append(TOPICS.tenants, [{ key: Buffer.from('t'), value: null, partition: 0 }]);
     await opened.append(TOPICS.sessions, [{ key: Buffer.from('s'), value: Buffer.from('{"json":true}'), partition: 0 }]);
     const found = await sampleSchemaIds(opened, [TOPICS.traces, TOPICS.tenants, TOPICS.sessions]);
-    expect(found).toEqual([{ topic: TOPICS.traces, partition: first!.partition, offset: first!.offset + 1, schemaId: 836491265 }]);
+    expect(found).toEqual([{ topic: TOPICS.traces, partition: first!.partition, offset: first!.offset + 1, schemaId: localSchemaId(await loadSchema('trace-record')) }]);
   });
 
   it('refuses a log whose last records were written through a registry, and only without one', async () => {
