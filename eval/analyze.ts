@@ -12,12 +12,31 @@ import type { OtlpRequest } from './otlp.js';
 export const EVAL_TENANT = 'eval';
 const FIXED_MS = 1_704_067_200_000;
 
-export function analyzeRequest(body: OtlpRequest, detectors: readonly Detector[], pipelineVersion: string): Detection[] {
+export interface AnalyzedRun {
+  readonly detections: Detection[];
+  /**
+   * A run-level failure score, when the trace stage computes one: a numeric `failureScore`
+   * on the trace record, else on the trace metrics. Null while neither carries it.
+   */
+  readonly failureScore: number | null;
+}
+
+/** A numeric `failureScore` field of a record, if it has one. */
+export function failureScoreOf(...records: readonly unknown[]): number | null {
+  for (const record of records) {
+    if (record === null || typeof record !== 'object') continue;
+    const value = (record as Record<string, unknown>).failureScore;
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return null;
+}
+
+export function analyzeRun(body: OtlpRequest, detectors: readonly Detector[], pipelineVersion: string): AnalyzedRun {
   const { spans, rejected } = decodeOtlpJson(body, { tenantId: EVAL_TENANT, receivedAtMs: FIXED_MS });
   if (rejected.length > 0) throw new Error(`decoder rejected ${rejected.length} span(s): ${rejected[0]!.path}: ${rejected[0]!.reason}`);
-  if (spans.length === 0) return [];
+  if (spans.length === 0) return { detections: [], failureScore: null };
   const traceId = spans[0]!.traceId;
-  const { detections } = analyzeWindow(
+  const { detections, trace, metrics } = analyzeWindow(
     {
       tenantId: EVAL_TENANT,
       traceId,
@@ -30,5 +49,9 @@ export function analyzeRequest(body: OtlpRequest, detectors: readonly Detector[]
     detectors,
     pipelineVersion,
   );
-  return [...detections];
+  return { detections: [...detections], failureScore: failureScoreOf(trace, metrics) };
+}
+
+export function analyzeRequest(body: OtlpRequest, detectors: readonly Detector[], pipelineVersion: string): Detection[] {
+  return analyzeRun(body, detectors, pipelineVersion).detections;
 }

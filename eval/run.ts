@@ -1,15 +1,30 @@
 /**
- * `npm run eval`: failure attribution on Who&When and false positives on generated clean
- * runs, through the trace stage's own analysis path. `--json` prints the results as JSON.
- * The dataset is read in place (TRACEFOLD_WHO_AND_WHEN_DIR, else ../shared next to the repo).
+ * `npm run eval`: failure attribution on Who&When, false positives on generated clean runs,
+ * and discrimination between failed and successful real runs on tau-bench airline, through
+ * the trace stage's own analysis path. `--json` prints the results as JSON; `--split tune`
+ * prints the tau-bench tune half instead of the report half. The datasets are read in place
+ * (TRACEFOLD_WHO_AND_WHEN_DIR and TRACEFOLD_TAU_BENCH_DIR, else ../shared next to the repo).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDetectors, detectorVersions } from '../src/detectors/registry.js';
 import { pipelineVersion } from '../src/stages/pipeline-version.js';
-import { analyzeRequest } from './analyze.js';
+import type { Detector } from '../src/detectors/detector.js';
+import { severityRank, type Severity } from '../src/model/outputs.js';
+import { analyzeRequest, analyzeRun } from './analyze.js';
 import { DEFAULT_CLEAN_RUNS, DEFAULT_SEED, generateCleanRuns } from './clean-runs.js';
-import { primaryByDetector, REFERENCES, renderText, TARGETS, type EvalResults } from './report.js';
+import { discrimination, type LabelledResult } from './discrimination.js';
+import {
+  EVIDENCE_DATA_CHARS,
+  primaryByDetector,
+  REFERENCES,
+  renderText,
+  TARGETS,
+  TAU_TARGETS,
+  type EvalResults,
+  type TauBenchResults,
+  type TauRunResult,
+} from './report.js';
 import {
   accuracyBySubset,
   falsePositiveRate,
@@ -21,9 +36,66 @@ import {
   type CleanRunResult,
   type RunScore,
 } from './score.js';
+import * as tau from './tau-bench.js';
 import { convertRun, datasetDir, loadDataset } from './who-and-when.js';
 
-export function evaluate(dir: string, cleanRuns = DEFAULT_CLEAN_RUNS, seed = DEFAULT_SEED): EvalResults {
+/** The tau-bench runs of one half through the analysis path, with their failed/successful labels. */
+export function evaluateTauBench(dir: string, split: tau.Split, detectors: readonly Detector[], version: string): TauBenchResults {
+  const all = tau.loadDataset(dir);
+  const halves = Object.fromEntries(
+    tau.SPLITS.map((s) => {
+      const runs = all.filter((r) => r.split === s);
+      const ok = runs.filter((r) => r.succeeded).length;
+      return [s, { runs: runs.length, succeeded: ok, failed: runs.length - ok }];
+    }),
+  ) as TauBenchResults['halves'];
+  const runs: TauRunResult[] = [];
+  const labelled: LabelledResult[] = [];
+  for (const loaded of all.filter((r) => r.split === split)) {
+    const converted = tau.convertRun(loaded.run, loaded.id);
+    const { detections, failureScore } = analyzeRun(converted.request, detectors, version);
+    labelled.push({ id: loaded.id, failed: !loaded.succeeded, detections, failureScore });
+    let maxSeverity: Severity | null = null;
+    for (const d of detections) if (maxSeverity === null || severityRank[d.severity] > severityRank[maxSeverity]) maxSeverity = d.severity;
+    runs.push({
+      id: loaded.id,
+      taskId: loaded.taskId,
+      trial: loaded.trial,
+      succeeded: loaded.succeeded,
+      maxSeverity,
+      failureScore,
+      detections: detections.map((d) => ({
+        detectorId: d.detectorId,
+        detectionType: d.detectionType,
+        severity: d.severity,
+        confidence: d.confidence,
+        primary: d.primary,
+        agent: d.agent,
+        title: d.title,
+        evidence: d.evidence.map((e) => ({ description: e.description, data: e.dataJson.slice(0, EVIDENCE_DATA_CHARS) })),
+      })),
+    });
+  }
+  return {
+    datasetDir: dir,
+    split,
+    splitRule: tau.SPLIT_RULE,
+    halves,
+    discrimination: discrimination(labelled, Object.keys(detectorVersions())),
+    targets: TAU_TARGETS,
+    runs,
+  };
+}
+
+export interface EvalOptions {
+  readonly cleanRuns?: number;
+  readonly seed?: number;
+  readonly tauBenchDir: string;
+  readonly split?: tau.Split;
+}
+
+export function evaluate(dir: string, options: EvalOptions): EvalResults {
+  const { cleanRuns = DEFAULT_CLEAN_RUNS, seed = DEFAULT_SEED, split = 'report' } = options;
   const detectors = createDetectors();
   const version = pipelineVersion();
   const dataset = loadDataset(dir);
@@ -73,8 +145,10 @@ export function evaluate(dir: string, cleanRuns = DEFAULT_CLEAN_RUNS, seed = DEF
     runs: scores,
     targets: TARGETS,
     references: REFERENCES,
+    tauBench: evaluateTauBench(options.tauBenchDir, split, detectors, version),
   };
 }
+
 
 function main(argv: readonly string[]): number {
   const json = argv.includes('--json');
@@ -82,7 +156,7 @@ function main(argv: readonly string[]): number {
   const dir = datasetDir(repoRoot);
   let results: EvalResults;
   try {
-    results = evaluate(dir);
+    results = evaluate(dir, { tauBenchDir: tau.datasetDir(repoRoot), split: tau.parseSplit(argv) });
   } catch (error) {
     process.stderr.write(`eval: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
