@@ -8,7 +8,9 @@
  * Signals: walking the spans in start order, the grounding is every number recorded on a
  * span that ended no later than the output was produced (prompts, tool arguments and
  * results, retrieved text, earlier outputs) plus the output's own prompt; negative numbers
- * count by their magnitude (a refund recorded as -16.63 grounds "$16.63"). Each prose output
+ * count by their magnitude (a refund recorded as -16.63 grounds "$16.63"), the digits of
+ * identifiers count (certificate_7504069), and an ISO date grounds its day written after its
+ * month's name (2024-05-19 grounds "May 19"). Each prose output
  * (a span with a completion other than a tool call or retrieval, at least `minProseShare`
  * function words) has its claimed numbers read outside code (fenced and inline code and URLs
  * are skipped: code computes, it does not assert). A claimed number is grounded when a
@@ -66,6 +68,8 @@ type UngroundedClaimConfig = z.infer<typeof configSchema>;
 interface Num {
   /** Signed, as written. */
   readonly value: number;
+  /** The month (1–12) when the number is the day of a date written with its month's name ("May 19"). */
+  readonly month?: number;
   /** Decimal places as written. */
   readonly decimals: number;
   readonly text: string;
@@ -80,6 +84,9 @@ const NUMBER =
   /(?<![\w.,\-\u2212])[-\u2212]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w.]\d)|(?<![\w.,\-\u2212])[-\u2212]?\d+(?:\.\d+)?(?![\w]|\.\d)/g;
 
 const PERCENT_AFTER = /^\s?(?:%|percent\b|per cent\b)/i;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** A month's name right before a number: "May 19", "Sept. 3". */
+const MONTH_BEFORE = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+$/i;
 
 function numbersIn(text: string): Num[] {
   const out: Num[] = [];
@@ -88,10 +95,38 @@ function numbersIn(text: string): Num[] {
     const value = Number(raw);
     if (!Number.isFinite(value)) continue;
     const dot = raw.indexOf('.');
-    const percent = PERCENT_AFTER.test(text.slice(m.index + m[0].length, m.index + m[0].length + 9));
-    out.push({ value, decimals: dot < 0 ? 0 : raw.length - dot - 1, text: m[0], percent });
+    const end = m.index + m[0].length;
+    const percent = PERCENT_AFTER.test(text.slice(end, end + 9));
+    const month = Number.isInteger(value) && value >= 1 && value <= 31 ? MONTH_BEFORE.exec(text.slice(Math.max(0, m.index - 12), m.index)) : null;
+    out.push({
+      value,
+      decimals: dot < 0 ? 0 : raw.length - dot - 1,
+      text: m[0],
+      percent,
+      ...(month === null ? {} : { month: MONTHS.indexOf(month[1]!.toLowerCase()) + 1 }),
+    });
   }
   return out;
+}
+
+const ISO_DATE = /\b\d{4}-(\d{2})-(\d{2})\b/g;
+/** Digit runs glued to an identifier: the 7504069 of certificate_7504069, the 4421486 of credit_card_4421486. */
+const ID_DIGITS = /(?<=[A-Za-z_])\d{3,}|\d{3,}(?=[A-Za-z_])/g;
+
+/**
+ * What a source text supplies beyond its numbers: the digits of identifiers ("certificate
+ * 7504069" quotes certificate_7504069) and the month and day of ISO dates (2024-05-19 is
+ * "May 19"), as month × 100 + day.
+ */
+function sourceParts(text: string): { idNumbers: number[]; dates: number[] } {
+  const idNumbers = [...text.matchAll(ID_DIGITS)].map((m) => Number(m[0]));
+  const dates: number[] = [];
+  for (const m of text.matchAll(ISO_DATE)) {
+    const month = Number(m[1]);
+    const day = Number(m[2]);
+    if (month >= 1 && month <= 12 && day >= 1 && day <= 31) dates.push(month * 100 + day);
+  }
+  return { idNumbers, dates };
 }
 
 /** Prose with code, inline code and URLs removed: what an output asserts rather than computes. */
@@ -133,6 +168,11 @@ function arithmeticToleranceOf(claim: Num): number {
 class Grounding {
   private readonly byInt = new Map<number, number[]>();
   private readonly all: number[] = [];
+  /** Month × 100 + day of the ISO dates seen. */
+  private readonly dates = new Set<number>();
+  addDates(dates: readonly number[]): void {
+    for (const d of dates) this.dates.add(d);
+  }
   add(values: readonly number[]): void {
     for (const value of values) {
       const v = Math.abs(value);
@@ -145,6 +185,8 @@ class Grounding {
   }
   /** A grounding number equal to the claim at the claim's precision (signs aside: a refund of -16.63 grounds "$16.63"). */
   grounds(claim: Num): boolean {
+    // "May 19" rewrites a 2024-05-19 of a source.
+    if (claim.month !== undefined && this.dates.has(claim.month * 100 + claim.value)) return true;
     const tolerance = toleranceOf(claim);
     const value = Math.abs(claim.value);
     if (tolerance > 1) return this.all.some((v) => Math.abs(v - value) <= tolerance);
@@ -345,7 +387,9 @@ export const ungroundedClaimDetector: DetectorModule<UngroundedClaimConfig> = {
       const addText = (t: string | null): void => {
         if (t === null) return;
         const numbers = numbersIn(t);
-        grounding.add(numbers.map((n) => n.value));
+        const { idNumbers, dates } = sourceParts(t);
+        grounding.add([...numbers.map((n) => n.value), ...idNumbers]);
+        grounding.addDates(dates);
         derivations.add(t, numbers);
       };
       const added = new Set<string>();

@@ -156,6 +156,16 @@ describe('ungrounded_claim', () => {
       expect(judge('A refund of $16.63 was issued to your gift card on 2024-05-15 for that order.', () => [refund()])).toEqual([]);
     });
 
+    it('reads a date rewritten from ISO form and the digits of an identifier as sourced', () => {
+      const flight = () =>
+        tool('search', 'search_direct_flight', { origin: 'IAH', destination: 'SFO', date: '2024-05-19' }, '[{"flight_number":"HAT072","date":"2024-05-19","prices":{"economy":121}}]');
+      expect(judge('I found flight HAT072 from IAH to SFO on May 19, 2024, in economy for $121.', () => [flight()])).toEqual([]);
+      // The day of another month is not the sourced date.
+      expect(judge('I found flight HAT072 from IAH to SFO on June 19, 2024, in economy for $121.', () => [flight()])).toHaveLength(1);
+      const user = () => tool('user', 'get_user_details', { user_id: 'mia_li_3668' }, '{"payment_methods":{"certificate_7504069":{"source":"certificate","amount":250}}}');
+      expect(judge('I will use certificate 7504069 for the refund of the Headphones, $342.81.', () => [user()])).toEqual([]);
+    });
+
     it('still reports a figure no arithmetic over the sources gives', () => {
       const findings = judge('The refund for the three items will be $1,012.40 to your original payment method.');
       expect(findings).toHaveLength(1);
