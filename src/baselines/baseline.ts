@@ -20,7 +20,8 @@
  * Length (v2). A longer run than usual takes longer, calls more tools and uses more tokens
  * and money: its totals are unusual because it is long, not because anything went wrong.
  * Each volume metric (cost, duration, tool calls, tokens) has a per-step counterpart (its
- * value over the run's steps, model calls plus tool calls) with its own baseline. A volume
+ * value over the run's steps, model calls plus tool calls; tool calls per model call) with
+ * its own baseline; a run without model calls has no tool-call pace. A volume
  * anomaly is explained by length, and not reported, when the run's step count lies at least
  * one sigma from its mean in the same direction and the per-step value is not anomalous (or
  * moved the other way). The step count itself is reported (metric `steps`), at severity low.
@@ -48,7 +49,7 @@ export type BaselineMetric =
   | 'steps'
   | 'cost_per_step_usd'
   | 'duration_per_step_ms'
-  | 'tool_share'
+  | 'tool_calls_per_model_call'
   | 'tokens_per_step';
 
 /** What a metric says about a run: its volume, a rate of trouble, its length, or a volume per step. */
@@ -78,14 +79,15 @@ export const BASELINE_METRICS: readonly BaselineMetricSpec[] = [
   // An unpriced model makes the cost unknown; zero would drag the mean down.
   { name: 'cost_usd', kind: 'volume', read: (m) => m.costUsd, perStep: 'cost_per_step_usd' },
   { name: 'duration_ms', kind: 'volume', read: (m) => m.durationMs, perStep: 'duration_per_step_ms' },
-  { name: 'tool_calls', kind: 'volume', read: (m) => m.toolCallCount, perStep: 'tool_share' },
+  // Tool calls are half a ReAct run's steps: their pace is per model call.
+  { name: 'tool_calls', kind: 'volume', read: (m) => m.toolCallCount, perStep: 'tool_calls_per_model_call' },
   { name: 'error_rate', kind: 'rate', read: (m) => m.errorRate },
   { name: 'retry_rate', kind: 'rate', read: (m) => m.retryRate },
   { name: 'tokens', kind: 'volume', read: (m) => m.inputTokens + m.outputTokens, perStep: 'tokens_per_step' },
   { name: 'steps', kind: 'length', read: stepsOf },
   { name: 'cost_per_step_usd', kind: 'per_step', read: (m) => perStep(m.costUsd, m) },
   { name: 'duration_per_step_ms', kind: 'per_step', read: (m) => perStep(m.durationMs, m) },
-  { name: 'tool_share', kind: 'per_step', read: (m) => perStep(m.toolCallCount, m) },
+  { name: 'tool_calls_per_model_call', kind: 'per_step', read: (m) => (m.llmCallCount === 0 ? null : m.toolCallCount / m.llmCallCount) },
   { name: 'tokens_per_step', kind: 'per_step', read: (m) => perStep(m.inputTokens + m.outputTokens, m) },
 ];
 
@@ -274,7 +276,7 @@ const METRIC_LABELS: Readonly<Record<BaselineMetric, string>> = {
   steps: 'steps (model and tool calls)',
   cost_per_step_usd: 'cost per step (USD)',
   duration_per_step_ms: 'duration per step (ms)',
-  tool_share: 'tool calls per step',
+  tool_calls_per_model_call: 'tool calls per model call',
   tokens_per_step: 'tokens per step',
 };
 
