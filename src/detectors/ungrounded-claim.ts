@@ -164,10 +164,17 @@ function arithmeticToleranceOf(claim: Num): number {
   return (claim.decimals > 0 ? 0.5 * 10 ** -claim.decimals : 0.5) + 1e-9 * Math.abs(claim.value);
 }
 
-/** Grounding numbers by magnitude, keyed by integer part so an exact claim is checked against a few candidates only. */
+/** Bucket widths of the grounding index: a claim's tolerance picks the finest that keeps its range to a few buckets. */
+const BUCKET_WIDTHS = [1, 1e3, 1e6, 1e9, 1e12] as const;
+
+/**
+ * Grounding numbers by magnitude, in buckets of several widths, so a claim is checked
+ * against the few candidates near it: an exact one in the buckets of width 1, a rounded one
+ * ("950,000" ± 5,000) in wider ones, never against every number of the trace.
+ */
 class Grounding {
-  private readonly byInt = new Map<number, number[]>();
-  private readonly all: number[] = [];
+  private readonly buckets = BUCKET_WIDTHS.map(() => new Map<number, number[]>());
+  private readonly beyond: number[] = [];
   /** Month × 100 + day of the ISO dates seen. */
   private readonly dates = new Set<number>();
   addDates(dates: readonly number[]): void {
@@ -176,11 +183,17 @@ class Grounding {
   add(values: readonly number[]): void {
     for (const value of values) {
       const v = Math.abs(value);
-      const key = Math.floor(v);
-      const list = this.byInt.get(key);
-      if (list === undefined) this.byInt.set(key, [v]);
-      else list.push(v);
-      this.all.push(v);
+      if (!Number.isFinite(v) || v >= 1e15) {
+        this.beyond.push(v);
+        continue;
+      }
+      BUCKET_WIDTHS.forEach((width, i) => {
+        const key = Math.floor(v / width);
+        const map = this.buckets[i]!;
+        const list = map.get(key);
+        if (list === undefined) map.set(key, [v]);
+        else list.push(v);
+      });
     }
   }
   /** A grounding number equal to the claim at the claim's precision (signs aside: a refund of -16.63 grounds "$16.63"). */
@@ -189,11 +202,16 @@ class Grounding {
     if (claim.month !== undefined && this.dates.has(claim.month * 100 + claim.value)) return true;
     const tolerance = toleranceOf(claim);
     const value = Math.abs(claim.value);
-    if (tolerance > 1) return this.all.some((v) => Math.abs(v - value) <= tolerance);
-    for (const key of [Math.floor(value) - 1, Math.floor(value), Math.floor(value) + 1]) {
-      for (const v of this.byInt.get(key) ?? []) if (Math.abs(v - value) <= tolerance) return true;
+    const near = (v: number): boolean => Math.abs(v - value) <= tolerance;
+    if (value - tolerance >= 1e15 || !Number.isFinite(value)) return this.beyond.some(near);
+    const fits = BUCKET_WIDTHS.findIndex((w) => (2 * tolerance) / w <= 4);
+    const i = fits < 0 ? BUCKET_WIDTHS.length - 1 : fits;
+    const width = BUCKET_WIDTHS[i]!;
+    const map = this.buckets[i]!;
+    for (let key = Math.floor((value - tolerance) / width); key <= Math.floor((value + tolerance) / width); key++) {
+      for (const v of map.get(key) ?? []) if (near(v)) return true;
     }
-    return false;
+    return value + tolerance >= 1e15 && this.beyond.some(near);
   }
 }
 
@@ -201,8 +219,8 @@ class Grounding {
 const RECENT_SOURCES = 8;
 /** Numbers of the recent sources used as operands, the latest first. */
 const MAX_OPERANDS = 64;
-/** A group of at most this many numbers has all its subset sums checked (2^12 sums); a larger one its total only. */
-const MAX_ADDENDS = 12;
+/** A group of at most this many numbers has all its subset sums checked (2^8 sums); a larger one its total only. */
+const MAX_ADDENDS = 8;
 /** Counts a product may take: price × count. */
 const MAX_COUNT = 1000;
 
@@ -280,10 +298,11 @@ class Source {
     this.numbers = numbers.map((n) => Math.abs(n.value));
     this.percents = numbers.filter((n) => n.percent).map((n) => Math.abs(n.value));
   }
-  get sums(): Float64Array {
+  /** Sums of the amounts of each keyed group (counts are not added up), sorted. */
+  sums(isAmount: (v: number) => boolean): Float64Array {
     if (this.cachedSums === null) {
       const sums: number[] = [];
-      for (const group of keyedGroups(this.text)) sumsOf(group, sums);
+      for (const group of keyedGroups(this.text)) sumsOf(group.filter(isAmount), sums);
       this.cachedSums = sortedDistinct(sums);
     }
     return this.cachedSums;
@@ -293,7 +312,7 @@ class Source {
 /**
  * What a figure may be computed from: the numbers of the latest sources (tool results,
  * messages, earlier outputs) and the grounded numbers stated earlier in the output itself.
- * A figure is derived when it is a sum of several values under one key of a JSON source
+ * A figure is derived when it is a sum of several amounts under one key of a JSON source
  * (the prices of an order's items) or of the numbers stated before it, or one step from
  * such a value or a number: a sum or difference of two amounts, a product by a count (price
  * × count), a percentage of one, or one plus or minus a percentage (tax, fees, a discount).
@@ -303,7 +322,10 @@ class Source {
  */
 class Derivations {
   private readonly recent: Source[] = [];
-  private cached: { values: Float64Array; amounts: Float64Array; percents: number[] } | null = null;
+  /** Views of the recent sources, rebuilt when a claim needs them after a source came in. */
+  private cached: { values: Float64Array; amounts: Float64Array; sums: Float64Array[]; operands: number[]; percents: number[] } | null = null;
+  /** Views of the numbers stated so far in the output being judged, by the list and its length. */
+  private own: { stated: readonly Num[]; length: number; values: Float64Array; amounts: Float64Array; sums: Float64Array } | null = null;
   constructor(private readonly minValue: number) {}
 
   add(text: string, numbers: readonly Num[]): void {
@@ -313,46 +335,59 @@ class Derivations {
     this.cached = null;
   }
 
-  private isAmount = (v: number): boolean => !Number.isInteger(v) || v >= this.minValue;
+  private readonly isAmount = (v: number): boolean => !Number.isInteger(v) || v >= this.minValue;
+
+  private views(): NonNullable<Derivations['cached']> {
+    if (this.cached === null) {
+      const all = this.recent.flatMap((s) => s.numbers);
+      const operands: number[] = [];
+      for (let i = all.length - 1; i >= 0 && operands.length < MAX_OPERANDS; i--) operands.push(all[i]!);
+      this.cached = {
+        values: sortedDistinct(all),
+        amounts: sortedDistinct(all.filter(this.isAmount)),
+        sums: this.recent.map((s) => s.sums(this.isAmount)).filter((a) => a.length > 0),
+        operands,
+        percents: [...new Set(this.recent.flatMap((s) => s.percents))],
+      };
+    }
+    return this.cached;
+  }
+
+  private ownViews(stated: readonly Num[]): NonNullable<Derivations['own']> {
+    if (this.own === null || this.own.stated !== stated || this.own.length !== stated.length) {
+      const own = stated.map((n) => Math.abs(n.value));
+      const sums: number[] = [];
+      sumsOf(own.slice(-MAX_ADDENDS).filter(this.isAmount), sums);
+      this.own = { stated, length: stated.length, values: sortedDistinct(own), amounts: sortedDistinct(own.filter(this.isAmount)), sums: sortedDistinct(sums) };
+    }
+    return this.own;
+  }
 
   /** Whether `claim` follows by arithmetic from the recent sources and `stated`, the grounded numbers before it in its output. */
   derives(claim: Num, stated: readonly Num[]): boolean {
     const c = Math.abs(claim.value);
     const tolerance = arithmeticToleranceOf(claim);
-    if (this.cached === null) {
-      const all = this.recent.flatMap((s) => s.numbers);
-      this.cached = {
-        values: sortedDistinct(all),
-        amounts: sortedDistinct(all.filter(this.isAmount)),
-        percents: [...new Set(this.recent.flatMap((s) => s.percents))],
-      };
-    }
-    const { values, amounts } = this.cached;
-    const own = stated.map((n) => Math.abs(n.value));
-    const ownSums: number[] = [];
-    sumsOf(own.slice(-MAX_ADDENDS).filter(this.isAmount), ownSums);
-    const sums = [sortedDistinct(ownSums), ...this.recent.map((s) => s.sums)];
-    const ownValues = sortedDistinct(own);
-    const ownAmounts = sortedDistinct(own.filter(this.isAmount));
-    const isSum = (x: number, tol: number): boolean => sums.some((s) => containsNear(s, x, tol));
-    const isValue = (x: number, tol: number): boolean => x > 0 && (containsNear(values, x, tol) || containsNear(ownValues, x, tol) || isSum(x, tol));
+    const { values, amounts, sums, operands: recentOperands, percents } = this.views();
+    const own = this.ownViews(stated);
+    const isSum = (x: number, tol: number): boolean => containsNear(own.sums, x, tol) || sums.some((s) => containsNear(s, x, tol));
+    const isValue = (x: number, tol: number): boolean => x > 0 && (containsNear(values, x, tol) || containsNear(own.values, x, tol) || isSum(x, tol));
     const isAmount = (x: number, tol: number): boolean =>
-      x > 0 && (containsNear(amounts, x, tol) || containsNear(ownAmounts, x, tol) || isSum(x, tol));
+      x > 0 && (containsNear(amounts, x, tol) || containsNear(own.amounts, x, tol) || isSum(x, tol));
 
     if (isSum(c, tolerance)) return true;
-    const operands: number[] = [];
-    for (let i = own.length - 1; i >= 0 && operands.length < MAX_OPERANDS; i--) operands.push(own[i]!);
-    for (let i = this.recent.length - 1; i >= 0 && operands.length < MAX_OPERANDS; i--) {
-      const numbers = this.recent[i]!.numbers;
-      for (let j = numbers.length - 1; j >= 0 && operands.length < MAX_OPERANDS; j--) operands.push(numbers[j]!);
+    const operands = new Set<number>();
+    for (let i = stated.length - 1; i >= 0 && operands.size < MAX_OPERANDS; i--) operands.add(Math.abs(stated[i]!.value));
+    for (const a of recentOperands) {
+      if (operands.size >= MAX_OPERANDS) break;
+      operands.add(a);
     }
-    for (const a of new Set(operands)) {
+    for (const a of operands) {
       // a + b, b − a, a − b, both amounts
       if (this.isAmount(a) && (isAmount(c - a, tolerance) || isAmount(c + a, tolerance) || isAmount(a - c, tolerance))) return true;
       // b × a, a count
       if (Number.isInteger(a) && a >= 2 && a <= MAX_COUNT && isValue(c / a, tolerance / a)) return true;
     }
-    for (const pct of [...this.cached.percents, ...stated.filter((n) => n.percent).map((n) => Math.abs(n.value))]) {
+    for (const pct of [...percents, ...stated.filter((n) => n.percent).map((n) => Math.abs(n.value))]) {
       const p = pct / 100;
       if (p <= 0) continue;
       // p% of b, b plus p%, b less p%
