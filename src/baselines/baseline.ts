@@ -17,33 +17,81 @@
  * With sigma = 0 the rule reduces to "the value differs beyond float noise", and z is
  * ±Infinity: a constant baseline followed by a different value is a real anomaly.
  *
- * Severity, from the largest |z| of a trace's anomalies in one scope: medium from k, high
- * from 2k, critical from 4k. A zero-sigma anomaly counts as |z| = 2k (high): the baseline
- * proves the value changed but has no spread to say by how much that matters.
+ * Length (v2). A longer run than usual takes longer, calls more tools and uses more tokens
+ * and money: its totals are unusual because it is long, not because anything went wrong.
+ * Each volume metric (cost, duration, tool calls, tokens) has a per-step counterpart (its
+ * value over the run's steps, model calls plus tool calls; tool calls per model call) with
+ * its own baseline; a run without model calls has no tool-call pace. A volume
+ * anomaly is explained by length, and not reported, when the run's step count lies at least
+ * one sigma from its mean in the same direction and the per-step value is not anomalous (or
+ * moved the other way). The step count itself is reported (metric `steps`), at severity low.
+ *
+ * Severity (v2), by the anomaly's effect on the run, from |z| of each reported anomaly, the
+ * finding taking the highest: error and retry rates above their mean, medium from k, high
+ * from 2k, critical from 4k (a run failing or retrying far more than usual likely failed);
+ * volume metrics (cost, duration, tool calls, tokens) medium at most (slow or costly runs
+ * mostly succeed); the step count, and rates below their mean, low. A zero-sigma anomaly
+ * counts as |z| = 2k: the baseline proves the value changed but has no spread to say by how
+ * much that matters.
  * Confidence: 0.6 + 0.35 · min(1, (|z| − k) / 3k), i.e. 0.6 at k rising to 0.95 at 4k.
  */
-import type { Severity, TraceMetrics } from '../model/outputs.js';
+import { severityRank, type Severity, type TraceMetrics } from '../model/outputs.js';
 import type { BaselineRecord, RunningStats } from '../model/tenant-records.js';
 import type { Finding } from '../detectors/detector.js';
 
-export type BaselineMetric = 'cost_usd' | 'duration_ms' | 'tool_calls' | 'error_rate' | 'retry_rate' | 'tokens';
+export type BaselineMetric =
+  | 'cost_usd'
+  | 'duration_ms'
+  | 'tool_calls'
+  | 'error_rate'
+  | 'retry_rate'
+  | 'tokens'
+  | 'steps'
+  | 'cost_per_step_usd'
+  | 'duration_per_step_ms'
+  | 'tool_calls_per_model_call'
+  | 'tokens_per_step';
+
+/** What a metric says about a run: its volume, a rate of trouble, its length, or a volume per step. */
+export type MetricKind = 'volume' | 'rate' | 'length' | 'per_step';
 
 export interface BaselineMetricSpec {
   readonly name: BaselineMetric;
+  readonly kind: MetricKind;
   /** The value of one trace; null when it is unknown and the trace is skipped for this metric. */
   readonly read: (metrics: TraceMetrics) => number | null;
+  /** For a volume metric, its value per step, which tells a long run from an unusual one. */
+  readonly perStep?: BaselineMetric;
+}
+
+/** Model calls plus tool calls: the run's length. */
+function stepsOf(m: TraceMetrics): number {
+  return m.llmCallCount + m.toolCallCount;
+}
+
+function perStep(value: number | null, m: TraceMetrics): number | null {
+  const steps = stepsOf(m);
+  return value === null || steps === 0 ? null : value / steps;
 }
 
 /** The metrics tracked, in the order anomalies are reported. */
 export const BASELINE_METRICS: readonly BaselineMetricSpec[] = [
   // An unpriced model makes the cost unknown; zero would drag the mean down.
-  { name: 'cost_usd', read: (m) => m.costUsd },
-  { name: 'duration_ms', read: (m) => m.durationMs },
-  { name: 'tool_calls', read: (m) => m.toolCallCount },
-  { name: 'error_rate', read: (m) => m.errorRate },
-  { name: 'retry_rate', read: (m) => m.retryRate },
-  { name: 'tokens', read: (m) => m.inputTokens + m.outputTokens },
+  { name: 'cost_usd', kind: 'volume', read: (m) => m.costUsd, perStep: 'cost_per_step_usd' },
+  { name: 'duration_ms', kind: 'volume', read: (m) => m.durationMs, perStep: 'duration_per_step_ms' },
+  // Tool calls are half a ReAct run's steps: their pace is per model call.
+  { name: 'tool_calls', kind: 'volume', read: (m) => m.toolCallCount, perStep: 'tool_calls_per_model_call' },
+  { name: 'error_rate', kind: 'rate', read: (m) => m.errorRate },
+  { name: 'retry_rate', kind: 'rate', read: (m) => m.retryRate },
+  { name: 'tokens', kind: 'volume', read: (m) => m.inputTokens + m.outputTokens, perStep: 'tokens_per_step' },
+  { name: 'steps', kind: 'length', read: stepsOf },
+  { name: 'cost_per_step_usd', kind: 'per_step', read: (m) => perStep(m.costUsd, m) },
+  { name: 'duration_per_step_ms', kind: 'per_step', read: (m) => perStep(m.durationMs, m) },
+  { name: 'tool_calls_per_model_call', kind: 'per_step', read: (m) => (m.llmCallCount === 0 ? null : m.toolCallCount / m.llmCallCount) },
+  { name: 'tokens_per_step', kind: 'per_step', read: (m) => perStep(m.inputTokens + m.outputTokens, m) },
 ];
+
+const SPEC_BY_NAME = new Map(BASELINE_METRICS.map((s) => [s.name, s]));
 
 export interface BaselineSettings {
   /** Standard deviations from the mean beyond which a value is anomalous. */
@@ -105,25 +153,57 @@ function readValue(spec: BaselineMetricSpec, metrics: TraceMetrics): number | nu
   return value === null || !Number.isFinite(value) ? null : value;
 }
 
-/** The trace's anomalies against the scope's baseline as it stood before this trace. */
+interface Deviation {
+  readonly value: number;
+  readonly mean: number;
+  readonly sigma: number;
+  /** (value − mean) / sigma; ±Infinity when sigma is 0. */
+  readonly zScore: number;
+  readonly anomalous: boolean;
+}
+
+function deviationOf(spec: BaselineMetricSpec, baseline: BaselineRecord, metrics: TraceMetrics, settings: BaselineSettings): Deviation | null {
+  const value = readValue(spec, metrics);
+  const stats = baseline.metrics[spec.name];
+  if (value === null || stats === undefined || stats.count < settings.minSamples) return null;
+  const sigma = stddev(stats);
+  const diff = value - stats.mean;
+  const distance = Math.abs(diff);
+  const noise = RELATIVE_EPSILON * Math.max(Math.abs(stats.mean), Math.abs(value));
+  const zScore = sigma > 0 ? diff / sigma : distance <= noise ? 0 : Math.sign(diff) * Infinity;
+  return { value, mean: stats.mean, sigma, zScore, anomalous: distance > settings.k * sigma && distance > noise };
+}
+
+/**
+ * The trace's anomalies against the scope's baseline as it stood before this trace. Per-step
+ * metrics are never reported themselves; they tell whether a volume anomaly is explained by
+ * the run's length (see the file's comment).
+ */
 export function checkTrace(baseline: BaselineRecord | undefined, metrics: TraceMetrics, settings: BaselineSettings): Anomaly[] {
   if (baseline === undefined) return [];
+  const deviations = new Map<BaselineMetric, Deviation>();
+  for (const spec of BASELINE_METRICS) {
+    const d = deviationOf(spec, baseline, metrics, settings);
+    if (d !== null) deviations.set(spec.name, d);
+  }
+  const length = deviations.get('steps');
   const anomalies: Anomaly[] = [];
   for (const spec of BASELINE_METRICS) {
-    const value = readValue(spec, metrics);
-    const stats = baseline.metrics[spec.name];
-    if (value === null || stats === undefined || stats.count < settings.minSamples) continue;
-    const sigma = stddev(stats);
-    const diff = value - stats.mean;
-    const distance = Math.abs(diff);
-    const noise = RELATIVE_EPSILON * Math.max(Math.abs(stats.mean), Math.abs(value));
-    if (distance <= settings.k * sigma || distance <= noise) continue;
+    const d = deviations.get(spec.name);
+    if (d === undefined || !d.anomalous || spec.kind === 'per_step') continue;
+    if (spec.perStep !== undefined && length !== undefined) {
+      const pace = deviations.get(spec.perStep);
+      const sameWay = (z: number) => Math.sign(z) === Math.sign(d.zScore);
+      const longer = sameWay(length.zScore) && Math.abs(length.zScore) >= 1;
+      const usualPace = pace !== undefined && !(pace.anomalous && sameWay(pace.zScore));
+      if (longer && usualPace) continue;
+    }
     anomalies.push({
       metric: spec.name,
-      value,
-      mean: stats.mean,
-      sigma,
-      zScore: sigma > 0 ? diff / sigma : Math.sign(diff) * Infinity,
+      value: d.value,
+      mean: d.mean,
+      sigma: d.sigma,
+      zScore: d.zScore,
       serviceName: baseline.serviceName,
       agent: baseline.agent,
     });
@@ -162,6 +242,19 @@ export function anomalySeverity(absZ: number, k: number): Severity {
   return 'medium';
 }
 
+/**
+ * One anomaly's severity by its effect on the run: the |z| tiers for error and retry rates
+ * above their mean, medium at most for volumes, low for the run's length and for rates
+ * below their mean.
+ */
+export function anomalySeverityOf(anomaly: Anomaly, k: number): Severity {
+  const kind = SPEC_BY_NAME.get(anomaly.metric)?.kind ?? 'volume';
+  const tier = anomalySeverity(effectiveZ(anomaly, k), k);
+  if (kind === 'rate') return anomaly.zScore > 0 ? tier : 'low';
+  if (kind === 'volume') return 'medium';
+  return 'low';
+}
+
 export function anomalyConfidence(absZ: number, k: number): number {
   const over = k > 0 ? (absZ - k) / (3 * k) : 1;
   return 0.6 + 0.35 * Math.min(1, Math.max(0, over));
@@ -180,6 +273,11 @@ const METRIC_LABELS: Readonly<Record<BaselineMetric, string>> = {
   error_rate: 'error rate',
   retry_rate: 'retry rate',
   tokens: 'tokens',
+  steps: 'steps (model and tool calls)',
+  cost_per_step_usd: 'cost per step (USD)',
+  duration_per_step_ms: 'duration per step (ms)',
+  tool_calls_per_model_call: 'tool calls per model call',
+  tokens_per_step: 'tokens per step',
 };
 
 /**
@@ -210,7 +308,7 @@ export function anomalyFinding(
     title: `Unusual ${names.join(', ')} for ${scopeText}`,
     description: `This trace is outside the usual range of ${scopeText}: ${lines.join('; ')}.`,
     confidence: anomalyConfidence(maxZ, k),
-    severity: anomalySeverity(maxZ, k),
+    severity: anomalies.map((a) => anomalySeverityOf(a, k)).reduce((a, b) => (severityRank[b] > severityRank[a] ? b : a)),
     evidence: anomalies.map((a, i) => ({
       description: lines[i]!,
       spanIds: traceRootSpanId === null ? [] : [traceRootSpanId],

@@ -3,7 +3,10 @@
  * siblings of the same kind in the trace (same operation and tool, else same operation
  * and model, else same operation and name): more than `ratio` times the group median and
  * longer than `minDurationMs`, in groups of at least `minGroupSize` spans. A timeout is a
- * span whose error message mentions a timeout or an exceeded deadline.
+ * span whose error headline (error-text.ts: the exception line of a traceback, the first
+ * line of another stack trace, type names split into words) mentions a timeout or an
+ * exceeded deadline: `TimeoutError`, `ReadTimeout`, "timed out", `DEADLINE_EXCEEDED`. A
+ * word in a traceback's frames (`fut.result(timeout)`) is not read (v2).
  *
  * Severity: medium for timeouts, low for slow spans (medium from 3× the ratio).
  * Confidence: 0.9 for timeouts; 0.6 for outliers, growing with how far over the ratio.
@@ -16,6 +19,7 @@ import { z } from 'zod';
 import type { SemanticSpan } from '../semantic/semantic-span.js';
 import type { DetectorModule, Finding } from './detector.js';
 import { clamp01 } from './detector.js';
+import { classifiableError, errorHeadline } from './error-text.js';
 
 const configSchema = z.object({
   /** A span must take more than this many times the median of its group. */
@@ -29,7 +33,12 @@ const configSchema = z.object({
 });
 type LatencyOutlierConfig = z.infer<typeof configSchema>;
 
-const TIMEOUT = /\b(time[ds]?[\s_-]?out|timed[\s_-]out|deadline[\s_]exceeded|DEADLINE_EXCEEDED|ETIMEDOUT|ESOCKETTIMEDOUT|504 gateway)\b/i;
+const TIMEOUT = /\b(time[ds]?[\s_-]?outs?|timed[\s_-]out|deadline[\s_]exceeded|DEADLINE_EXCEEDED|ETIMEDOUT|ESOCKETTIMEDOUT|504 gateway)\b/i;
+
+/** Whether an error text reports a timeout, judged by its headline. */
+export function isTimeout(message: string): boolean {
+  return TIMEOUT.test(classifiableError(message));
+}
 
 function durationMs(span: SemanticSpan): number {
   return span.endNs > span.startNs ? Number(span.endNs - span.startNs) / 1e6 : 0;
@@ -47,7 +56,7 @@ function median(sorted: readonly number[]): number {
 
 export const latencyOutlierDetector: DetectorModule<LatencyOutlierConfig> = {
   id: 'latency_outlier',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { ratio: 5, minDurationMs: 10_000, minGroupSize: 3, reportTimeouts: true },
   create(config) {
@@ -93,17 +102,18 @@ export const latencyOutlierDetector: DetectorModule<LatencyOutlierConfig> = {
       }
       if (config.reportTimeouts) {
         for (const span of trace.spans) {
-          if (span.errorMessage === null || !TIMEOUT.test(span.errorMessage)) continue;
+          if (span.errorMessage === null || !isTimeout(span.errorMessage)) continue;
           const what = span.toolName ?? span.model ?? span.name;
+          const headline = errorHeadline(span.errorMessage);
           findings.push({
             detectionType: 'timeout',
             title: `Timeout in ${span.operation} "${what}"`,
-            description: `The span ended with a timeout after ${Math.round(durationMs(span))} ms: ${span.errorMessage}.`,
+            description: `The span ended with a timeout after ${Math.round(durationMs(span))} ms: ${headline}.`,
             confidence: 0.9,
             severity: 'medium',
             evidence: [
               {
-                description: span.errorMessage,
+                description: headline,
                 spanIds: [span.spanId],
                 data: { durationMs: durationMs(span), operation: span.operation, what, error: span.errorMessage },
               },

@@ -3,9 +3,13 @@
  * repeats an identical call expects a different answer from the same input, which is the
  * commonest way agent runs burn tokens without progress.
  *
+ * Calls whose arguments were not recorded are not compared (v2): nothing says they were
+ * identical, and counting them as such made every run of an uninstrumented tool a loop.
+ *
  * Blind spots: calls whose arguments differ only in a counter or timestamp are not
  * identical and are not caught here; repeated calls that are legitimately idempotent
- * polls (waiting for a job) look the same as a loop.
+ * polls (waiting for a job) look the same as a loop; a loop of calls whose arguments the
+ * producer does not record is not seen.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -20,8 +24,7 @@ const configSchema = z.object({
 type LoopConfig = z.infer<typeof configSchema>;
 
 /** Arguments compared after parsing JSON so key order and spacing do not matter. */
-function canonicalArguments(text: string | null): string {
-  if (text === null) return '';
+function canonicalArguments(text: string): string {
   try {
     return JSON.stringify(sortKeys(JSON.parse(text)));
   } catch {
@@ -43,15 +46,16 @@ function sortKeys(value: unknown): unknown {
 
 export const loopDetector: DetectorModule<LoopConfig> = {
   id: 'loop',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { minRepeats: 3 },
-  live: { relevant: (span) => span.operation === 'execute_tool' && span.toolName !== null },
+  live: { relevant: (span) => span.operation === 'execute_tool' && span.toolName !== null && span.toolArguments !== null },
   create(config) {
     return (trace) => {
       const groups = new Map<string, SemanticSpan[]>();
       for (const span of trace.spans) {
-        if (span.operation !== 'execute_tool' || span.toolName === null) continue;
+        // Unrecorded arguments are unknown, not equal: such calls are not compared.
+        if (span.operation !== 'execute_tool' || span.toolName === null || span.toolArguments === null) continue;
         const key = `${span.toolName}\u0000${canonicalArguments(span.toolArguments)}`;
         const group = groups.get(key);
         if (group === undefined) groups.set(key, [span]);

@@ -4,21 +4,25 @@
  * or a state: success words in the completion or state text (done, completed, success,
  * finished, "task complete", accomplished), not negated ("not done", "failed to
  * complete"), or a final state whose status field is complete/done/finished/success. An
- * error is unresolved when no later span of the same step (same tool, else same operation
- * and name) succeeded.
+ * error is unresolved when the run never handled it (recovery.ts, v2): no later success of
+ * the same step (same tool, else same operation and name), no later successful call of
+ * another tool on the same object (another route: the exchange failed, the return of the
+ * same order succeeded), and no reply of the agent telling the user what failed.
  *
  * Thresholds: `minUnresolvedErrors` errors before the claim is judged premature.
- * Severity high; confidence grows with the number of unresolved errors.
+ * Severity high (a run that claims success over an unanswered error likely failed);
+ * confidence grows with the number of unresolved errors.
  *
- * Blind spots: an agent that recovers from an error by another route (a different tool)
- * is still reported; a claim phrased without the listed words is not seen; errors the
- * producer did not mark on spans are invisible.
+ * Blind spots: another route is recognised by a shared argument value, so a lookup of the
+ * same user after a failed booking counts as one; a claim phrased without the listed words
+ * is not seen; errors the producer did not mark on spans are invisible.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SemanticSpan } from '../semantic/semantic-span.js';
 import type { DetectorModule } from './detector.js';
-import { clamp01 } from './detector.js';
+import { agentOf, clamp01 } from './detector.js';
+import { handledErrors } from './recovery.js';
 
 const configSchema = z.object({
   /** Unresolved errors needed before a success claim is called premature. */
@@ -61,13 +65,9 @@ function claimOf(span: SemanticSpan): string | null {
   return null;
 }
 
-function stepKey(span: SemanticSpan): string {
-  return span.toolName !== null ? `tool\u0000${span.toolName}` : `${span.operation}\u0000${span.name}`;
-}
-
 export const prematureTerminationDetector: DetectorModule<PrematureTerminationConfig> = {
   id: 'premature_termination',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { minUnresolvedErrors: 1 },
   create(config) {
@@ -81,12 +81,9 @@ export const prematureTerminationDetector: DetectorModule<PrematureTerminationCo
       if (last === null) return [];
       const claim = claimOf(last);
       if (claim === null) return [];
-      const unresolved = spans.filter(
-        (e, i) =>
-          e.isError &&
-          e.spanId !== last.spanId &&
-          !spans.some((s, j) => j > i && !s.isError && s.startNs >= e.startNs && stepKey(s) === stepKey(e)),
-      );
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      const handled = handledErrors(spans, byId);
+      const unresolved = spans.filter((e) => e.isError && e.spanId !== last.spanId && !handled.has(e.spanId));
       if (unresolved.length < config.minUnresolvedErrors) return [];
       const errorIds = unresolved.map((e) => e.spanId);
       return [
@@ -94,7 +91,8 @@ export const prematureTerminationDetector: DetectorModule<PrematureTerminationCo
           detectionType: 'premature_termination',
           title: `Run claims success ("${claim}") with ${unresolved.length} unresolved error(s)`,
           description:
-            `The final output claims the task succeeded, but ${unresolved.length} step(s) failed and were never retried successfully ` +
+            `The final output claims the task succeeded, but ${unresolved.length} step(s) failed and the run never answered them ` +
+            '(no successful retry, no other route on the same object, no word to the user) ' +
             `(${unresolved.slice(0, 3).map((e) => e.toolName ?? e.name).join(', ')}${unresolved.length > 3 ? ', …' : ''}). ` +
             'The result is likely incomplete or wrong.',
           confidence: clamp01(0.65 + 0.05 * (unresolved.length - 1)),
@@ -102,13 +100,14 @@ export const prematureTerminationDetector: DetectorModule<PrematureTerminationCo
           evidence: [
             { description: `final span claims success: ${claim}`, spanIds: [last.spanId], data: { claim } },
             {
-              description: 'errors with no later successful retry of the same step',
+              description: 'errors the run never handled: no successful retry or other route, not told to the user',
               spanIds: errorIds,
               data: { errors: unresolved.map((e) => ({ spanId: e.spanId, step: e.toolName ?? e.name, error: e.errorMessage })) },
             },
           ],
           affectedSpanIds: [...errorIds, last.spanId],
-          agent: last.agentName ?? last.agentId,
+          // The claiming span's agent, else its nearest ancestor's (v2), else its agent id.
+          agent: agentOf(last, byId) ?? last.agentId,
           suggestedFix:
             'Make the agent check for unresolved errors before it reports completion: retry or surface failed steps, ' +
             'and require evidence of success (tool results) for a final "done".',

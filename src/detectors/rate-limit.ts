@@ -5,22 +5,27 @@
  * fallbacks rather than prompt changes.
  *
  * Signals: errored spans whose error text (status message, else the exception event's
- * message or type, else error.type) matches a rate-limit or service-error pattern. One
- * finding per kind and target (model, else tool, else span name), typed rate_limit or
- * service_error.
+ * message or type, else error.type) matches a rate-limit or service-error pattern. Only the
+ * error's headline is read (error-text.ts): the exception line of a traceback, the first
+ * line of another stack trace, with exception type names split into words
+ * (`ServiceUnavailableError`), so a word in a frame's source line (`fut.result(timeout)`)
+ * does not classify the error (v2). One finding per kind and target (model, else tool, else
+ * span name), typed rate_limit or service_error.
  *
  * Thresholds: one matching error is a finding (`minOccurrences`); severity high from
  * `highSeverityAt` occurrences (3), medium below.
  *
  * Blind spots: only the error text is read (HTTP status attributes are not on the semantic
  * span); a bare number such as 503 in an unrelated message matches; throttling that the
- * client retried successfully without recording an error is invisible.
+ * client retried successfully without recording an error is invisible; a traceback whose
+ * exception line hides the cause (a generic wrapper exception) is not classified.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SemanticSpan } from '../semantic/semantic-span.js';
 import type { DetectorModule, Finding } from './detector.js';
 import { agentOf, clamp01 } from './detector.js';
+import { classifiableError, errorHeadline } from './error-text.js';
 
 const configSchema = z.object({
   /** Matching errors of one kind and target needed for a finding. */
@@ -41,14 +46,16 @@ const PATTERNS: readonly { readonly kind: Kind; readonly pattern: RegExp }[] = [
   },
 ];
 
+/** The kind of an error text, read from its headline (never from a stack trace's frames). */
 export function classifyError(message: string): Kind | null {
-  for (const { kind, pattern } of PATTERNS) if (pattern.test(message)) return kind;
+  const text = classifiableError(message);
+  for (const { kind, pattern } of PATTERNS) if (pattern.test(text)) return kind;
   return null;
 }
 
 export const rateLimitDetector: DetectorModule<RateLimitConfig> = {
   id: 'rate_limit',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { minOccurrences: 1, highSeverityAt: 3 },
   live: { relevant: (span) => span.isError && span.errorMessage !== null },
@@ -70,7 +77,7 @@ export const rateLimitDetector: DetectorModule<RateLimitConfig> = {
       for (const [key, { kind, target, spans }] of groups) {
         if (spans.length < config.minOccurrences) continue;
         const spanIds = spans.map((s) => s.spanId);
-        const messages = [...new Set(spans.map((s) => s.errorMessage!))];
+        const messages = [...new Set(spans.map((s) => errorHeadline(s.errorMessage!)))];
         const agents = spans.map((s) => agentOf(s, byId)).filter((a): a is string => a !== null);
         const limited = kind === 'rate_limit';
         findings.push({

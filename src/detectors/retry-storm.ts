@@ -8,7 +8,10 @@
  * One finding per run, keyed by the tool and the run's first span so a live finding and the
  * final one share an id.
  *
- * Thresholds: 3 consecutive failures by default; severity high from twice that.
+ * Thresholds: 3 consecutive failures by default; severity medium, high from twice that
+ * unless the run handled the storm's last failure (recovery.ts: a later success of the tool,
+ * another route on the same object, or a reply telling the user, v2): a storm the run got
+ * past wasted calls, but the run can still succeed.
  *
  * Blind spots: failures reported inside a successful result (an "error" field in the
  * output) are not errors here; retries that switch between tool names (search, then
@@ -18,6 +21,7 @@ import { z } from 'zod';
 import type { SemanticSpan } from '../semantic/semantic-span.js';
 import type { DetectorModule, Finding } from './detector.js';
 import { agentOf, clamp01 } from './detector.js';
+import { describeHandling, handledErrors, type Handling } from './recovery.js';
 
 const configSchema = z.object({
   /** Consecutive errored calls of one tool needed to call it a storm. */
@@ -36,7 +40,7 @@ function mainAgent(agents: readonly (string | null)[]): string | null {
 
 export const retryStormDetector: DetectorModule<RetryStormConfig> = {
   id: 'retry_storm',
-  version: 1,
+  version: 2,
   configSchema,
   defaults: { minConsecutiveFailures: 3 },
   // Successful calls matter too: they end a run of failures.
@@ -63,8 +67,9 @@ export const retryStormDetector: DetectorModule<RetryStormConfig> = {
       }
       for (const tool of [...open.keys()]) close(tool);
       runs.sort((a, b) => trace.spans.indexOf(a.calls[0]!) - trace.spans.indexOf(b.calls[0]!));
-
+      const handled = runs.length === 0 ? new Map<string, Handling>() : handledErrors(trace.spans, byId);
       return runs.map(({ tool, calls }): Finding => {
+        const handling = handled.get(calls[calls.length - 1]!.spanId);
         const spanIds = calls.map((c) => c.spanId);
         const messages = [...new Set(calls.map((c) => c.errorMessage).filter((m): m is string => m !== null))];
         const excess = calls.length - config.minConsecutiveFailures;
@@ -76,13 +81,16 @@ export const retryStormDetector: DetectorModule<RetryStormConfig> = {
             (messages.length > 0 ? ` (${messages.slice(0, 3).join('; ')})` : '') +
             '. Retrying without changing the input or waiting rarely succeeds.',
           confidence: clamp01(Math.min(0.97, 0.8 + 0.05 * excess)),
-          severity: calls.length >= config.minConsecutiveFailures * 2 ? 'high' : 'medium',
+          severity: calls.length >= config.minConsecutiveFailures * 2 && handling === undefined ? 'high' : 'medium',
           evidence: [
             {
               description: `${calls.length} consecutive failed calls to ${tool}`,
               spanIds,
               data: { tool, failures: calls.length, errors: messages, arguments: calls.map((c) => c.toolArguments) },
             },
+            ...(handling === undefined
+              ? []
+              : [{ description: `handled: ${describeHandling(handling)}`, spanIds: [handling.spanId], data: { handling: handling.kind, spanId: handling.spanId } }]),
           ],
           affectedSpanIds: spanIds,
           agent: mainAgent(calls.map((c) => agentOf(c, byId))),

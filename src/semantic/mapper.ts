@@ -8,7 +8,7 @@ import type { AnyValue, CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
 import type { Operation, SemanticSpan, SemanticTrace } from './semantic-span.js';
 
-export const MAPPER_VERSION = 3;
+export const MAPPER_VERSION = 4;
 
 /** Token counts above this are treated as absent. */
 const MAX_TOKEN_COUNT = 1_000_000_000;
@@ -48,7 +48,9 @@ const KEYS = {
     'llm.token_count.prompt_details.cache_read',
   ],
   toolName: ['gen_ai.tool.name', 'tool.name', 'tool_call.function.name'],
-  toolArguments: ['gen_ai.tool.call.arguments', 'tool.parameters', 'tool_call.function.arguments', 'input.value'],
+  // Not OpenInference's tool.parameters: that is the tool's parameter schema, the same on
+  // every call, not the arguments of this one (those are its input.value).
+  toolArguments: ['gen_ai.tool.call.arguments', 'tool_call.function.arguments', 'input.value'],
   toolResult: ['gen_ai.tool.call.result', 'output.value'],
   state: ['gen_ai.state', 'langgraph.state', 'crewai.state', 'openclaw.session.state', 'agent.state'],
   prompt: ['gen_ai.input.messages', 'gen_ai.prompt', 'llm.input_messages', 'input.value'],

@@ -36,4 +36,4 @@ export async function tenantStageRecord(codecs: Codecs, event: TenantStageEvent)
 }
 
 /** The tenant stage's own detector: trace metrics against the tenant's baselines. */
-export const BASELINE_DETECTOR = { id: 'baseline', version: 1 } as const;
+export const BASELINE_DETECTOR = { id: 'baseline', version: 2 } as const;

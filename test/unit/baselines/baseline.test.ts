@@ -11,9 +11,12 @@ import {
   updateStats,
   type Anomaly,
 } from '../../../src/baselines/baseline.js';
+import { measureTrace } from '../../../src/metrics/trace-metrics.js';
 import type { TraceMetrics } from '../../../src/model/outputs.js';
+import { toSemanticTrace } from '../../../src/semantic/mapper.js';
 import type { BaselineRecord, RunningStats } from '../../../src/model/tenant-records.js';
 import { seededRandom } from '../../support/seeded-random.js';
+import { canonicalSpan } from '../semantic/fixtures.js';
 
 function twoPass(xs: readonly number[]): { mean: number; sd: number } {
   // Summing offsets from the first value keeps the reference mean exact enough at 1e9.
@@ -201,9 +204,11 @@ describe('checkTrace', () => {
     expect(stddev(b!.metrics.tool_calls)).toBe(0);
     expect(checkTrace(b, metrics(), BASELINE_DEFAULTS)).toEqual([]);
     const found = checkTrace(b, metrics({ toolCallCount: 4, errorRate: 0.1 }), BASELINE_DEFAULTS);
+    // One more tool call is one more step too, and a higher share of tool calls per step.
     expect(found.map((a) => [a.metric, a.zScore])).toEqual([
       ['tool_calls', Infinity],
       ['error_rate', Infinity],
+      ['steps', Infinity],
     ]);
     expect(checkTrace(b, metrics({ toolCallCount: 2 }), BASELINE_DEFAULTS)[0]?.zScore).toBe(-Infinity);
   });
@@ -223,23 +228,35 @@ describe('anomalyFinding', () => {
   const anomalyAt = (value: number, scope = SERVICE): Anomaly =>
     checkTrace(withStats('duration_ms', MEAN_100_SIGMA_10, scope), metrics({ durationMs: value }), BASELINE_DEFAULTS)[0]!;
 
-  it('rates severity by the largest |z|: medium from k, high from 2k, critical from 4k', () => {
-    expect(anomalyFinding([anomalyAt(125)], null).severity).toBe('medium');
-    expect(anomalyFinding([anomalyAt(140)], null).severity).toBe('high');
-    expect(anomalyFinding([anomalyAt(50)], null).severity).toBe('high');
-    expect(anomalyFinding([anomalyAt(180)], null).severity).toBe('critical');
-    expect(anomalyFinding([anomalyAt(125), anomalyAt(190)], null).severity).toBe('critical');
+  const rateAt = (value: number): Anomaly =>
+    checkTrace(withStats('error_rate', { count: 10, mean: 0.1, m2: 9 * 0.01 ** 2 }), metrics({ errorRate: value }), BASELINE_DEFAULTS)[0]!;
+
+  it('rates an error rate above its mean by the largest |z|: medium from k, high from 2k, critical from 4k', () => {
+    expect(anomalyFinding([rateAt(0.125)], null).severity).toBe('medium');
+    expect(anomalyFinding([rateAt(0.14)], null).severity).toBe('high');
+    expect(anomalyFinding([rateAt(0.185)], null).severity).toBe('critical');
+    expect(anomalyFinding([rateAt(0.125), rateAt(0.19)], null).severity).toBe('critical');
     // Tiers scale with the k the anomalies were found with.
-    expect(anomalyFinding([anomalyAt(145)], null, { k: 3 }).severity).toBe('medium');
+    expect(anomalyFinding([rateAt(0.145)], null, { k: 3 }).severity).toBe('medium');
+    // Fewer errors than usual is no failure.
+    expect(anomalyFinding([rateAt(0.02)], null).severity).toBe('low');
   });
 
-  it('rates a zero-sigma anomaly as high', () => {
+  it('rates volumes medium at most, however far out: a slow or costly run mostly succeeds', () => {
+    expect(anomalyFinding([anomalyAt(125)], null).severity).toBe('medium');
+    expect(anomalyFinding([anomalyAt(180)], null).severity).toBe('medium');
+    expect(anomalyFinding([anomalyAt(50)], null).severity).toBe('medium');
+    expect(anomalyFinding([anomalyAt(180), rateAt(0.185)], null).severity).toBe('critical');
+  });
+
+  it('rates a zero-sigma anomaly as |z| = 2k: high for an error rate, medium for a volume', () => {
     const b = build(Array.from({ length: 10 }, () => metrics()));
     const found = checkTrace(b, metrics({ toolCallCount: 9 }), BASELINE_DEFAULTS);
     const f = anomalyFinding(found, 'root');
-    expect(f.severity).toBe('high');
+    expect(f.severity).toBe('medium');
     expect(f.evidence[0]?.data).toEqual({ metric: 'tool_calls', value: 9, mean: 3, sigma: 0, zScore: null });
     expect(JSON.parse(JSON.stringify(f.evidence[0]?.data))).toEqual(f.evidence[0]?.data);
+    expect(anomalyFinding(checkTrace(b, metrics({ errorRate: 0.2 }), BASELINE_DEFAULTS), 'root').severity).toBe('high');
   });
 
   it('raises confidence with |z| from 0.6 to 0.95', () => {
@@ -294,5 +311,59 @@ describe('anomalyFinding', () => {
   it('rejects an empty or mixed list', () => {
     expect(() => anomalyFinding([], null)).toThrow(RangeError);
     expect(() => anomalyFinding([anomalyAt(130), anomalyAt(130, { serviceName: 'checkout', agent: 'x' })], null)).toThrow(RangeError);
+  });
+});
+
+describe('a run longer than usual', () => {
+  const TOOLS = ['search_direct_flight', 'get_reservation_details', 'get_user_details'];
+  /**
+   * A ReAct conversation as OpenInference instrumentation records it: per turn an LLM span
+   * (llm.token_count.*) and a TOOL span, `msPerTurn` each, measured as the trace stage does.
+   */
+  const conversation = (turns: number, over: { msPerTurn?: number } = {}): TraceMetrics => {
+    const ms = BigInt(over.msPerTurn ?? 4000) * 1_000_000n;
+    const spans = [canonicalSpan({ spanId: 'agent', name: 'agent', start: 0n, end: BigInt(turns) * ms, attributes: { 'openinference.span.kind': 'AGENT' } })];
+    for (let i = 0; i < turns; i++) {
+      const start = BigInt(i) * ms;
+      spans.push(
+        canonicalSpan({
+          spanId: `llm${i}`,
+          parentSpanId: 'agent',
+          name: 'ChatCompletion',
+          start,
+          end: start + ms / 2n,
+          attributes: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', 'llm.token_count.prompt': 2500, 'llm.token_count.completion': 500 },
+        }),
+        canonicalSpan({
+          spanId: `tool${i}`,
+          parentSpanId: 'agent',
+          name: TOOLS[i % TOOLS.length]!,
+          start: start + ms / 2n,
+          end: start + ms,
+          attributes: { 'openinference.span.kind': 'TOOL', 'tool.name': TOOLS[i % TOOLS.length]!, 'input.value': `{"day":${i}}` },
+        }),
+      );
+    }
+    const measures = measureTrace(toSemanticTrace('t1', 'trace-1', spans));
+    return { ...metrics(), ...measures };
+  };
+  const baseline = build(Array.from({ length: 30 }, (_, i) => conversation(8 + (i % 5))))!;
+
+  it('reports a long conversation by its length alone, at severity low, not by its duration, tokens or cost', () => {
+    const long = conversation(30);
+    const found = checkTrace(baseline, long, BASELINE_DEFAULTS);
+    expect(found.map((a) => a.metric)).toEqual(['steps']);
+    expect(found[0]!.zScore).toBeGreaterThan(5);
+    const f = anomalyFinding(found, 'root');
+    expect(f.severity).toBe('low');
+    expect(f.title).toContain('steps');
+  });
+
+  it('still reports a volume whose pace per step is unusual too, and one of a run of usual length', () => {
+    const slowAndLong = checkTrace(baseline, conversation(30, { msPerTurn: 12_000 }), BASELINE_DEFAULTS);
+    expect(slowAndLong.map((a) => a.metric)).toEqual(['duration_ms', 'steps']);
+    expect(anomalyFinding(slowAndLong, 'root').severity).toBe('medium');
+    const slow = checkTrace(baseline, conversation(10, { msPerTurn: 12_000 }), BASELINE_DEFAULTS);
+    expect(slow.map((a) => a.metric)).toEqual(['duration_ms']);
   });
 });

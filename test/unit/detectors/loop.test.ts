@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { semanticSpan, toolCall } from '../semantic/fixtures.js';
+import { toSemanticSpan } from '../../../src/semantic/mapper.js';
+import { canonicalSpan, semanticSpan, toolCall } from '../semantic/fixtures.js';
 import { repeated, run } from './run-detector.js';
 
 describe('loop detector', () => {
@@ -101,5 +102,34 @@ describe('loop detector', () => {
     const [finding] = run('loop', spans);
     expect(finding!.affectedSpanIds).toEqual(['s1', 's2', 's3']);
     expect(finding!.evidence[0]!.spanIds).toEqual(['s1', 's2', 's3']);
+  });
+
+  it('does not count calls whose arguments were not recorded as identical', () => {
+    const spans = [toolCall('a', 'lookup', null), toolCall('b', 'lookup', null), toolCall('c', 'lookup', null), toolCall('d', 'lookup', null)];
+    expect(run('loop', spans)).toHaveLength(0);
+  });
+
+  it('tells OpenInference tool calls apart by their input.value, not their shared tool.parameters schema', () => {
+    const schema = '{"type":"object","properties":{"user_id":{"type":"string"}},"required":["user_id"]}';
+    const tool = (i: number, userId: string) =>
+      toSemanticSpan(
+        canonicalSpan({
+          spanId: `t${i}`,
+          parentSpanId: 'agent',
+          name: 'get_user_details',
+          start: BigInt(i) * 1_000_000_000n,
+          attributes: {
+            'openinference.span.kind': 'TOOL',
+            'tool.name': 'get_user_details',
+            'tool.parameters': schema,
+            'input.value': JSON.stringify({ user_id: userId }),
+            'output.value': '{"name":{"first_name":"Mia"}}',
+          },
+        }),
+      );
+    const different = ['mia_li_3668', 'omar_davis_3817', 'raj_sanchez_7340', 'sofia_kim_7287'].map((u, i) => tool(i, u));
+    expect(run('loop', different)).toHaveLength(0);
+    const same = [0, 1, 2].map((i) => tool(i, 'mia_li_3668'));
+    expect(run('loop', same)).toHaveLength(1);
   });
 });

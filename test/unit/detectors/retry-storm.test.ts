@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDetectors } from '../../../src/detectors/registry.js';
 import { semanticSpan, toolCall } from '../semantic/fixtures.js';
-import { run } from './run-detector.js';
+import { produced, run } from './run-detector.js';
 
 const fail = (id: string, tool = 'fetch') => toolCall(id, tool, '{}', { isError: true, errorMessage: 'HTTP 500', parentSpanId: 'agent' });
 const ok = (id: string, tool = 'fetch') => toolCall(id, tool, '{}', { parentSpanId: 'agent' });
@@ -37,5 +37,25 @@ describe('retry_storm detector', () => {
     expect(run('retry_storm', [fail('a'), fail('b')], { retry_storm: { minConsecutiveFailures: 2 } })).toHaveLength(1);
     expect(() => createDetectors({ retry_storm: { minConsecutiveFailures: 1 } })).toThrow(/detector retry_storm: minConsecutiveFailures:/);
     expect(() => createDetectors({ retry_storm: { minConsecutiveFailures: 2.5 } })).toThrow(/minConsecutiveFailures/);
+  });
+
+  it('stays medium at twice the threshold when the run got past the storm (OTel GenAI spans)', () => {
+    const update = (id: string, payment: string, result: string) => ({
+      id,
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'update_reservation_flights',
+        'gen_ai.tool.call.arguments': JSON.stringify({ reservation_id: '1N99U6', cabin: 'economy', payment_id: payment }),
+        'gen_ai.tool.call.result': result,
+      },
+      ...(result.startsWith('Error:') ? { error: result } : {}),
+    });
+    const root = { id: 'run', parent: '', attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'airline_agent' } };
+    const failures = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => update(id, 'certificate_5371937', 'Error: certificate cannot be used to update reservation'));
+    const unanswered = run('retry_storm', produced([root, ...failures]));
+    expect(unanswered[0]).toMatchObject({ severity: 'high', agent: 'airline_agent' });
+    const gotPast = run('retry_storm', produced([root, ...failures, update('g', 'gift_card_7503542', '{"reservation_id":"1N99U6","status":"updated"}')]));
+    expect(gotPast[0]).toMatchObject({ severity: 'medium', affectedSpanIds: ['a', 'b', 'c', 'd', 'e', 'f'] });
+    expect(gotPast[0]!.evidence.at(-1)!.data).toMatchObject({ handling: 'retried', spanId: 'g' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { semanticSpan, toolCall } from '../semantic/fixtures.js';
-import { run } from './run-detector.js';
+import { produced, run } from './run-detector.js';
 
 describe('span_errors detector', () => {
   it('reports an errored tool call as tool_failure, attributed to its agent', () => {
@@ -94,9 +94,7 @@ describe('span_errors detector', () => {
       expect(finding).toMatchObject({ affectedSpanIds: ['c1', 't1'], agent: 'researcher' });
     });
 
-    it('names no cause when the tool has no agent or the agent made no earlier model call', () => {
-      const anonymous = [chat('c1', null, 0n, 10n), toolCall('t1', 'run', '{}', { startNs: 20n, endNs: 30n, isError: true })];
-      expect(run('span_errors', anonymous)[0]!.affectedSpanIds).toEqual(['t1']);
+    it('names no cause when the agent made no earlier model call', () => {
       const otherAgent = [chat('c1', 'reviewer', 0n, 10n), toolCall('t1', 'run', '{}', { agentName: 'coder', startNs: 20n, endNs: 30n, isError: true })];
       const [finding] = run('span_errors', otherAgent);
       expect(finding!.affectedSpanIds).toEqual(['t1']);
@@ -106,6 +104,129 @@ describe('span_errors detector', () => {
     it('does not add a cause to a failed model call', () => {
       const spans = [chat('c1', 'coder', 0n, 10n), chat('c2', 'coder', 20n, 30n, { isError: true })];
       expect(run('span_errors', spans)[0]!.affectedSpanIds).toEqual(['c2']);
+    });
+  });
+
+  describe('the cause on OpenInference traces, which name no agent', () => {
+    const llm = (id: string, parent: string) => ({
+      id,
+      parent,
+      attributes: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', 'llm.token_count.prompt': 2810, 'input.value': 'Find my order.', 'output.value': '{"tool_calls":[]}' },
+    });
+    const tool = (id: string, parent: string, error?: string) => ({
+      id,
+      parent,
+      attributes: { 'openinference.span.kind': 'TOOL', 'tool.name': 'get_order_details', 'input.value': '{"order_id":"#W7273336"}', 'output.value': 'Error: order not found' },
+      ...(error === undefined ? {} : { error }),
+    });
+
+    it('names the model call under the same parent as the failing tool', () => {
+      const spans = produced([
+        { id: 'agent', parent: '', attributes: { 'openinference.span.kind': 'AGENT', 'input.value': 'Return my order.' } },
+        llm('llm1', 'agent'),
+        tool('tool1', 'agent', 'Error: order not found'),
+      ]);
+      expect(spans.every((s) => s.agentName === null)).toBe(true);
+      const [finding] = run('span_errors', spans);
+      expect(finding).toMatchObject({ detectionType: 'tool_failure', affectedSpanIds: ['llm1', 'tool1'], agent: null });
+      expect(finding!.evidence[1]!.data).toMatchObject({ relation: 'previous_model_call', spanId: 'llm1' });
+    });
+
+    it('looks into the tool parent\'s subtree, not at a model call of another branch', () => {
+      const spans = produced([
+        { id: 'agent', parent: '', attributes: { 'openinference.span.kind': 'AGENT' } },
+        { id: 'planner', parent: 'agent', attributes: { 'openinference.span.kind': 'CHAIN' } },
+        llm('plan-llm', 'planner'),
+        { id: 'other', parent: '', attributes: { 'openinference.span.kind': 'CHAIN' } },
+        llm('other-llm', 'other'),
+        tool('tool1', 'agent', 'Error: order not found'),
+      ]);
+      expect(run('span_errors', spans)[0]!.affectedSpanIds).toEqual(['plan-llm', 'tool1']);
+    });
+  });
+
+  describe('severity by the failure\'s effect on the run (OTel GenAI spans of a support agent)', () => {
+    const reply = (id: string, text: string) => ({
+      id,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: 'stop' }]),
+      },
+    });
+    const decide = (id: string, tool: string, args: object) => ({
+      id,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'tool_call', id: `call_${id}`, name: tool, arguments: args }], finish_reason: 'tool_call' }]),
+      },
+    });
+    const call = (id: string, tool: string, args: object, result: string) => ({
+      id,
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': tool,
+        'gen_ai.tool.call.arguments': JSON.stringify(args),
+        'gen_ai.tool.call.result': result,
+      },
+      ...(result.startsWith('Error:') ? { error: result } : {}),
+    });
+    const root = { id: 'run', parent: '', attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'retail_agent' } };
+    const returnArgs = { order_id: '#W5918442', item_ids: ['4964153421'], payment_method_id: 'gift_card_9636813' };
+    const refused = 'Error: non-delivered order cannot be returned';
+
+    it('is low when the agent tells the user what failed, with the reply as evidence', () => {
+      const spans = produced([
+        root,
+        decide('c1', 'return_delivered_order_items', returnArgs),
+        call('t1', 'return_delivered_order_items', returnArgs, refused),
+        reply('c2', 'I am sorry, but order #W5918442 has not been delivered yet, so it cannot be returned. You could cancel it instead.'),
+      ]);
+      const [finding] = run('span_errors', spans);
+      expect(finding).toMatchObject({ severity: 'low', agent: 'retail_agent', affectedSpanIds: ['c1', 't1'] });
+      expect(finding!.evidence.at(-1)!.data).toMatchObject({ handling: 'explained', spanId: 'c2' });
+    });
+
+    it('is low when another route on the same object succeeds, or the same step succeeds on a retry', () => {
+      const exchange = { order_id: '#W5918442', item_ids: ['4964153421'], new_item_ids: ['6469567736'], payment_method_id: 'gift_card_9636813' };
+      const route = produced([
+        root,
+        call('t1', 'exchange_delivered_order_items', exchange, 'Error: new item 6469567736 not available'),
+        call('t2', 'return_delivered_order_items', returnArgs, '{"order_id":"#W5918442","status":"return requested"}'),
+      ]);
+      expect(run('span_errors', route)[0]!.evidence.at(-1)!.data).toMatchObject({ handling: 'another_route', spanId: 't2' });
+      expect(run('span_errors', route)[0]!.severity).toBe('low');
+      const retried = produced([
+        root,
+        call('t1', 'book_reservation', { user_id: 'mia_li_3668', total: 255 }, 'Error: payment amount does not add up, total price is 305, but paid 255'),
+        call('t2', 'book_reservation', { user_id: 'mia_li_3668', total: 305 }, '{"reservation_id":"HATHAT"}'),
+      ]);
+      expect(run('span_errors', retried)[0]).toMatchObject({ severity: 'low', title: 'Tool failed (handled): book_reservation' });
+    });
+
+    it('stays high when nothing answers the error: the run ends, or the reply ignores it, or only unrelated calls succeed', () => {
+      const ends = produced([root, decide('c1', 'return_delivered_order_items', returnArgs), call('t1', 'return_delivered_order_items', returnArgs, refused)]);
+      expect(run('span_errors', ends)[0]!.severity).toBe('high');
+      const ignored = produced([
+        root,
+        call('t1', 'return_delivered_order_items', returnArgs, refused),
+        reply('c2', 'Your return has been processed and the refund will reach your gift card in 5 to 7 business days.'),
+      ]);
+      expect(run('span_errors', ignored)[0]!.severity).toBe('high');
+      const unrelated = produced([
+        root,
+        call('t1', 'return_delivered_order_items', returnArgs, refused),
+        call('t2', 'get_product_details', { product_id: '6938111410' }, '{"name":"Desk Lamp"}'),
+      ]);
+      expect(run('span_errors', unrelated)[0]!.severity).toBe('high');
+    });
+
+    it('lowers a failed model call that a later model call of the agent replaced', () => {
+      const spans = produced([root, { ...reply('c1', ''), error: 'openai.InternalServerError: 500' }, reply('c2', 'Here is your order status.')]);
+      const [finding] = run('span_errors', spans);
+      expect(finding).toMatchObject({ detectionType: 'llm_failure', severity: 'low' });
+      expect(finding!.evidence.at(-1)!.data).toMatchObject({ handling: 'retried', spanId: 'c2' });
     });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { toSemanticSpan } from '../../../src/semantic/mapper.js';
 import type { SemanticSpan } from '../../../src/semantic/semantic-span.js';
-import { semanticSpan } from '../semantic/fixtures.js';
+import { canonicalSpan, semanticSpan } from '../semantic/fixtures.js';
 import { run } from './run-detector.js';
 
 const TASK = 'Which of the two homes on Akaikai Loop and Komo Mai Drive in Pearl City sold for more in 2022, and at what price?';
@@ -93,5 +94,90 @@ describe('ungrounded_claim', () => {
 
   it('rejects an invalid configuration', () => {
     expect(() => run('ungrounded_claim', [root()], { ungrounded_claim: { minUngrounded: 0 } })).toThrow(/ungrounded_claim: minUngrounded/);
+  });
+
+  describe('arithmetic over sourced numbers (OpenInference spans of a retail support agent)', () => {
+    const SEC = 1_000_000_000n;
+    let at = 0n;
+    const openInference = (spanId: string, attributes: Record<string, string | number>) => {
+      at += SEC;
+      return toSemanticSpan(canonicalSpan({ spanId, parentSpanId: 'agent', name: spanId, start: at, end: at + SEC / 2n, attributes }));
+    };
+    const llm = (spanId: string, prompt: string, completion: string) =>
+      openInference(spanId, {
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'gpt-4o',
+        'llm.token_count.prompt': 3712,
+        'input.value': prompt,
+        'output.value': completion,
+      });
+    const tool = (spanId: string, name: string, args: object, result: string) =>
+      openInference(spanId, {
+        'openinference.span.kind': 'TOOL',
+        'tool.name': name,
+        'tool.parameters': '{"type":"object","properties":{"order_id":{"type":"string"}}}',
+        'input.value': JSON.stringify(args),
+        'output.value': result,
+      });
+    const order = JSON.stringify({
+      order_id: '#W2378156',
+      status: 'delivered',
+      items: [
+        { name: 'Headphones', item_id: '4202497723', price: 342.81 },
+        { name: 'Vacuum Cleaner', item_id: '4602305039', price: 561.05 },
+        { name: 'Smart Watch', item_id: '9408160950', price: 381.26 },
+        { name: 'Keyboard', item_id: '1151293680', price: 273.38 },
+      ],
+      payment_history: [{ transaction_type: 'payment', amount: 1558.5, payment_method_id: 'credit_card_9513926' }],
+    });
+    const judge = (answer: string, extra: () => SemanticSpan[] = () => []) => {
+      at = 0n;
+      const spans = [
+        llm('ask', 'I want to return the headphones, the smart watch and the keyboard from order #W2378156.', '{"tool_calls":[{"function":{"name":"get_order_details"}}]}'),
+        tool('order', 'get_order_details', { order_id: '#W2378156' }, order),
+        ...extra(),
+        llm('answer', 'The order details are above.', answer),
+      ];
+      return run('ungrounded_claim', spans);
+    };
+
+    it('grounds a refund that is the sum of the returned items\' prices', () => {
+      expect(judge('The refund for the headphones, the smart watch and the keyboard will be $997.45 to your original payment method.')).toEqual([]);
+    });
+
+    it('grounds a count times a price, and a total with a percentage written as one', () => {
+      const quote = () => tool('quote', 'get_product_details', { product_id: '6938111410' }, '{"name":"Desk Lamp","price":48.25,"sales_tax":"8% in your state"}');
+      expect(judge('Three desk lamps would cost 3 × $48.25 = $144.75 before tax.', () => [quote()])).toEqual([]);
+      expect(judge('With the 8% sales tax one desk lamp comes to $52.11 in total.', () => [quote()])).toEqual([]);
+    });
+
+    it('reads a negative amount in a tool result as a source of its magnitude', () => {
+      const refund = () => tool('refund', 'get_payment_history', { order_id: '#W2378156' }, '[{"transaction_type":"refund","amount":-16.63,"payment_method_id":"gift_card_7794233"}]');
+      expect(judge('A refund of $16.63 was issued to your gift card on 2024-05-15 for that order.', () => [refund()])).toEqual([]);
+    });
+
+    it('reads a date rewritten from ISO form and the digits of an identifier as sourced', () => {
+      const flight = () =>
+        tool('search', 'search_direct_flight', { origin: 'IAH', destination: 'SFO', date: '2024-05-19' }, '[{"flight_number":"HAT072","date":"2024-05-19","prices":{"economy":121}}]');
+      expect(judge('I found flight HAT072 from IAH to SFO on May 19, 2024, in economy for $121.', () => [flight()])).toEqual([]);
+      // The day of another month is not the sourced date.
+      expect(judge('I found flight HAT072 from IAH to SFO on June 19, 2024, in economy for $121.', () => [flight()])).toHaveLength(1);
+      const user = () => tool('user', 'get_user_details', { user_id: 'mia_li_3668' }, '{"payment_methods":{"certificate_7504069":{"source":"certificate","amount":250}}}');
+      expect(judge('I will use certificate 7504069 for the refund of the Headphones, $342.81.', () => [user()])).toEqual([]);
+    });
+
+    it('still reports a figure no arithmetic over the sources gives', () => {
+      const findings = judge('The refund for the three items will be $1,012.40 to your original payment method.');
+      expect(findings).toHaveLength(1);
+      expect(findings[0]!.evidence[0]!.data).toMatchObject({ numbers: ['1,012.40'] });
+    });
+
+    it('does not derive small figures, which any two numbers of a run add up to', () => {
+      // 20 = 4 × 5 or 342.81 − 322.81 would be coincidence, not a source.
+      const findings = judge('Returns are usually processed within 20 business days, and you have 4 items in that order.');
+      expect(findings).toHaveLength(1);
+      expect(findings[0]!.evidence[0]!.data).toMatchObject({ numbers: ['20'] });
+      expect(run('ungrounded_claim', [], { ungrounded_claim: { minDerivedDigits: 1 } })).toEqual([]);
+    });
   });
 });

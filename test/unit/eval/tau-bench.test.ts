@@ -163,10 +163,11 @@ describe('convertRun: one tau-bench run as an OTel GenAI trace', () => {
     expect(convertRun(run, 'task3/trial2').traceId).not.toBe(converted.traceId);
   });
 
-  it('goes through the analysis path: the failed booking is a tool failure caused by the model call that asked for it', () => {
+  it('goes through the analysis path: the failed booking is a tool failure caused by the model call that asked for it, low since the agent told the user', () => {
     const { detections, failureScore } = analyzeRun(converted.request, createDetectors(), pipelineVersion());
     const failure = detections.find((d) => d.detectionType === 'tool_failure');
-    expect(failure).toMatchObject({ detectorId: 'span_errors', severity: 'high', agent: AGENT_NAME });
+    expect(failure).toMatchObject({ detectorId: 'span_errors', severity: 'low', agent: AGENT_NAME });
+    expect(failure!.evidence.some((e) => e.description.startsWith('handled: the agent told the user'))).toBe(true);
     expect(failure!.affectedSpanIds).toEqual([llm2!.spanId, tool2!.spanId]);
     // The run's score is the API's: the failure score of its standing detections.
     expect(failureScore).toBe(standingScore(detections.filter((d) => d.subsumedBy === null)));

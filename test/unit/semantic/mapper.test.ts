@@ -124,6 +124,36 @@ describe('toSemanticSpan: OpenInference', () => {
     expect(s.conversationId).toBe('sess-9');
   });
 
+  it('reads a TOOL span\'s arguments from input.value, never from tool.parameters (the tool\'s schema)', () => {
+    // As OpenInference instrumentations record a tool call: tool.parameters is the JSON schema
+    // of the tool's parameters, identical on every call; input.value is this call's input.
+    const schema = JSON.stringify({
+      type: 'object',
+      properties: { reservation_id: { type: 'string' }, cabin: { type: 'string', enum: ['economy', 'business'] } },
+      required: ['reservation_id'],
+    });
+    const call = (id: string, input: string | null) =>
+      toSemanticSpan(
+        canonicalSpan({
+          spanId: id,
+          attributes: {
+            'openinference.span.kind': 'TOOL',
+            'tool.name': 'update_reservation_flights',
+            'tool.description': 'Update the flight information of a reservation.',
+            'tool.parameters': schema,
+            ...(input === null ? {} : { 'input.value': input }),
+            'output.value': '{"reservation_id":"ZFA04Y","status":"updated"}',
+          },
+        }),
+      );
+    const first = call('t1', '{"reservation_id":"ZFA04Y","cabin":"economy"}');
+    const second = call('t2', '{"reservation_id":"8JX2WO","cabin":"business"}');
+    expect(first.toolArguments).toBe('{"reservation_id":"ZFA04Y","cabin":"economy"}');
+    expect(second.toolArguments).toBe('{"reservation_id":"8JX2WO","cabin":"business"}');
+    // Without an input the arguments are unknown, not the schema.
+    expect(call('t3', null).toolArguments).toBeNull();
+  });
+
   it('maps an LLM span: llm.model_name, llm.token_count.*, input.value and output.value as prompt and completion', () => {
     const s = toSemanticSpan(
       canonicalSpan({

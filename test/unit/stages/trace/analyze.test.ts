@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../../src/api/metrics/metrics.js';
-import { createDetectors } from '../../../../src/detectors/registry.js';
+import { createDetectors, detectorVersions } from '../../../../src/detectors/registry.js';
 import type { CanonicalSpan } from '../../../../src/model/span.js';
 import { analyzeWindow, type ClosedWindow } from '../../../../src/stages/trace/analyze.js';
 import { spanDigest } from '../../../../src/stages/trace/digest.js';
@@ -145,7 +145,7 @@ describe('analyzeWindow: detections', () => {
       revision: 1,
       pipelineVersion: PIPELINE,
       detectorId: 'loop',
-      detectorVersion: 1,
+      detectorVersion: detectorVersions().loop,
       confidence: 0.7,
       confidenceTier: 'likely',
       severity: 'medium',
