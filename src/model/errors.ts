@@ -61,6 +61,9 @@ export const errors = {
       `ingest buffer full: appends in flight would exceed the limit of ${limitBytes} bytes (TRACEFOLD_INGEST_INFLIGHT_BYTES); retry later`,
       { retryable: true, retryAfterMs },
     ),
+  /** A view the answer needs is still being built at start. */
+  notReady: (message: string, retryAfterMs = 1000) =>
+    new TracefoldError('NOT_READY', 503, message, { retryable: true, retryAfterMs }),
   timeout: (message: string, retryAfterMs = 1000) =>
     new TracefoldError('TIMEOUT', 503, message, { retryable: true, retryAfterMs }),
 } as const;

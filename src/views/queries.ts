@@ -6,9 +6,9 @@ import type { Codecs } from '../log/serde/index.js';
 import type { Detection, FeedbackRecord, TenantSettings, TraceMetrics, TraceRecord } from '../model/outputs.js';
 import { severityRank, type Severity } from '../model/outputs.js';
 import { errors } from '../model/errors.js';
-import { prefixEnd, tupleKey, u64 } from '../log/store-keys.js';
+import { prefixEnd, str, tupleKey, u64 } from '../log/store-keys.js';
 import { matches, type TraceFacets, type TraceFilter } from './trace-facets.js';
-import { filterValues, readCount, TRACE_INDEX_VERSION, type FacetValue } from './trace-index.js';
+import { filterValues, readCount, scoreIndexValue, TRACE_INDEX_VERSION, type FacetValue } from './trace-index.js';
 import type { SessionRecord } from '../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { VIEW_KEYS, type ApiKeyView, type TenantView, type TraceSummary } from './view-model.js';
@@ -44,6 +44,12 @@ export interface TimeRange {
   readonly fromMs?: number;
   readonly toMs?: number;
 }
+
+/** The orders of the trace list. */
+export type TraceOrder = 'closed_at' | 'failure_score';
+
+/** Bytes of a score index value in a key: its length (u16) and four digits (trace-index.ts). */
+const SCORE_VALUE_BYTES = 2 + 4;
 
 export interface DetectionFilter extends TimeRange {
   readonly type?: string;
@@ -129,27 +135,40 @@ export class ViewQueries {
    * when there are several; trace-index.ts) and checks the other filters on the facets of
    * the by-time entries they point to; otherwise over the by-time index itself. Either way
    * the cursor is a by-time key, so items and cursors do not depend on the path taken.
+   *
+   * Ordered by failure score (highest first, then newest), the page runs over the score
+   * index from the top down to `minFailureScore` and checks every other filter, the time
+   * range included, on the facets; its cursors are score-index keys, refused by the
+   * by-time order and the other way round.
    */
-  async listTraces(tenantId: string, limit: number, cursor: string | null, filter: TraceFilter & TimeRange = {}): Promise<Page<TraceFacets>> {
+  async listTraces(tenantId: string, limit: number, cursor: string | null, filter: TraceFilter & TimeRange = {}, order: TraceOrder = 'closed_at'): Promise<Page<TraceFacets>> {
     const byTime = VIEW_KEYS.traceByTimePrefix(tenantId);
     const keep = async (raw: Buffer, key: Buffer): Promise<TraceFacets | null> => {
       // By-time entries written before they carried the facets are completed by a lookup.
       const facets = raw.length > 0 ? (JSON.parse(raw.toString()) as TraceFacets) : parse<TraceFacets>(await this.store.get(VIEW_KEYS.traceFacets(tenantId, VIEW_KEYS.parseTraceByTime(key))));
       return facets !== null && matches(facets, filter) ? facets : null;
     };
+    // Index entries end as their by-time entries do: the by-time keys of a chunk, and their facets.
+    const viaIndex = (scan: Buffer, valueBytes: number, within: (closedAtMs: number) => boolean) => async (entries: [Buffer, Buffer][]) => {
+      const keys = entries.map(([key]) => Buffer.concat([byTime, key.subarray(scan.length + valueBytes)]));
+      const values = await this.store.getMany(keys);
+      // An entry without its by-time entry (possible only for by-time entries older than
+      // the facets they carry) lists nothing.
+      return Promise.all(values.map(async (raw, i) => (raw === null || !within(VIEW_KEYS.parseTraceByTimeKey(keys[i]!).closedAtMs) ? null : keep(raw, keys[i]!))));
+    };
+    if (order === 'failure_score') {
+      if (!(await this.traceIndexBuilt())) throw errors.notReady('the failure-score order is being built; retry shortly');
+      const scan = VIEW_KEYS.traceScoreOrderPrefix(tenantId);
+      const gte = filter.minFailureScore === undefined ? scan : Buffer.concat([scan, str(scoreIndexValue(filter.minFailureScore))]);
+      const within = (at: number) => (filter.fromMs === undefined || at >= filter.fromMs) && (filter.toMs === undefined || at < filter.toMs);
+      return this.pageByTime({ scan, cursor: scan, gte }, filter, limit, cursor, viaIndex(scan, SCORE_VALUE_BYTES, within));
+    }
     const driver = await this.rarestIndexed(tenantId, filter);
     if (driver === null) {
       return this.pageByTime({ scan: byTime, cursor: byTime }, filter, limit, cursor, (entries) => Promise.all(entries.map(([key, value]) => keep(value, key))));
     }
     const scan = VIEW_KEYS.traceIndexPrefix(tenantId, driver.facet, driver.value);
-    return this.pageByTime({ scan, cursor: byTime }, filter, limit, cursor, async (entries) => {
-      // An index entry's key ends as its by-time entry's key does.
-      const keys = entries.map(([key]) => Buffer.concat([byTime, key.subarray(scan.length)]));
-      const values = await this.store.getMany(keys);
-      // An entry without its by-time entry (possible only for by-time entries older than
-      // the facets they carry) lists nothing.
-      return Promise.all(values.map(async (raw, i) => (raw === null ? null : keep(raw, keys[i]!))));
-    });
+    return this.pageByTime({ scan, cursor: byTime }, filter, limit, cursor, viaIndex(scan, 0, () => true));
   }
 
   /** The indexed filter value with the fewest traces, or null when none applies or the index is not built yet. */
@@ -178,18 +197,20 @@ export class ViewQueries {
    * time (one multi-get per chunk, no larger than what the page still needs); a page stops
    * after MAX_SCANNED entries even if it holds fewer than `limit` items, and then carries a
    * cursor, so a selective filter over a large tenant answers in bounded time and the
-   * client pages on.
+   * client pages on. An index ordered by something else than time (the score order) gives
+   * its own lower bound, `gte`, and its time range is checked by `pick`.
    */
   private async pageByTime<T>(
-    index: { readonly scan: Buffer; readonly cursor: Buffer },
+    index: { readonly scan: Buffer; readonly cursor: Buffer; readonly gte?: Buffer },
     range: TimeRange,
     limit: number,
     cursor: string | null,
     pick: (entries: [Buffer, Buffer][]) => Promise<(T | null)[]>,
   ): Promise<Page<T>> {
     const { scan } = index;
-    const gte = range.fromMs === undefined ? scan : Buffer.concat([scan, u64(range.fromMs)]);
-    const end = range.toMs === undefined ? prefixEnd(scan) : Buffer.concat([scan, u64(range.toMs)]);
+    const byTime = index.gte === undefined;
+    const gte = index.gte ?? (range.fromMs === undefined ? scan : Buffer.concat([scan, u64(range.fromMs)]));
+    const end = !byTime || range.toMs === undefined ? prefixEnd(scan) : Buffer.concat([scan, u64(range.toMs)]);
     let lt = end;
     if (cursor !== null) {
       const after = decodeCursor(cursor, index.cursor);

@@ -6,19 +6,35 @@
  * tenant's whole by-time index. A count per value (`tc`) lets a query with several filters
  * drive from the rarest value and check the others on the facet record.
  *
+ * One more index orders traces by their failure score (`score`, the value three places of
+ * the score as four digits, so bytes sort as numbers): the list sorted by score, highest
+ * first, is a range read too. It has no counts, as no filter drives from it. Its entries
+ * depend on the failure model, so the index version names the model's weights and a store
+ * built under other weights has its score entries built again (buildTraceIndex).
+ *
  * The entries follow the by-time entry (`tt`) exactly: written, changed and deleted with
  * it, from the facets it carries, in the same batch, so they hold after restarts and
  * replays as the rest of the views do.
  */
 import type { StateStore, StoreOp } from '../log/port.js';
+import { createHash } from 'node:crypto';
+import { FAILURE_MODEL } from '../detectors/failure-score.js';
 import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import { severityRank, type Severity } from '../model/outputs.js';
 import type { BufferedStore } from '../runtime/buffered-store.js';
-import { maxSeverity, type TraceFacets, type TraceFilter } from './trace-facets.js';
+import { failureScoreOf, maxSeverity, type TraceFacets, type TraceFilter } from './trace-facets.js';
 import { VIEW_KEYS } from './view-model.js';
 
 /** The facets indexed, as named in keys. */
-export type IndexedFacet = 'service' | 'agent' | 'model' | 'status' | 'detection' | 'severity' | 'failures';
+export type IndexedFacet = 'service' | 'agent' | 'model' | 'status' | 'detection' | 'severity' | 'failures' | 'score';
+
+/** The facet of the failure-score order: not a filter, so it keeps no counts. */
+export const SCORE_FACET = 'score';
+
+/** A failure score as its index value: thousandths, four digits ('0000'–'1000'). */
+export function scoreIndexValue(score: number): string {
+  return String(Math.min(1000, Math.max(0, Math.floor(score * 1000 + 1e-6)))).padStart(4, '0');
+}
 
 export interface FacetValue {
   readonly facet: IndexedFacet;
@@ -47,6 +63,7 @@ function facetValues(facets: TraceFacets): FacetValue[] {
     { facet: 'service', value: facets.serviceName },
     { facet: 'status', value: facets.hasError ? 'error' : 'ok' },
     { facet: 'failures', value: String(Object.keys(facets.detections).length > 0) },
+    { facet: SCORE_FACET, value: scoreIndexValue(failureScoreOf(facets)) },
   ];
   for (const agent of new Set(facets.agents)) out.push({ facet: 'agent', value: agent });
   for (const model of new Set(facets.models)) out.push({ facet: 'model', value: model });
@@ -89,6 +106,7 @@ async function apply(store: BufferedStore, tenantId: string, traceId: string, cl
 }
 
 async function count(store: BufferedStore, tenantId: string, v: FacetValue, delta: number): Promise<void> {
+  if (v.facet === SCORE_FACET) return;
   const key = VIEW_KEYS.traceIndexCount(tenantId, v.facet, v.value);
   const n = readCount(await store.get(key)) + delta;
   if (n > 0) store.put(key, countValue(n));
@@ -133,13 +151,17 @@ export async function unlistTrace(store: BufferedStore, tenantId: string, traceI
   if (before !== null) await apply(store, tenantId, traceId, closedAtMs, before, null);
 }
 
-/** The version of the index layout the store holds entries of; absent until they are built. */
-export const TRACE_INDEX_VERSION = '1';
+/**
+ * The version of the index the store holds entries of, absent until they are built: the
+ * layout's, and the failure model's weights the score entries were computed with.
+ */
+export const TRACE_INDEX_VERSION = `2:${createHash('sha256').update(JSON.stringify(FAILURE_MODEL)).digest('hex').slice(0, 16)}`;
 
 /** Entries of one listed trace and the counts they add, for a store written in bulk (the backfill, the query bench). */
 export function indexOpsOf(tenantId: string, traceId: string, facets: TraceFacets & { closedAtMs: number }, counts: Map<string, number>, out: StoreOp[]): void {
   for (const v of indexedValues(facets)) {
     out.push({ type: 'put', key: VIEW_KEYS.traceIndex(tenantId, v.facet, v.value, facets.closedAtMs, traceId), value: Buffer.alloc(0) });
+    if (v.facet === SCORE_FACET) continue;
     const k = VIEW_KEYS.traceIndexCount(tenantId, v.facet, v.value).toString('latin1');
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
@@ -155,14 +177,27 @@ export function indexCompletionOps(counts: ReadonlyMap<string, number>): StoreOp
 const BACKFILL_BATCH = 2000;
 
 /**
- * Builds the index of a store written before it existed, from its by-time entries, before
- * the views consume anything. Writes are idempotent and the counts and the version marker
- * come last, in one unit, so a build cut short is simply done again on the next start.
+ * Builds the index of a store written before it existed, or under another version of it
+ * (an earlier layout, other failure-model weights), from its by-time entries, before the
+ * views consume anything. Score entries of the earlier version go first; then writes are
+ * idempotent and the counts and the version marker come last, in one unit, so a build cut
+ * short is simply done again on the next start.
  */
 export async function buildTraceIndex(store: StateStore, write: (ops: StoreOp[]) => Promise<void>): Promise<void> {
-  if ((await store.get(VIEW_KEYS.traceIndexVersion)) !== null) return;
-  const counts = new Map<string, number>();
+  const built = await store.get(VIEW_KEYS.traceIndexVersion);
+  if (built?.toString() === TRACE_INDEX_VERSION) return;
   let ops: StoreOp[] = [];
+  if (built !== null) {
+    for await (const [key] of store.range(VIEW_KEYS.prefixRange(VIEW_KEYS.traceIndexAll))) {
+      if (VIEW_KEYS.parseTraceIndexKey(key).facet !== SCORE_FACET) continue;
+      ops.push({ type: 'del', key });
+      if (ops.length >= BACKFILL_BATCH) {
+        await write(ops);
+        ops = [];
+      }
+    }
+  }
+  const counts = new Map<string, number>();
   for await (const [key, value] of store.range(VIEW_KEYS.prefixRange(VIEW_KEYS.traceByTimeAll))) {
     const { tenantId, closedAtMs, traceId } = VIEW_KEYS.parseTraceByTimeKey(key);
     const raw = value.length > 0 ? value : await store.get(VIEW_KEYS.traceFacets(tenantId, traceId));

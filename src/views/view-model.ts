@@ -6,9 +6,10 @@
  *   tt  tenant closedAt trace      → TraceFacets (traces by time; '' in entries written before)
  *   tx  tenant facet value closedAt trace
  *                                  → '' (listed traces by facet value, trace-index.ts: the
- *                                    by-time entry's facets; closedAt and trace as in tt)
- *   tc  tenant facet value         → count of the value's tx entries (u64)
- *   ix                             → version of the tx/tc layout, once they are complete
+ *                                    by-time entry's facets; closedAt and trace as in tt;
+ *                                    facet 'score': the failure score in thousandths)
+ *   tc  tenant facet value         → count of the value's tx entries (u64; none for 'score')
+ *   ix                             → version of the tx/tc layout and failure model, once complete
  *   tb  tenant trace               → the latest encoded TraceRecord (read only: written before tbr)
  *   tbr tenant trace revision      → the encoded TraceRecord (spans included) of each revision
  *   tf  tenant trace               → TraceFacets of the latest revision (what the list filters on)
@@ -81,6 +82,14 @@ export const VIEW_KEYS = {
   traceIndex: (tenant: string, facet: string, value: string, closedAtMs: number, trace: string) => tupleKey('tx', tenant, facet, value, closedAtMs, trace),
   /** Ends where traceByTimePrefix ends, so both are followed by the same closedAt and trace parts. */
   traceIndexPrefix: (tenant: string, facet: string, value: string) => tupleKey('tx', tenant, facet, value),
+  /** Traces by failure score: the facet's entries, whatever their value. */
+  traceScoreOrderPrefix: (tenant: string) => tupleKey('tx', tenant, 'score'),
+  /** Every tenant's index entries (a rebuild reads them all). */
+  traceIndexAll: tupleKey('tx'),
+  parseTraceIndexKey: (key: Buffer) => {
+    const [tenantId, facet, value, closedAtMs, traceId] = parseTupleKey(key, 'tx', ['s', 's', 's', 'n', 's']);
+    return { tenantId: tenantId as string, facet: facet as string, value: value as string, closedAtMs: closedAtMs as number, traceId: traceId as string };
+  },
   traceIndexCount: (tenant: string, facet: string, value: string) => tupleKey('tc', tenant, facet, value),
   traceIndexVersion: tupleKey('ix'),
   traceBody: (tenant: string, trace: string) => tupleKey('tb', tenant, trace),

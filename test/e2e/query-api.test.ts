@@ -129,6 +129,31 @@ describe('query API', () => {
     expect(await ids(`?from=${Date.now() - 3_600_000}`)).toHaveLength(5);
   });
 
+  it('orders traces by failure score, highest first then newest, and pages that order with its own cursors', async () => {
+    const listed = (await get('/traces')).body.items as { trace_id: string; failure_score: number; closed_at: string }[];
+    const expected = [...listed].sort((a, b) => b.failure_score - a.failure_score || Date.parse(b.closed_at) - Date.parse(a.closed_at) || (a.trace_id < b.trace_id ? 1 : -1)).map((t) => t.trace_id);
+    expect(await ids('?sort=failure_score')).toEqual(expected);
+    // The runs without failures share the lowest score and come last, newest first.
+    expect(expected.slice(-2)).toEqual(['q-4', 'q-1']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/traces?sort=failure_score&limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      seen.push(...res.body.items.map((t: any) => t.trace_id));
+      cursor = res.body.next_cursor;
+      // A cursor of the score order is not one of the time order.
+      if (cursor !== null) expect((await get(`/traces?limit=2&cursor=${cursor}`)).body.message).toContain('query.cursor');
+    } while (cursor !== null);
+    expect(seen).toEqual(expected);
+    // Filters hold in this order too: the floor, a facet and the time range.
+    const floor = listed.find((t) => t.trace_id === 'q-1')!.failure_score + 0.001;
+    expect(await ids(`?sort=failure_score&min_failure_score=${floor}`)).toEqual(expected.filter((id) => id !== 'q-4' && id !== 'q-1'));
+    expect(await ids('?sort=failure_score&service=billing')).toEqual(expected.filter((id) => RUNS[id]!.service === 'billing'));
+    expect(await ids(`?sort=failure_score&to=${Date.now() - 3_600_000}`)).toEqual([]);
+    expect((await get('/traces?sort=score')).body.message).toContain('query.sort');
+  });
+
   it('answers 400 naming the field for a bad filter or cursor', async () => {
     for (const [query, field] of [
       ['?status=broken', 'query.status'],

@@ -60,6 +60,8 @@ export const traceListQuery = listQuery.extend({
   min_severity: severityQuery.optional(),
   min_failure_score: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   name_contains: z.string().min(1).max(200, 'must be at most 200 characters').optional(),
+  /** closed_at: newest first; failure_score: highest score first, then newest (cursors belong to one order). */
+  sort: z.enum(['closed_at', 'failure_score']).default('closed_at'),
 });
 
 export const traceDetailQuery = z.object({ revision: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').optional() });
@@ -112,7 +114,7 @@ export function traceRoutes(ctx: AppContext) {
         minFailureScore: q.min_failure_score,
         nameContains: q.name_contains,
       });
-      const page = await ctx.queries.listTraces(tenantId, q.limit, q.cursor ?? null, filter);
+      const page = await ctx.queries.listTraces(tenantId, q.limit, q.cursor ?? null, filter, q.sort);
       return { items: page.items.map(presentTraceListItem), next_cursor: page.nextCursor };
     });
 

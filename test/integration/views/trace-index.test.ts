@@ -3,7 +3,9 @@
  * the views keep exactly one index entry per facet value of each listed trace as
  * revisions change a trace's service, status, agents and detections; an indexed filter
  * answers what a scan of every listed trace would, pages through keyset cursors exactly
- * once, and a store written before the index existed gets it built on start.
+ * once, the failure-score order holds one entry per trace at its current score, and a
+ * store written before the index existed, or under other failure-model weights, gets it
+ * built on start.
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +16,8 @@ import { loadTopicDeclarations, TOPICS } from '../../../src/log/topics.js';
 import type { Detection, Severity, TraceMetrics, TraceRecord } from '../../../src/model/outputs.js';
 import { traceKey } from '../../../src/model/record-keys.js';
 import { ViewQueries } from '../../../src/views/queries.js';
-import { matches, type TraceFacets, type TraceFilter } from '../../../src/views/trace-facets.js';
+import { failureScoreOf, matches, type TraceFacets, type TraceFilter } from '../../../src/views/trace-facets.js';
+import { scoreIndexValue } from '../../../src/views/trace-index.js';
 import { VIEW_KEYS } from '../../../src/views/view-model.js';
 import { Views } from '../../../src/views/views.js';
 import { detection as detectionFixture, metrics as metricsFixture, traceRecord } from '../../unit/serde/fixtures.js';
@@ -97,8 +100,16 @@ async function close(s: Shape): Promise<void> {
   await views.catchUp([TOPICS.metrics], 10_000);
 }
 
-/** Every index entry of the tenant, as "facet=value trace". */
+/** Every facet index entry of the tenant, as "facet=value trace" (the score order apart: scoreEntries). */
 async function indexEntries(): Promise<string[]> {
+  return (await allIndexEntries()).filter((e) => !e.startsWith('score='));
+}
+
+async function scoreEntries(): Promise<string[]> {
+  return (await allIndexEntries()).filter((e) => e.startsWith('score='));
+}
+
+async function allIndexEntries(): Promise<string[]> {
   const out: string[] = [];
   for await (const [key] of views.readStore.range(VIEW_KEYS.prefixRange(VIEW_KEYS.traceIndexPrefix(TENANT, '', '').subarray(0, -4)))) {
     const [, facet, value, , trace] = parseTupleKey(key, 'tx', ['s', 's', 's', 'n', 's']);
@@ -185,6 +196,10 @@ describe('trace list facet indexes', () => {
     expect(await ids({ model: 'm1' })).toEqual(['t1', 't2']);
     const listed = (await queries.listTraces(TENANT, 10, null, { service: 'gamma' })).items[0]!;
     expect(listed).toMatchObject({ revision: 2, hasError: true, agents: ['a2'] });
+    // One score entry per trace, at the score of its latest facets; the failing trace first.
+    const t2 = (await queries.listTraces(TENANT, 10, null, { service: 'beta' })).items[0]!;
+    expect(await scoreEntries()).toEqual([`score=${scoreIndexValue(failureScoreOf(t2))} t2`, `score=${scoreIndexValue(failureScoreOf(listed))} t1`].sort());
+    expect((await queries.listTraces(TENANT, 10, null, {}, 'failure_score')).items.map((f) => f.traceId)).toEqual(['t1', 't2']);
   });
 
   it('page through an indexed filter newest first, exactly once, with the answers of a full scan', async () => {
@@ -255,5 +270,30 @@ describe('trace list facet indexes', () => {
     expect(await indexEntries()).toContain('service=alpha old-1');
     expect(await count('agent', 'a1')).toBe(2);
     expect((await queries.listTraces(TENANT, 10, null, { service: 'beta' })).items.map((f) => f.traceId)).toEqual(['old-2']);
+  });
+
+  it('rebuild the score order on start when the store holds one of other failure-model weights', async () => {
+    await close({ traceId: 'r-1', closedAtMs: T0, service: 'alpha', detections: [{ type: 'loop', severity: 'high' }] });
+    await close({ traceId: 'r-2', closedAtMs: T0 + 1, service: 'alpha' });
+    const right = await scoreEntries();
+    // What other weights left: scores that are not this model's, under an older version marker.
+    const store = views.readStore;
+    const ops = [];
+    for await (const [key] of store.range(VIEW_KEYS.prefixRange(VIEW_KEYS.traceScoreOrderPrefix(TENANT)))) ops.push({ type: 'del' as const, key });
+    ops.push({ type: 'put' as const, key: VIEW_KEYS.traceIndex(TENANT, 'score', '0001', T0, 'r-1'), value: Buffer.alloc(0) });
+    ops.push({ type: 'put' as const, key: VIEW_KEYS.traceIndex(TENANT, 'score', '0999', T0 + 1, 'r-2'), value: Buffer.alloc(0) });
+    ops.push({ type: 'put' as const, key: VIEW_KEYS.traceIndexVersion, value: Buffer.from('1') });
+    const unit = log.beginUnit('tracefold-views');
+    unit.write(store, ops);
+    await unit.commit();
+    await views.stop();
+    expect(await scoreEntries()).toEqual(['score=0001 r-1', 'score=0999 r-2']);
+
+    views = new Views({ log, codecs, group: 'tracefold-views', logger });
+    await views.start();
+    queries = new ViewQueries(views.readStore, codecs);
+    expect(await scoreEntries()).toEqual(right);
+    expect((await queries.listTraces(TENANT, 10, null, {}, 'failure_score')).items.map((f) => f.traceId)).toEqual(['r-1', 'r-2']);
+    expect(await count('service', 'alpha')).toBe(2);
   });
 });
