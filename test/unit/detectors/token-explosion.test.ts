@@ -35,7 +35,8 @@ describe('token_explosion detector', () => {
 
   it('is high when the run, at its own recent pace, passes the window within minCalls more calls', () => {
     const findings = run('token_explosion', llmCalls([8_000, 16_000, 32_000, 64_000]));
-    expect(findings[0]).toMatchObject({ severity: 'high', agent: null });
+    // The OpenInference AGENT span names the agent the calls run under.
+    expect(findings[0]).toMatchObject({ severity: 'high', agent: 'agent' });
     expect(findings[0]!.title).toContain('50% of the context window');
   });
 

@@ -179,7 +179,7 @@ describe('toSemanticSpan: OpenInference', () => {
 
   it.each([
     ['AGENT', 'invoke_agent'],
-    ['CHAIN', 'invoke_agent'],
+    ['CHAIN', 'other'],
     ['RETRIEVER', 'retrieval'],
     ['TOOL', 'execute_tool'],
     ['LLM', 'chat'],
@@ -287,7 +287,7 @@ describe('toSemanticSpan: errors', () => {
       canonicalSpan({ status: { code: 2, message: '' }, events: [exceptionEvent({ 'exception.message': 'boom', 'exception.type': 'ValueError' })] }),
     );
     expect(s.isError).toBe(true);
-    expect(s.errorMessage).toBe('boom');
+    expect(s.errorMessage).toBe('ValueError: boom');
   });
 
   it('uses error.type when status 2 has neither message nor exception', () => {
@@ -534,5 +534,126 @@ describe('toSemanticSpan: declared tools', () => {
     expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat' } })).declaredTools).toBeNull();
     expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.tool.definitions': '[{"description":"x"}]' } })).declaredTools).toBeNull();
     expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.tool.definitions': '[]' } })).declaredTools).toEqual([]);
+  });
+});
+
+/**
+ * Attribute shapes of real producers (the README's compatibility matrix), one test per
+ * mapping: what each sends for agents, tool calls, usage and errors.
+ */
+describe('toSemanticSpan: producers as they send', () => {
+  const map = (attributes: Record<string, unknown>, init: Parameters<typeof canonicalSpan>[0] = {}) =>
+    toSemanticSpan(canonicalSpan({ ...init, attributes: attributes as never }));
+
+  describe('OpenInference (openinference-instrumentation-openai, -langchain)', () => {
+    it('names the agent of an AGENT span by the span, as @tracer.agent(name=…) records it', () => {
+      expect(map({ 'openinference.span.kind': 'AGENT', 'input.value': 'weather?' }, { name: 'weather_agent' })).toMatchObject({ operation: 'invoke_agent', agentName: 'weather_agent' });
+      // An explicit agent.name still wins.
+      expect(map({ 'openinference.span.kind': 'AGENT', 'agent.name': 'planner' }, { name: 'run' }).agentName).toBe('planner');
+    });
+
+    it('reads a tool call’s arguments from input.value, never from the tool’s parameter schema', () => {
+      const schema = '{"type":"object","properties":{"city":{"type":"string"}}}';
+      const a = map({ 'openinference.span.kind': 'TOOL', 'tool.name': 'get_weather', 'tool.parameters': schema, 'input.value': '{"city": "Paris"}' });
+      const b = map({ 'openinference.span.kind': 'TOOL', 'tool.name': 'get_weather', 'tool.parameters': schema, 'input.value': '{"city": "Oslo"}' });
+      expect([a.toolArguments, b.toolArguments]).toEqual(['{"city": "Paris"}', '{"city": "Oslo"}']);
+      // Without input.value the arguments are unknown, not the schema.
+      expect(map({ 'openinference.span.kind': 'TOOL', 'tool.name': 'get_weather', 'tool.parameters': schema }).toolArguments).toBeNull();
+    });
+
+    it('makes a LangGraph node’s own CHAIN span the agent step and names every run inside the node after it', () => {
+      const metadata = (node: string) => JSON.stringify({ langgraph_step: 1, langgraph_node: node, langgraph_triggers: ['branch:to:agent'], thread_id: 't1' });
+      expect(map({ 'openinference.span.kind': 'CHAIN', metadata: metadata('agent') }, { name: 'agent' })).toMatchObject({ operation: 'invoke_agent', agentName: 'agent' });
+      // Inside the node: a prompt, a RunnableSequence, the conditional edge; not agents, but the node's.
+      for (const name of ['RunnableSequence', 'ChatPromptTemplate', 'should_continue']) {
+        expect(map({ 'openinference.span.kind': 'CHAIN', metadata: metadata('agent') }, { name })).toMatchObject({ operation: 'other', agentName: 'agent' });
+      }
+      expect(map({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', metadata: metadata('agent') }, { name: 'ChatOpenAI' })).toMatchObject({ operation: 'chat', agentName: 'agent' });
+      // The graph itself and LangGraph's own nodes are no agents.
+      expect(map({ 'openinference.span.kind': 'CHAIN' }, { name: 'LangGraph' })).toMatchObject({ operation: 'other', agentName: null });
+      expect(map({ 'openinference.span.kind': 'CHAIN', metadata: metadata('__start__') }, { name: '__start__' })).toMatchObject({ operation: 'other', agentName: null });
+    });
+  });
+
+  describe('errors with Python tracebacks (LangChain records the traceback as the status message)', () => {
+    const traceback = [
+      'Traceback (most recent call last):',
+      '  File "/venv/lib/python3.11/site-packages/langchain_core/tools/base.py", line 587, in run',
+      '    response = context.run(self._run, *tool_args, **tool_kwargs)',
+      '  File "/venv/lib/python3.11/site-packages/concurrent/futures/_base.py", line 456, in result',
+      '    return fut.result(timeout)',
+      'ValueError: no weather station for Atlantis',
+    ].join('\n');
+
+    it('reads the exception’s type and message, not the traceback’s source lines', () => {
+      const s = map({ 'openinference.span.kind': 'TOOL', 'tool.name': 'get_weather' }, { status: { code: 2, message: traceback } });
+      expect(s).toMatchObject({ isError: true, errorMessage: 'ValueError: no weather station for Atlantis' });
+      expect(s.errorMessage).not.toContain('timeout');
+    });
+
+    it('prefers the exception event to a traceback status', () => {
+      const s = map({}, { status: { code: 2, message: traceback }, events: [exceptionEvent({ 'exception.type': 'KeyError', 'exception.message': "'Atlantis'", 'exception.stacktrace': traceback })] });
+      expect(s.errorMessage).toBe("KeyError: 'Atlantis'");
+    });
+
+    it('shortens a long message to what a description can show', () => {
+      const s = map({}, { status: { code: 2, message: `RuntimeError: ${'x'.repeat(5000)}` } });
+      expect(s.errorMessage!.length).toBeLessThanOrEqual(500);
+      expect(s.errorMessage!.startsWith('RuntimeError: xxx')).toBe(true);
+    });
+  });
+
+  describe('traceloop / OpenLLMetry (traceloop-sdk)', () => {
+    it('maps a workflow root to the run and a tool task to its tool, arguments and result from the entity input and output', () => {
+      expect(map({ 'traceloop.span.kind': 'workflow', 'traceloop.entity.name': 'weather_workflow', 'traceloop.workflow.name': 'weather_workflow' }).operation).toBe('invoke_agent');
+      const tool = map(
+        { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'get_weather', 'traceloop.entity.input': '{"args": [], "kwargs": {"city": "Paris"}}', 'traceloop.entity.output': '"sunny"' },
+        { name: 'get_weather.tool' },
+      );
+      expect(tool).toMatchObject({ operation: 'execute_tool', toolName: 'get_weather', toolArguments: '{"args": [], "kwargs": {"city": "Paris"}}', toolResult: '"sunny"' });
+      expect(map({ 'traceloop.span.kind': 'agent', 'traceloop.entity.name': 'forecaster' }, { name: 'forecaster.agent' })).toMatchObject({ operation: 'invoke_agent', agentName: 'forecaster' });
+    });
+  });
+
+  describe('flattened arguments (agent-strace, OpenLLMetry tool inputs)', () => {
+    it('rebuilds the arguments object from gen_ai.tool.input.<name> and tool.input.<name>', () => {
+      expect(map({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'write_file', 'gen_ai.tool.input.path': '/tmp/a', 'gen_ai.tool.input.content': 'hi' }).toolArguments).toBe(
+        '{"content":"hi","path":"/tmp/a"}',
+      );
+      expect(map({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'bash', 'tool.input.command': 'ls' }).toolArguments).toBe('{"command":"ls"}');
+    });
+  });
+
+  describe('Vercel AI SDK (experimental_telemetry)', () => {
+    it('maps the driving call, its model calls and tool calls without counting usage twice', () => {
+      const top = map({ 'ai.operationId': 'ai.generateText', 'ai.model.id': 'gpt-4o', 'ai.usage.promptTokens': 300, 'ai.usage.completionTokens': 40, 'ai.telemetry.functionId': 'weather-agent' }, { name: 'ai.generateText' });
+      expect(top).toMatchObject({ operation: 'invoke_agent', agentName: 'weather-agent', inputTokens: null, outputTokens: null });
+      const call = map({ 'ai.operationId': 'ai.generateText.doGenerate', 'ai.model.id': 'gpt-4o', 'ai.model.provider': 'openai.chat', 'ai.usage.promptTokens': 150, 'ai.usage.completionTokens': 20 }, { name: 'ai.generateText.doGenerate' });
+      expect(call).toMatchObject({ operation: 'chat', model: 'gpt-4o', provider: 'openai.chat', inputTokens: 150, outputTokens: 20 });
+      const tool = map({ 'ai.operationId': 'ai.toolCall', 'ai.toolCall.name': 'weather', 'ai.toolCall.id': 'call_1', 'ai.toolCall.args': '{"city":"Paris"}', 'ai.toolCall.result': '{"temp":21}' }, { name: 'ai.toolCall' });
+      expect(tool).toMatchObject({ operation: 'execute_tool', toolName: 'weather', toolArguments: '{"city":"Paris"}', toolResult: '{"temp":21}' });
+    });
+  });
+
+  describe('Agenta (ag.*)', () => {
+    it('reads ag.type.span and ag.data flat or nested', () => {
+      expect(map({ 'ag.type.span': 'llm' }).operation).toBe('chat');
+      const nested = toSemanticSpan(
+        canonicalSpan({ attributes: { ag: kvlist({ type: kvlist({ trace: 'invocation', span: 'tool' }), data: kvlist({ inputs: kvlist({ country: 'France' }), outputs: 'Paris' }) }) } }),
+      );
+      expect(nested).toMatchObject({ operation: 'execute_tool', toolArguments: '{"country":"France"}', toolResult: 'Paris' });
+      expect(map({ 'ag.type.span': 'workflow', 'ag.data.inputs': '{"country":"France"}', 'ag.data.outputs': 'Paris' })).toMatchObject({ operation: 'invoke_agent', prompt: '{"country":"France"}', completion: 'Paris' });
+    });
+  });
+
+  describe('Pisama (pisama.auto, pisama Client)', () => {
+    it('reads the prompt and completion from gen_ai.content.*', () => {
+      expect(map({ 'gen_ai.agent.name': 'researcher', 'gen_ai.request.model': 'claude-sonnet-4', 'gen_ai.content.prompt': 'find prices', 'gen_ai.content.completion': '$20' })).toMatchObject({
+        operation: 'chat',
+        agentName: 'researcher',
+        prompt: 'find prices',
+        completion: '$20',
+      });
+    });
   });
 });
