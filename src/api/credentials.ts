@@ -59,8 +59,9 @@ export class TokenService {
     this.verify = createVerifier({ key: secret, algorithms: ['HS256'], allowedIss: 'tracefold' });
   }
 
+  /** `tenant_id` repeats `sub` for clients that read the tenant from the token (Pisama's). */
   issue(claims: TokenClaims): string {
-    return this.sign({ sub: claims.tenantId, kid: claims.keyId });
+    return this.sign({ sub: claims.tenantId, tenant_id: claims.tenantId, kid: claims.keyId });
   }
 
   /** The claims of a valid token; a message naming the problem otherwise. */

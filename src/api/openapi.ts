@@ -195,6 +195,18 @@ const schemas = {
     },
     ['partialSuccess'],
   ),
+  TenantIngestAnswer: {
+    allOf: [
+      { $ref: '#/components/schemas/OtlpAnswer' },
+      object({
+        status: { type: 'string', const: 'accepted' },
+        submitted: int,
+        accepted: int,
+        rejected: int,
+        rejections: array(object({ path: str, reason: str })),
+      }),
+    ],
+  },
   FlatIngestAnswer: object({ count: int, links: array(object({ trace_id: str, span_id: str })) }),
 } satisfies Record<string, JsonSchema>;
 
@@ -341,12 +353,22 @@ export const operations: readonly Operation[] = [
     response: {
       status: 202,
       description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)',
-      schema: {
-        allOf: [
-          ref('OtlpAnswer'),
-          object({ status: { type: 'string', const: 'accepted' }, rejected: array(object({ path: str, reason: str })) }),
-        ],
-      },
+      schema: ref('TenantIngestAnswer'),
+    },
+    errors: ERRORS_INGEST,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/traces/ingest',
+    operationId: 'ingestTracesForCaller',
+    summary: 'OTLP trace ingest for the tenant of the credential, answered as the tenant path is',
+    tags: ['ingest'],
+    security: 'tenant',
+    body: { schema: otlpJsonRequest, protobuf: true },
+    response: {
+      status: 202,
+      description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)',
+      schema: ref('TenantIngestAnswer'),
     },
     errors: ERRORS_INGEST,
   },

@@ -1,6 +1,8 @@
 /**
  * Ingest routes: OTLP/HTTP at POST /v1/traces (the OpenTelemetry default path, tenant from the
- * credential) and the tenant-scoped POST /api/v1/tenants/:tenantId/traces/ingest.
+ * credential), the tenant-scoped POST /api/v1/tenants/:tenantId/traces/ingest, and
+ * POST /api/v1/traces/ingest (tenant from the credential; the default of Pisama's
+ * `pisama.auto` exporter). The last two answer 202 with the counts Pisama's clients read.
  *
  * Both take an ExportTraceServiceRequest as protobuf (application/x-protobuf) or JSON
  * (application/json), either one optionally compressed (Content-Encoding gzip or deflate).
@@ -15,7 +17,7 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, authenticateForTenant } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
 import { parseWith, tenantParams } from '../api/validate.js';
@@ -164,16 +166,28 @@ function otlpRoutes(ctx: AppContext) {
       return reply.code(200).send(otlpResponse(outcome));
     });
 
-    app.post('/api/v1/tenants/:tenantId/traces/ingest', async (request, reply) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
-      const outcome = await ingestOtlp(ctx, request, tenantId);
+    const accepted = (request: FastifyRequest, reply: FastifyReply, outcome: IngestOutcome) => {
       if (isProtobuf(request)) return reply.code(202).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
       return reply.code(202).send({
         status: 'accepted',
         ...otlpResponse(outcome),
-        rejected: outcome.rejected,
+        // Pisama's counts: spans sent, accepted and rejected; the rejections themselves, each with its path and reason.
+        submitted: outcome.accepted + outcome.rejected.length,
+        accepted: outcome.accepted,
+        rejected: outcome.rejected.length,
+        rejections: outcome.rejected,
       });
+    };
+
+    app.post('/api/v1/tenants/:tenantId/traces/ingest', async (request, reply) => {
+      const { tenantId } = parseWith(tenantParams, request.params, 'params');
+      await authenticateForTenant(ctx, request, tenantId);
+      return accepted(request, reply, await ingestOtlp(ctx, request, tenantId));
+    });
+
+    app.post('/api/v1/traces/ingest', async (request, reply) => {
+      const caller = await authenticate(ctx, request);
+      return accepted(request, reply, await ingestOtlp(ctx, request, caller.tenantId));
     });
   };
 }

@@ -42,7 +42,20 @@ describe('bad input', () => {
     expect(res.status).toBe(202);
     expect(res.body.accepted_spans).toBe(1);
     expect(res.body.rejected_spans).toBe(1);
-    expect(res.body.rejected[0].path).toBe('resourceSpans[0].scopeSpans[0].spans[1].spanId');
+    expect(res.body).toMatchObject({ submitted: 2, accepted: 1, rejected: 1 });
+    expect(res.body.rejections[0].path).toBe('resourceSpans[0].scopeSpans[0].spans[1].spanId');
+  });
+
+  it('takes OTLP at /api/v1/traces/ingest for the tenant of the credential, with the same answer', async () => {
+    const res = await request(`${server.url}/api/v1/traces/ingest`, 'POST', { token: tenant.apiKey, body: loopingTrace('unscoped-path', 2) });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'accepted', rejected: 0, rejections: [] });
+    expect(res.body.accepted).toBeGreaterThan(0);
+    expect(res.body.submitted).toBe(res.body.accepted);
+    const stored = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/unscoped-path/analyze`, 'POST', { token: tenant.token });
+    expect(stored.status).toBe(200);
+    expect(stored.body.trace_id).toBe('unscoped-path');
+    expect((await request(`${server.url}/api/v1/traces/ingest`, 'POST', { body: loopingTrace('anon', 1) })).status).toBe(401);
   });
 
   it('a request whose every span lacks a trace id is a 400 naming the field', async () => {

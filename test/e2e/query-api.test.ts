@@ -202,6 +202,51 @@ describe('query API', () => {
     expect((await get('/detections?min_confidence=2')).body.message).toContain('query.min_confidence');
   });
 
+  it('answers numbered pages of traces and detections in the Pisama platform envelope', async () => {
+    const pages: string[][] = [];
+    for (const page of [1, 2, 3, 4]) {
+      const res = await get(`/traces?page=${page}&per_page=2`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ page, per_page: 2 });
+      pages.push(res.body.traces.map((t: any) => t.id));
+      for (const t of res.body.traces) expect(t).toMatchObject({ id: t.trace_id, session_id: t.trace_id, detection_status: 'complete' });
+    }
+    // The same order as the cursor-paged list, cut in twos.
+    const all = await ids('');
+    expect(all).toHaveLength(5);
+    expect(pages).toEqual([all.slice(0, 2), all.slice(2, 4), all.slice(4), []]);
+
+    const own = await get('/detections?trace_id=q-3');
+    const platform = await get('/detections?trace_id=q-3&per_page=100');
+    expect(platform.status).toBe(200);
+    expect(platform.body).toMatchObject({ page: 1, per_page: 100 });
+    expect(platform.body.items.map((d: any) => d.id)).toEqual(own.body.map((d: any) => d.id));
+    const [mine, theirs] = [own.body[0], platform.body.items[0]];
+    expect(theirs.confidence).toBe(Math.round(mine.confidence * 100));
+    expect(theirs.details).toMatchObject({ severity: mine.severity, summary: mine.title, evidence: mine.evidence });
+    expect(theirs.details.severity_score).toBeGreaterThanOrEqual(0);
+    expect(theirs.details.severity_score).toBeLessThanOrEqual(100);
+  });
+
+  it('refuses a numbered page mixed with a cursor or beyond the deepest numbered page, naming the field', async () => {
+    const mixed = await get('/traces?page=2&limit=10');
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.message).toContain('query.limit');
+    const cursor = await get('/detections?per_page=10&cursor=abc');
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.message).toContain('query.cursor');
+    const deep = await get('/traces?page=1001&per_page=100');
+    expect(deep.status).toBe(400);
+    expect(deep.body.message).toContain('query.page');
+    expect((await get('/traces?page=0')).body.message).toContain('query.page');
+  });
+
+  it('puts the tenant in the token as tenant_id beside sub', async () => {
+    const [, claims] = tenant.token.split('.');
+    const decoded = JSON.parse(Buffer.from(claims!, 'base64url').toString('utf8'));
+    expect(decoded).toMatchObject({ sub: tenant.tenantId, tenant_id: tenant.tenantId });
+  });
+
   it('creates, lists and revokes API keys; a revoked key and its tokens stop working at once', async () => {
     const created = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/api-keys`, 'POST', { token: tenant.token });
     expect(created.status).toBe(201);

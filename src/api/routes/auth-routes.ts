@@ -17,7 +17,12 @@ import { recordTenantEvents } from '../tenant-writes.js';
 export const createTenantBody = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
 });
-export const tokenBody = z.object({ api_key: z.string().min(1, 'must not be empty') });
+export const tokenBody = z.object({
+  api_key: z.string().min(1, 'must not be empty'),
+  // Sent by Pisama's clients. Every token carries the key's full rights: a narrower scope
+  // is not offered, so asking for one is not refused but gets the same token.
+  scope: z.enum(['full', 'ingest']).optional(),
+});
 export const keyParams = tenantParams.extend({ keyId: z.string().min(1).max(64) });
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { appendRaw, markerRecord } from '../../ingest/append-raw.js';
 import { TOPICS } from '../../log/topics.js';
 import { errors } from '../../model/errors.js';
-import type { FeedbackRecord } from '../../model/outputs.js';
+import type { Detection, FeedbackRecord } from '../../model/outputs.js';
 import { TRACE_STAGE_GROUP } from '../../stages/trace/trace-stage.js';
 import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
 import { detectorVersions } from '../../detectors/registry.js';
@@ -21,10 +21,13 @@ import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem
 import { booleanQuery, instantQuery, keyPartString, parseWith, severityQuery, tenantParams, traceParams } from '../validate.js';
 import { traceSummaryOf } from '../../views/view-model.js';
 import { appendAllAndWait } from '../write-through.js';
+import { numberedPageOf, numberedPageQuery, platformDetection, platformTrace, readNumberedPage } from './numbered-pages.js';
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),
+  // Numbered pages, Pisama's paging: answered in its envelope (numbered-pages.ts).
+  ...numberedPageQuery,
 });
 /** Detectors a missed verdict can name: the trace stage's and the tenant stage's. */
 const DETECTOR_IDS = [...Object.keys(detectorVersions()), BASELINE_DETECTOR.id];
@@ -114,6 +117,11 @@ export function traceRoutes(ctx: AppContext) {
         minFailureScore: q.min_failure_score,
         nameContains: q.name_contains,
       });
+      const numbered = numberedPageOf(q, request.query);
+      if (numbered !== null) {
+        const page = await readNumberedPage(numbered, (limit, cursor) => ctx.queries.listTraces(tenantId, limit, cursor, filter, q.sort));
+        return { traces: page.items.map((t) => platformTrace(presentTraceListItem(t))), page: numbered.page, per_page: numbered.perPage, next_cursor: page.nextCursor };
+      }
       const page = await ctx.queries.listTraces(tenantId, q.limit, q.cursor ?? null, filter, q.sort);
       return { items: page.items.map(presentTraceListItem), next_cursor: page.nextCursor };
     });
@@ -193,10 +201,16 @@ export function traceRoutes(ctx: AppContext) {
         agent: q.agent,
         traceId: q.trace_id,
       });
+      const present = (items: readonly Detection[]) => Promise.all(items.map(async (d) => presentDetection(d, await ctx.queries.feedbackOf(tenantId, d.id))));
+      const numbered = numberedPageOf(q, request.query);
+      if (numbered !== null) {
+        const page = await readNumberedPage(numbered, (limit, cursor) => ctx.queries.listDetections(tenantId, limit, cursor, filter));
+        return { items: (await present(page.items)).map(platformDetection), page: numbered.page, per_page: numbered.perPage, next_cursor: page.nextCursor };
+      }
       const page = await ctx.queries.listDetections(tenantId, q.limit, q.cursor ?? null, filter);
       // The answer is a plain array (as the walkthrough reads it); the cursor travels in a header.
       if (page.nextCursor !== null) void reply.header('x-next-cursor', page.nextCursor);
-      return Promise.all(page.items.map(async (d) => presentDetection(d, await ctx.queries.feedbackOf(tenantId, d.id))));
+      return present(page.items);
     });
 
     app.post('/api/v1/tenants/:tenantId/feedback', async (request, reply) => {
