@@ -1,18 +1,28 @@
-# tracefold: one image for every role (`--role ingest|trace|api|all`).
+# tracefold: one image for every role (`--role ingest|trace|tenant|api|all`).
 #
 #   docker build -t tracefold .
 #   docker run --rm -p 4318:4318 tracefold                     # embedded log, every role
 #   docker compose up                                          # Kafka, Apicurio, one process per role
 #
-# The TypeScript sources run through tsx (a runtime dependency), so there is no build step
-# and `npm ci --omit=dev` installs everything the process needs.
+# The build stage compiles the TypeScript sources to dist/ (`npm ci` runs the build through
+# the `prepare` script); the runtime stage holds the production dependencies and dist/ and
+# runs the compiled JavaScript with source maps on the image's own Node 24. Neither tsx
+# nor the packaged Node binary (an optional dependency, for checkouts) is in it.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# --omit=optional: the image has its own Node 24; the build needs only tsc.
+RUN npm ci --omit=optional --no-audit --no-fund
+
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: `prepare` builds, and the build stage has done that.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # rocksdb-native's prebuilt addon links against libatomic.
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -26,13 +36,13 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
-COPY --chown=root:root package.json package-lock.json tsconfig.json ./
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
 COPY --chown=root:root bin ./bin
-COPY --chown=root:root src ./src
 COPY --chown=root:root schemas ./schemas
 COPY --chown=root:root topics ./topics
 
-# The sources stay root-owned and read-only to the process; only the data dir is its own.
+# The code stays root-owned and read-only to the process; only the data dir is its own.
 # 1000 is the image's `node` user, numeric so that runtimes can check it is not root.
 RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
@@ -42,4 +52,5 @@ EXPOSE 4318
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.TRACEFOLD_PORT || '4318') + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-CMD ["node", "bin/tracefold.js", "start"]
+# bin/tracefold.js (as in docker-compose.yml) does the same and also enables source maps.
+CMD ["node", "--enable-source-maps", "dist/cli/main.js", "start"]

@@ -5,7 +5,7 @@ const FAULT_INJECTION = 'test/e2e/fault-injection-*.test.ts';
 
 export default defineConfig({
   test: {
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/build-setup.ts', 'test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests spawn servers and RocksDB stores; two cores do not reward more forks.

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
@@ -258,7 +259,12 @@ export async function startTracefold(config: Config, logger: Logger = createLogg
     const app = buildApp(base, ctx, { ingest: has('ingest'), api: has('api') }, role === 'all' ? ['ingest', 'trace', 'tenant', 'api'] : [role]);
     const url = await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
-    logger.info({ url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(config.detectorSettings), log: log.kind }, 'tracefold started');
+    // node and code say what runs: the Node version, and this module's file (dist/…js when
+    // compiled, src/…ts under tsx).
+    logger.info(
+      { url, role, instanceId, dataDir: config.dataDir, pipeline: pipelineVersion(config.detectorSettings), log: log.kind, node: process.version, code: fileURLToPath(import.meta.url) },
+      'tracefold started',
+    );
 
     let closing: Promise<void> | null = null;
     const consumers = [traceStage?.done, tenantStage?.done, views === null ? undefined : viewsJoined.then(() => views.done)].filter(
