@@ -27,6 +27,7 @@ import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
+import { agentaIngestRoutes, agentaQueryRoutes } from './routes/compat/agenta-routes.js';
 
 /**
  * Path parameters are ids, which ingest takes up to the key-part limit; the router sees them
@@ -123,6 +124,8 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
       await ingest.register(ingestRoutes(ingestCtx));
       await ingest.register(sessionRoutes(ingestCtx));
       await ingest.register(flatSpanRoutes(ingestCtx));
+      // Other products' documented APIs on their own paths (README: compatibility).
+      await ingest.register(agentaIngestRoutes(ingestCtx));
     });
   }
   if (ctx !== null && routes.api) {
@@ -131,6 +134,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(tenantRoutes(ctx));
     void app.register(rollupRoutes(ctx));
     void app.register(replayRoutes(ctx));
+    void app.register(agentaQueryRoutes(ctx));
   }
   return app;
 }

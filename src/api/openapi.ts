@@ -17,6 +17,7 @@ import * as replayApi from './routes/replay-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
+import { agentaOperations } from './routes/compat/agenta-openapi.js';
 import { tenantParams, traceParams } from './validate.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -24,12 +25,13 @@ export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
 
 /**
  * Who may call: `none` (open), `tenant` (bearer API key or JWT of the tenant), `admin`
- * (the admin token, when the server has one configured).
+ * (the admin token, when the server has one configured), `agenta` (the tenant's API key as
+ * `Authorization: ApiKey <key>`, or the bearer forms).
  */
-export type Security = 'none' | 'tenant' | 'admin';
+export type Security = 'none' | 'tenant' | 'admin' | 'agenta';
 
 /** Error statuses an operation documents; each answers with the `Error` body. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
 
 export interface Operation {
   readonly method: HttpMethod;
@@ -1049,6 +1051,7 @@ export const operations: readonly Operation[] = [
     response: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } },
     errors: [],
   },
+  ...agentaOperations({ otlpJsonRequest, flatSpansRequest, flatAnswer: ref('FlatIngestAnswer'), otlpAnswer: ref('OtlpAnswer'), errorsIngest: ERRORS_INGEST }),
 ];
 
 // ---- building the document
@@ -1058,6 +1061,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   401: 'missing or invalid credential',
   403: 'not allowed (e.g. listing tenants without TRACEFOLD_ADMIN_TOKEN configured)',
   404: 'not found (also a tenant the credential does not belong to)',
+  405: 'method not supported on this path (the Allow header lists those that are)',
   409: 'conflict: the session has ended',
   413: 'request body (or its decompressed size) exceeds the limit',
   415: 'unsupported Content-Type or Content-Encoding',
@@ -1136,6 +1140,7 @@ const SECURITY: Record<Security, JsonSchema[] | undefined> = {
   tenant: [{ bearer: [] }],
   // The admin token is only asked for when the server has one configured.
   admin: [{ admin: [] }, {}],
+  agenta: [{ apiKey: [] }, { bearer: [] }],
 };
 
 /** Builds the OpenAPI 3.1 document of `ops` (all routes by default). */
@@ -1182,6 +1187,7 @@ export function buildOpenApiDocument(ops: readonly Operation[] = operations, ver
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key (tfk_…) or a JWT from POST /api/v1/auth/token.' },
         admin: { type: 'http', scheme: 'bearer', description: 'The admin token (TRACEFOLD_ADMIN_TOKEN), when the server has one.' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Agenta\'s scheme on its paths: "ApiKey <tracefold API key>".' },
       },
     },
   };

@@ -36,7 +36,7 @@ interface OtlpBody {
   readonly bytes: Buffer;
 }
 
-interface IngestOutcome {
+export interface IngestOutcome {
   readonly accepted: number;
   readonly rejected: readonly RejectedSpan[];
 }
@@ -95,7 +95,7 @@ function decodeBody(request: FastifyRequest, tenantId: string): DecodeResult {
   return decodeOtlpJson(parsed, ctx);
 }
 
-async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<IngestOutcome> {
+export async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<IngestOutcome> {
   const decoded = decodeBody(request, tenantId);
   admitIngest(ctx, tenantId, decoded.spans.length, decoded.rejected.length);
   if (decoded.spans.length === 0 && decoded.rejected.length > 0) {
@@ -114,7 +114,7 @@ function errorMessage(outcome: IngestOutcome): string {
     .join('; ');
 }
 
-function otlpResponse(outcome: IngestOutcome) {
+export function otlpResponse(outcome: IngestOutcome) {
   return {
     // OTLP ExportTraceServiceResponse: partialSuccess only when something was rejected.
     ...(outcome.rejected.length > 0
@@ -125,36 +125,43 @@ function otlpResponse(outcome: IngestOutcome) {
   };
 }
 
-function protobufResponse(outcome: IngestOutcome): Buffer {
+export function protobufResponse(outcome: IngestOutcome): Buffer {
   const bytes = encodeExportResponse(outcome.rejected.length, errorMessage(outcome));
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function isProtobuf(request: FastifyRequest): boolean {
+export function isProtobuf(request: FastifyRequest): boolean {
   return (request.body as OtlpBody | undefined | null)?.format === 'protobuf';
+}
+
+/**
+ * Replaces the scope's content-type parsers with OTLP's: protobuf or JSON, either one
+ * optionally compressed, inflated within the body limit. For the scope's routes only.
+ */
+export function otlpContentTypes(app: FastifyInstance, limitBytes: number): void {
+  app.removeAllContentTypeParsers();
+  const parser = (format: OtlpBody['format']) => async (request: FastifyRequest, raw: Buffer | string) => {
+    const data = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const body: OtlpBody = { format, bytes: await decompress(data, contentCoding(request), limitBytes) };
+    return body;
+  };
+  app.addContentTypeParser(PROTOBUF_CONTENT_TYPE, { parseAs: 'buffer' }, parser('protobuf'));
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, parser('json'));
+  app.addContentTypeParser('*', async (request: FastifyRequest) => {
+    const given = request.headers['content-type'];
+    throw errors.unsupportedMediaType(
+      `${given === undefined || given === '' ? 'missing Content-Type' : `unsupported Content-Type "${given}"`}; send ${SUPPORTED_CONTENT_TYPES}`,
+    );
+  });
 }
 
 /**
  * The OTLP routes, in their own encapsulation context: their content-type parsers replace
  * Fastify's JSON parser for these two routes only.
  */
-function otlpRoutes(ctx: AppContext) {
+export function otlpRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    const limitBytes = ctx.config.maxBodyBytes;
-    app.removeAllContentTypeParsers();
-    const parser = (format: OtlpBody['format']) => async (request: FastifyRequest, raw: Buffer | string) => {
-      const data = typeof raw === 'string' ? Buffer.from(raw) : raw;
-      const body: OtlpBody = { format, bytes: await decompress(data, contentCoding(request), limitBytes) };
-      return body;
-    };
-    app.addContentTypeParser(PROTOBUF_CONTENT_TYPE, { parseAs: 'buffer' }, parser('protobuf'));
-    app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, parser('json'));
-    app.addContentTypeParser('*', async (request: FastifyRequest) => {
-      const given = request.headers['content-type'];
-      throw errors.unsupportedMediaType(
-        `${given === undefined || given === '' ? 'missing Content-Type' : `unsupported Content-Type "${given}"`}; send ${SUPPORTED_CONTENT_TYPES}`,
-      );
-    });
+    otlpContentTypes(app, ctx.config.maxBodyBytes);
 
     // OTLP/HTTP answers 200 on success (OTLP specification); exporters treat it as delivered.
     app.post('/v1/traces', async (request, reply) => {
