@@ -38,6 +38,8 @@ interface OtlpBody {
 
 export interface IngestOutcome {
   readonly accepted: number;
+  /** The accepted spans' trace and parent ids, for answers that count traces or child spans. */
+  readonly acceptedSpans: readonly { readonly traceId: string; readonly parentSpanId: string }[];
   readonly rejected: readonly RejectedSpan[];
 }
 
@@ -104,7 +106,7 @@ export async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenan
   }
   const records = await Promise.all(decoded.spans.map((span) => spanRecord(ctx.codecs, span)));
   await appendRaw(ctx.log, records);
-  return { accepted: decoded.spans.length, rejected: decoded.rejected };
+  return { accepted: decoded.spans.length, acceptedSpans: decoded.spans, rejected: decoded.rejected };
 }
 
 function errorMessage(outcome: IngestOutcome): string {
