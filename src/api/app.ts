@@ -29,6 +29,7 @@ import { rollupRoutes } from './routes/rollup-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
 import { agentaIngestRoutes, agentaQueryRoutes } from './routes/compat/agenta-routes.js';
 import { cognipeerRoutes } from './routes/compat/cognipeer-routes.js';
+import { agentStraceIngestRoutes, agentStraceTokenRoutes } from './routes/compat/agent-strace-routes.js';
 
 /**
  * Path parameters are ids, which ingest takes up to the key-part limit; the router sees them
@@ -133,6 +134,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
       // Other products' documented APIs on their own paths (README: compatibility).
       await ingest.register(agentaIngestRoutes(ingestCtx));
       await ingest.register(cognipeerRoutes(ingestCtx, sessions));
+      await ingest.register(agentStraceIngestRoutes(ingestCtx));
     });
   }
   if (ctx !== null && routes.api) {
@@ -142,6 +144,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(rollupRoutes(ctx));
     void app.register(replayRoutes(ctx));
     void app.register(agentaQueryRoutes(ctx));
+    void app.register(agentStraceTokenRoutes(ctx));
   }
   return app;
 }

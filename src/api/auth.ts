@@ -77,6 +77,26 @@ export async function authenticateCredential(ctx: AppContext, given: string): Pr
   return claims;
 }
 
+/** An ingest token from a stream URL: its key must still be valid. */
+export async function authenticateIngestToken(ctx: AppContext, token: string): Promise<Caller> {
+  const claims = ctx.tokens.checkIngest(token);
+  if ('error' in claims) throw errors.unauthorized(claims.error);
+  const key = await apiKeyView(ctx, claims.keyId);
+  if (key === null) throw unknownKey(ctx, 'token names an unknown tenant or key');
+  if (key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
+  if (key.revokedAtMs !== null) throw errors.unauthorized('the API key behind this token has been revoked');
+  return claims;
+}
+
+/**
+ * The tenant of an ingest request without an Authorization header, when the deployment has
+ * opted into open ingest for one tenant (TRACEFOLD_OPEN_INGEST_TENANT, for local demos);
+ * null otherwise, and the request is authenticated as usual.
+ */
+export function openIngestTenant(ctx: AppContext, request: FastifyRequest): string | null {
+  return request.headers.authorization === undefined ? ctx.config.openIngestTenant : null;
+}
+
 /** Authenticates and checks that the caller belongs to the tenant in the path. */
 export async function authenticateForTenant(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<Caller> {
   const caller = await authenticate(ctx, request);

@@ -18,6 +18,7 @@ import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
 import { agentaOperations } from './routes/compat/agenta-openapi.js';
+import { ingestTokenBody, tokenParams } from './routes/compat/agent-strace-routes.js';
 import { tenantParams, traceParams } from './validate.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -28,7 +29,7 @@ export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
  * (the admin token, when the server has one configured), `agenta` (the tenant's API key as
  * `Authorization: ApiKey <key>`, or the bearer forms).
  */
-export type Security = 'none' | 'tenant' | 'admin' | 'agenta';
+export type Security = 'none' | 'tenant' | 'admin' | 'agenta' | 'url-token';
 
 /** Error statuses an operation documents; each answers with the `Error` body. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
@@ -311,6 +312,7 @@ const replayAnswer = object({
 /** The run-level verdict: the probability the run failed (src/detectors/failure-score.ts). */
 const score: JsonSchema = { type: 'number', minimum: 0, maximum: 1, description: 'probability that the run failed, from its standing detections (docs/detectors.md#failure-score)' };
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
+const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
 
 const seedAnswer = (properties: Record<string, JsonSchema>): JsonSchema => object({ success: { type: 'boolean', const: true }, ...properties });
@@ -1068,6 +1070,78 @@ export const operations: readonly Operation[] = [
     response: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } },
     errors: [],
   },
+  {
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/ingest-tokens',
+    operationId: 'createIngestToken',
+    summary: 'An ingest token for a stream URL (agent-strace watch --stream-to), for clients that cannot send headers',
+    description: 'Append-only, through /api/agent-strace/{token} paths only, until it expires (ttl_seconds, 60 to 604800, default 3600) or its API key is revoked.',
+    tags: ['auth'],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: ingestTokenBody, required: false },
+    response: { status: 201, description: 'created', schema: object({ token: str, scope: { type: 'string', const: 'ingest' }, expires_at: dateTime, stream_path: str }) },
+    errors: ERRORS_TENANT,
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token',
+    operationId: 'agentStraceStream',
+    summary: 'agent-strace NDJSON events (watch --stream-to URL)',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 202, description: 'accepted', schema: ref('FlatIngestAnswer') },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token/v1/traces',
+    operationId: 'agentStraceOtlp',
+    summary: 'agent-strace OTLP (watch --stream-to URL --stream-otlp), or NDJSON',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token/v1/traces/v1/traces',
+    operationId: 'agentStraceOtlpDoubled',
+    summary: 'agent-strace OTLP when the URL given already ends in /v1/traces',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token/v1/metrics',
+    operationId: 'agentStraceMetrics',
+    summary: 'OTLP metrics through a stream URL: accepted, data points reported rejected (not kept)',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 200, description: 'accepted', schema: metricsAnswer },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/v1/metrics',
+    operationId: 'otlpMetrics',
+    summary: 'OTLP metrics: accepted, data points reported rejected (tracefold computes its own per-run metrics)',
+    tags: ['ingest'],
+    security: 'tenant',
+    body: { schema: { type: 'object' }, protobuf: true },
+    response: { status: 200, description: 'OTLP ExportMetricsServiceResponse (JSON)', schema: metricsAnswer },
+    errors: [400, 401, 413, 415],
+  },
   ...agentaOperations({ otlpJsonRequest, flatSpansRequest, flatAnswer: ref('FlatIngestAnswer'), otlpAnswer: ref('OtlpAnswer'), errorsIngest: ERRORS_INGEST }),
 ];
 
@@ -1158,6 +1232,8 @@ const SECURITY: Record<Security, JsonSchema[] | undefined> = {
   // The admin token is only asked for when the server has one configured.
   admin: [{ admin: [] }, {}],
   agenta: [{ apiKey: [] }, { bearer: [] }],
+  // An ingest token in the path (agent-strace streaming): no header.
+  'url-token': [],
 };
 
 /** Builds the OpenAPI 3.1 document of `ops` (all routes by default). */

@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       baselineMinSamples: 10,
       maxBodyBytes: 10 * 1024 * 1024,
       tracingMaxBodyBytes: 10 * 1024 * 1024,
+      openIngestTenant: null,
       rateLimitSpansPerSecond: 50_000,
       rateLimitBurstSpans: 100_000,
       ingestInflightBytes: 64 * 1024 * 1024,
