@@ -38,12 +38,15 @@ describe('seed 001: agent-strace streaming', () => {
     const second = [
       line({ event_type: 'tool_result', timestamp: t0 + 2, event_id: 'e0000000003', session_id: session, parent_id: 'e0000000002', duration_ms: 1000, data: { tool_name: 'write_file' } }),
       line({ event_type: 'llm_request', timestamp: t0 + 3, event_id: 'e0000000004', session_id: session, data: { model: 'gpt-4o', input_tokens: 120 } }),
+      line({ event_type: 'llm_response', timestamp: t0 + 4, event_id: 'e0000000006', session_id: session, parent_id: 'e0000000004', data: { output_tokens: 30 } }),
       line({ event_type: 'session_end', timestamp: t0 + 5, event_id: 'e0000000005', session_id: session, duration_ms: 5000 }),
     ].join('\n');
     const a = await post(streamUrl, first, 'application/x-ndjson');
     expect(a.status).toBe(202);
     expect((await a.json())).toMatchObject({ count: 2 });
-    expect((await post(streamUrl, second, 'application/x-ndjson')).status).toBe(202);
+    const b = await post(streamUrl, second, 'application/x-ndjson');
+    expect(b.status).toBe(202);
+    expect((await b.json())).toMatchObject({ count: 3 });
 
     const traceId = straceTraceId(session);
     await expect
@@ -56,6 +59,10 @@ describe('seed 001: agent-strace streaming', () => {
     const call = root.children.find((s: { span_id: string }) => s.span_id === straceSpanId('e0000000002'));
     expect(call).toMatchObject({ name: 'tool/write_file', tool: 'write_file' });
     expect(call.children[0]).toMatchObject({ span_id: straceSpanId('e0000000003'), duration_ms: 1000 });
+    // A response in the same batch as its request is folded into the request's span: one model call.
+    const llm = root.children.find((s: { span_id: string }) => s.span_id === straceSpanId('e0000000004'));
+    expect(llm).toMatchObject({ operation: 'chat', model: 'gpt-4o', input_tokens: 120, output_tokens: 30, duration_ms: 1000 });
+    expect(trace.body.metrics).toMatchObject({ llm_call_count: 1, tool_call_count: 1, blast_radius: 1 });
   });
 
   it('watch --stream-to URL --stream-otlp: OTLP JSON at URL/v1/traces, and at URL/v1/traces/v1/traces when the URL already ended in it', async () => {

@@ -7,9 +7,11 @@
  * one exported or streamed as OTLP land in the same trace: trace id = SHA-256(session_id)[:32],
  * root span = SHA-256("root-" + session_id)[:16], event span = SHA-256(event_id)[:16].
  *
- * Every event becomes its own span, so nothing depends on a tool call and its result (or
- * an LLM request and its response) arriving in the same batch: a result or response is a
- * child of its call's span (parent_id), carrying the duration. The session's root span is
+ * A tool result or LLM response whose call is in the same batch is folded into the call's
+ * span, as agent-strace's own OTLP export pairs them (end time, status, output tokens), so a
+ * call counts once. One whose call came in an earlier batch becomes a child span of the
+ * call's id (`result/<tool>`, `llm_response`), carrying its duration; such a response's
+ * output tokens then make it count as a second model call. The session's root span is
  * sent with session_end (start = end - duration when the event says it), which also closes
  * the trace's window at once; until then, the streamed spans wait under the root's id.
  */
@@ -80,6 +82,8 @@ export function parseNdjson(text: string): Json[] {
 export function straceEventsToSpans(events: readonly Json[]): StraceBatch {
   const spans: Json[] = [];
   const endedTraceIds: string[] = [];
+  /** Call spans of this batch by event id, open for their result or response. */
+  const calls = new Map<string, Json>();
   events.forEach((event, i) => {
     const path = `body.line ${i + 1}`;
     const type = str(event.event_type);
@@ -116,6 +120,21 @@ export function straceEventsToSpans(events: readonly Json[]): StraceBatch {
       attributes,
     };
     const error = str(data.error) ?? (data.is_error === true ? 'tool call failed' : undefined);
+    // A response without parent_id pairs with the oldest open request, as agent-strace's export does.
+    const callId =
+      parentEvent ?? (type === 'llm_response' ? [...calls].find(([, c]) => c.name === 'gen_ai.client.operation')?.[0] : undefined);
+    const call = callId === undefined ? undefined : calls.get(callId);
+    if ((type === 'tool_result' || type === 'llm_response') && call !== undefined) {
+      calls.delete(callId!);
+      call.end_time = endMs;
+      const callAttributes = call.attributes as Json;
+      if (type === 'llm_response') {
+        if (num(data.output_tokens) !== undefined) callAttributes['gen_ai.usage.output_tokens'] = data.output_tokens;
+        if (str(data.model) !== undefined) callAttributes['gen_ai.response.model'] = data.model;
+      } else if (Object.keys(data).length > 0) callAttributes['agent_strace.result'] = data;
+      if (error !== undefined) Object.assign(call, { status_code: 'STATUS_CODE_ERROR', status_message: error });
+      return;
+    }
     switch (type) {
       case 'session_start':
         Object.assign(attributes, { 'gen_ai.agent.name': str(data.agent_name) ?? str(data.agent) ?? 'agent', 'gen_ai.agent.id': sessionId });
@@ -137,8 +156,12 @@ export function straceEventsToSpans(events: readonly Json[]): StraceBatch {
           'gen_ai.tool.call.id': eventId,
           ...(data.arguments === undefined ? {} : { 'gen_ai.tool.call.arguments': JSON.stringify(data.arguments) }),
         });
+        calls.set(eventId, span);
         break;
       }
+      case 'tool_result':
+        Object.assign(span, { name: `result/${str(data.tool_name) ?? 'tool'}` });
+        break;
       case 'file_read':
       case 'file_write': {
         const tool = type === 'file_write' ? 'write_file' : 'read_file';
@@ -157,6 +180,7 @@ export function straceEventsToSpans(events: readonly Json[]): StraceBatch {
           ...(str(data.model) === undefined ? {} : { 'gen_ai.request.model': data.model }),
           ...(num(data.input_tokens) === undefined ? {} : { 'gen_ai.usage.input_tokens': data.input_tokens }),
         });
+        calls.set(eventId, span);
         break;
       case 'llm_response':
         Object.assign(attributes, num(data.output_tokens) === undefined ? {} : { 'gen_ai.usage.output_tokens': data.output_tokens });
