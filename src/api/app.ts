@@ -14,7 +14,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { BoundedIngestLog } from '../ingest/limits/index.js';
 import { flatSpanRoutes } from '../ingest/flat/routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
-import { sessionRoutes } from '../ingest/sessions/routes.js';
+import { SessionService, sessionRoutes } from '../ingest/sessions/routes.js';
 import { errors, TracefoldError } from '../model/errors.js';
 import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import type { AppContext, BaseContext } from './context.js';
@@ -27,6 +27,9 @@ import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
+import { agentaIngestRoutes, agentaQueryRoutes } from './routes/compat/agenta-routes.js';
+import { cognipeerRoutes } from './routes/compat/cognipeer-routes.js';
+import { agentStraceIngestRoutes, agentStraceTokenRoutes } from './routes/compat/agent-strace-routes.js';
 
 /**
  * Path parameters are ids, which ingest takes up to the key-part limit; the router sees them
@@ -97,7 +100,10 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     const status = error.statusCode ?? 500;
     if (status === 413) {
       noteErrorCode(request, 'PAYLOAD_TOO_LARGE');
-      return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${base.config.maxBodyBytes} bytes` });
+      // A route may have a limit of its own (another product's paths, with that product's setting).
+      const limit = request.routeOptions.bodyLimit ?? base.config.maxBodyBytes;
+      const setting = (request.routeOptions.config as { bodyLimitSetting?: string } | undefined)?.bodyLimitSetting ?? 'TRACEFOLD_MAX_BODY_BYTES';
+      return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: `request body exceeds the limit of ${limit} bytes (${setting})` });
     }
     if (status >= 400 && status < 500) {
       const code = CLIENT_ERROR_CODES[status] ?? 'INVALID_REQUEST';
@@ -121,8 +127,14 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(async (ingest) => {
       ingest.addHook('onResponse', ingestMetricsHook(ctx.metrics));
       await ingest.register(ingestRoutes(ingestCtx));
-      await ingest.register(sessionRoutes(ingestCtx));
+      // One session service, so tracefold's and Cognipeer's paths share its per-session order.
+      const sessions = new SessionService(ingestCtx);
+      await ingest.register(sessionRoutes(ingestCtx, sessions));
       await ingest.register(flatSpanRoutes(ingestCtx));
+      // Other products' documented APIs on their own paths (README: compatibility).
+      await ingest.register(agentaIngestRoutes(ingestCtx));
+      await ingest.register(cognipeerRoutes(ingestCtx, sessions));
+      await ingest.register(agentStraceIngestRoutes(ingestCtx));
     });
   }
   if (ctx !== null && routes.api) {
@@ -131,6 +143,8 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(tenantRoutes(ctx));
     void app.register(rollupRoutes(ctx));
     void app.register(replayRoutes(ctx));
+    void app.register(agentaQueryRoutes(ctx));
+    void app.register(agentStraceTokenRoutes(ctx));
   }
   return app;
 }

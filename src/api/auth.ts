@@ -12,12 +12,25 @@ export interface Caller {
   readonly keyId: string;
 }
 
-function bearer(request: FastifyRequest): string {
+/**
+ * Authorization schemes a route takes. tracefold's own routes take `Bearer`; routes that
+ * serve another product's documented API add that product's scheme (Agenta: `ApiKey`).
+ */
+export type AuthScheme = 'Bearer' | 'ApiKey';
+
+function credential(request: FastifyRequest, schemes: readonly AuthScheme[]): string {
+  const form = (s: AuthScheme) => `${s} <api key${s === 'Bearer' ? ' or token' : ''}>`;
+  const forms = schemes.map((s) => `"${form(s)}"`).join(' or ');
   const header = request.headers.authorization;
-  if (header === undefined) throw errors.unauthorized('missing Authorization header: send "Authorization: Bearer <api key or token>"');
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (m === null) throw errors.unauthorized('Authorization header must be "Bearer <api key or token>"');
-  return m[1]!;
+  if (header === undefined) throw errors.unauthorized(`missing Authorization header: send ${schemes.map((s) => `"Authorization: ${form(s)}"`).join(' or ')}`);
+  const m = /^(\S+)\s+(\S+)\s*$/.exec(header);
+  const scheme = m === null ? undefined : schemes.find((s) => s.toLowerCase() === m[1]!.toLowerCase());
+  if (m === null || scheme === undefined) throw errors.unauthorized(`Authorization header must be ${forms}`);
+  return m[2]!;
+}
+
+function bearer(request: FastifyRequest): string {
+  return credential(request, ['Bearer']);
 }
 
 /** What checking an API key needs of the context. */
@@ -48,16 +61,40 @@ export async function callerFromApiKey(ctx: KeyLookup, apiKey: string): Promise<
   return { tenantId: key.tenantId, keyId: key.keyId };
 }
 
-export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Caller> {
-  const credential = bearer(request);
-  if (credential.startsWith('tfk_')) return callerFromApiKey(ctx, credential);
-  const claims = ctx.tokens.check(credential);
+export async function authenticate(ctx: AppContext, request: FastifyRequest, schemes: readonly AuthScheme[] = ['Bearer']): Promise<Caller> {
+  return authenticateCredential(ctx, credential(request, schemes));
+}
+
+/** Checks an API key or a token, however the request carried it. */
+export async function authenticateCredential(ctx: AppContext, given: string): Promise<Caller> {
+  if (given.startsWith('tfk_')) return callerFromApiKey(ctx, given);
+  const claims = ctx.tokens.check(given);
   if ('error' in claims) throw errors.unauthorized(claims.error);
   const key = await apiKeyView(ctx, claims.keyId);
   if (key === null) throw unknownKey(ctx, 'token names an unknown tenant or key');
   if (key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
   if (key.revokedAtMs !== null) throw errors.unauthorized('the API key behind this token has been revoked');
   return claims;
+}
+
+/** An ingest token from a stream URL: its key must still be valid. */
+export async function authenticateIngestToken(ctx: AppContext, token: string): Promise<Caller> {
+  const claims = ctx.tokens.checkIngest(token);
+  if ('error' in claims) throw errors.unauthorized(claims.error);
+  const key = await apiKeyView(ctx, claims.keyId);
+  if (key === null) throw unknownKey(ctx, 'token names an unknown tenant or key');
+  if (key.tenantId !== claims.tenantId) throw errors.unauthorized('token names an unknown tenant or key');
+  if (key.revokedAtMs !== null) throw errors.unauthorized('the API key behind this token has been revoked');
+  return claims;
+}
+
+/**
+ * The tenant of an ingest request without an Authorization header, when the deployment has
+ * opted into open ingest for one tenant (TRACEFOLD_OPEN_INGEST_TENANT, for local demos);
+ * null otherwise, and the request is authenticated as usual.
+ */
+export function openIngestTenant(ctx: AppContext, request: FastifyRequest): string | null {
+  return request.headers.authorization === undefined ? ctx.config.openIngestTenant : null;
 }
 
 /** Authenticates and checks that the caller belongs to the tenant in the path. */

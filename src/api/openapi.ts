@@ -17,6 +17,8 @@ import * as replayApi from './routes/replay-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
+import { agentaOperations } from './routes/compat/agenta-openapi.js';
+import { ingestTokenBody, tokenParams } from './routes/compat/agent-strace-routes.js';
 import { tenantParams, traceParams } from './validate.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -24,12 +26,13 @@ export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
 
 /**
  * Who may call: `none` (open), `tenant` (bearer API key or JWT of the tenant), `admin`
- * (the admin token, when the server has one configured).
+ * (the admin token, when the server has one configured), `agenta` (the tenant's API key as
+ * `Authorization: ApiKey <key>`, or the bearer forms).
  */
-export type Security = 'none' | 'tenant' | 'admin';
+export type Security = 'none' | 'tenant' | 'admin' | 'agenta' | 'url-token';
 
 /** Error statuses an operation documents; each answers with the `Error` body. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
 
 export interface Operation {
   readonly method: HttpMethod;
@@ -321,6 +324,7 @@ const replayAnswer = object({
 /** The run-level verdict: the probability the run failed (src/detectors/failure-score.ts). */
 const score: JsonSchema = { type: 'number', minimum: 0, maximum: 1, description: 'probability that the run failed, from its standing detections (docs/detectors.md#failure-score)' };
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
+const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
 
 const seedAnswer = (properties: Record<string, JsonSchema>): JsonSchema => object({ success: { type: 'boolean', const: true }, ...properties });
@@ -494,8 +498,9 @@ export const operations: readonly Operation[] = [
     security: 'tenant',
     params: sessionSchemas.sessionParams,
     body: { schema: sessionSchemas.startSchema, required: false },
-    response: { status: 201, also: [200], description: 'started (200: it was already open)', schema: seedAnswer({ sessionId: str, status: str, traceId: str }) },
-    errors: [...ERRORS_INGEST, 409],
+    description: 'Starting a session that has ended opens it again (200) on this path: the seed has no 409; the new events make the trace\'s next revision.',
+    response: { status: 201, also: [200], description: 'started (200: it was open, or has ended and is open again)', schema: seedAnswer({ sessionId: str, status: str, traceId: str }) },
+    errors: ERRORS_INGEST,
   },
   {
     method: 'post',
@@ -519,6 +524,22 @@ export const operations: readonly Operation[] = [
     params: sessionSchemas.sessionParams,
     body: { schema: sessionSchemas.endSchema, required: false },
     response: { status: 200, description: 'ended', schema: seedAnswer({ sessionId: str, status: str, durationMs: nullable(num), traceId: str }) },
+    errors: ERRORS_INGEST,
+  },
+  {
+    method: 'post',
+    path: '/api/client/v1/traces',
+    operationId: 'sendOtlpCompat',
+    summary: 'OTLP/HTTP JSON ingest answering in the seed\'s shape (compatible path)',
+    description: 'Each trace is a session: sessionsIngested counts distinct trace ids, spansProcessed the spans accepted, eventsStored the spans with a parent. Body limit TRACING_MAX_BODY_SIZE_MB.',
+    tags: [SEED_SESSION_TAG],
+    security: 'tenant',
+    body: { schema: otlpJsonRequest, protobuf: true },
+    response: {
+      status: 200,
+      description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)',
+      schema: object({ success: { type: 'boolean', const: true }, sessionsIngested: int, spansProcessed: int, eventsStored: int, rejected: array(object({ path: str, reason: str })) }, ['rejected']),
+    },
     errors: ERRORS_INGEST,
   },
 
@@ -1071,6 +1092,79 @@ export const operations: readonly Operation[] = [
     response: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } },
     errors: [],
   },
+  {
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/ingest-tokens',
+    operationId: 'createIngestToken',
+    summary: 'An ingest token for a stream URL (agent-strace watch --stream-to), for clients that cannot send headers',
+    description: 'Append-only, through /api/agent-strace/{token} paths only, until it expires (ttl_seconds, 60 to 604800, default 3600) or its API key is revoked.',
+    tags: ['auth'],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: ingestTokenBody, required: false },
+    response: { status: 201, description: 'created', schema: object({ token: str, scope: { type: 'string', const: 'ingest' }, expires_at: dateTime, stream_path: str }) },
+    errors: ERRORS_TENANT,
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token',
+    operationId: 'agentStraceStream',
+    summary: 'agent-strace NDJSON events (watch --stream-to URL)',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 202, description: 'accepted', schema: ref('FlatIngestAnswer') },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token/v1/traces',
+    operationId: 'agentStraceOtlp',
+    summary: 'agent-strace OTLP (watch --stream-to URL --stream-otlp), or NDJSON',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token/v1/traces/v1/traces',
+    operationId: 'agentStraceOtlpDoubled',
+    summary: 'agent-strace OTLP when the URL given already ends in /v1/traces',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/agent-strace/:token/v1/metrics',
+    operationId: 'agentStraceMetrics',
+    summary: 'OTLP metrics through a stream URL: accepted, data points reported rejected (not kept)',
+    tags: ['agent-strace (compatible paths)'],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
+    response: { status: 200, description: 'accepted', schema: metricsAnswer },
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/v1/metrics',
+    operationId: 'otlpMetrics',
+    summary: 'OTLP metrics: accepted, data points reported rejected (tracefold computes its own per-run metrics)',
+    tags: ['ingest'],
+    security: 'tenant',
+    body: { schema: { type: 'object' }, protobuf: true },
+    response: { status: 200, description: 'OTLP ExportMetricsServiceResponse (JSON)', schema: metricsAnswer },
+    errors: [400, 401, 413, 415],
+  },
+  ...agentaOperations({ otlpJsonRequest, flatSpansRequest, flatAnswer: ref('FlatIngestAnswer'), otlpAnswer: ref('OtlpAnswer'), errorsIngest: ERRORS_INGEST }),
 ];
 
 // ---- building the document
@@ -1080,6 +1174,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   401: 'missing or invalid credential',
   403: 'not allowed (e.g. listing tenants without TRACEFOLD_ADMIN_TOKEN configured)',
   404: 'not found (also a tenant the credential does not belong to)',
+  405: 'method not supported on this path (the Allow header lists those that are)',
   409: 'conflict: the session has ended',
   413: 'request body (or its decompressed size) exceeds the limit',
   415: 'unsupported Content-Type or Content-Encoding',
@@ -1158,6 +1253,9 @@ const SECURITY: Record<Security, JsonSchema[] | undefined> = {
   tenant: [{ bearer: [] }],
   // The admin token is only asked for when the server has one configured.
   admin: [{ admin: [] }, {}],
+  agenta: [{ apiKey: [] }, { bearer: [] }],
+  // An ingest token in the path (agent-strace streaming): no header.
+  'url-token': [],
 };
 
 /** Builds the OpenAPI 3.1 document of `ops` (all routes by default). */
@@ -1204,6 +1302,7 @@ export function buildOpenApiDocument(ops: readonly Operation[] = operations, ver
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key (tfk_…) or a JWT from POST /api/v1/auth/token.' },
         admin: { type: 'http', scheme: 'bearer', description: 'The admin token (TRACEFOLD_ADMIN_TOKEN), when the server has one.' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Agenta\'s scheme on its paths: "ApiKey <tracefold API key>".' },
       },
     },
   };

@@ -54,11 +54,13 @@ exit codes: 0 verified, 1 broken, 2 usage error or unknown tenant, 3 the check c
 run (server unreachable or refusing the token, data dir in use, unreadable file).`;
 
 export const BASELINE_USAGE = `usage:
-  tracefold baseline check --tenant ID --trace TRACE_ID --url URL --token TOKEN
+  tracefold baseline check [TRACE_ID] --tenant ID [--trace TRACE_ID] --url URL --token TOKEN
+                           [--format text|json]
 
 baseline check  asks a running tracefold at URL which metrics of the trace lie outside
                 the tenant's baseline (per service and agent) and prints them with their
-                z-scores. It needs a running tracefold: baselines live in its views.
+                z-scores (--format json: the answer as JSON). The trace is the positional
+                argument or --trace. It needs a running tracefold: baselines live in its views.
 
 exit codes: 0 within the baseline, 1 anomalous, 2 usage error or unknown trace, 3 the
 check could not run (server unreachable or refusing the token).`;
@@ -467,13 +469,21 @@ const anomaliesAnswer = z.object({
 /** Six significant digits, without trailing zeros. */
 const num = (n: number): string => String(Number(n.toPrecision(6)));
 
-async function baselineCheck(io: CliIo, values: Values): Promise<number> {
+async function baselineCheck(io: CliIo, values: Values, positional: string | undefined): Promise<number> {
   const tenantId = requireString(values, 'tenant');
-  const traceId = requireString(values, 'trace');
+  const flag = optionalString(values, 'trace');
+  if (positional !== undefined && flag !== undefined && positional !== flag) throw new UsageError(`two traces given: ${JSON.stringify(positional)} and --trace ${JSON.stringify(flag)}`);
+  const traceId = positional ?? requireString(values, 'trace');
+  const format = optionalString(values, 'format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json; got ${JSON.stringify(format)}`);
   const server = remote(values);
   if (server === null) throw new UsageError('baseline check needs --url and --token: it asks a running tracefold');
   const url = apiUrl(server.url, `/api/v1/tenants/${encodeURIComponent(tenantId)}/traces/${encodeURIComponent(traceId)}/anomalies`);
   const answer = parseAnswer(anomaliesAnswer, await get(io, url, server.token, `trace ${traceId} is unknown to tenant ${tenantId}`), 'baseline check');
+  if (format === 'json') {
+    io.stdout(`${JSON.stringify({ tenant_id: tenantId, ...answer }, null, 2)}\n`);
+    return answer.anomalous ? EXIT_FAILED : EXIT_OK;
+  }
   const subject = `trace ${answer.trace_id} of tenant ${tenantId}`;
   if (!answer.anomalous) {
     io.stdout(`${subject}: within the baseline\n`);
@@ -496,14 +506,16 @@ export async function runBaselineCommand(args: string[], io: Partial<CliIo> = {}
       trace: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
+      format: { type: 'string' },
     });
     if (values.help === true) {
       cli.stdout(`${BASELINE_USAGE}\n`);
       return EXIT_OK;
     }
-    const [sub, ...rest] = positionals;
+    const [sub, traceArg, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
-    if (sub === 'check') return baselineCheck(cli, values);
+    if (sub === 'check') return baselineCheck(cli, values, traceArg);
+    if (traceArg !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(traceArg)}`);
     throw new UsageError(sub === undefined ? 'baseline needs a subcommand: check' : `unknown command "baseline ${sub}"`);
   });
 }

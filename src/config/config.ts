@@ -43,6 +43,10 @@ const schema = z.object({
   TRACEFOLD_WINDOW_MAX_SPANS: intFrom(1, 100_000_000).default(10_000),
   TRACEFOLD_WINDOW_MAX_BYTES: intFrom(1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   TRACEFOLD_MAX_BODY_BYTES: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Cognipeer Console's own variable (seed 003), for its paths only: megabytes, fractions allowed. */
+  /** Local demos only: ingest without credentials goes to this tenant. Off unless set. */
+  TRACEFOLD_OPEN_INGEST_TENANT: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'must be a tenant id').optional(),
+  TRACING_MAX_BODY_SIZE_MB: z.coerce.number().min(0.001, 'must be at least 0.001').max(512, 'must be at most 512').default(10),
   TRACEFOLD_RATE_LIMIT_SPANS_PER_S: intFrom(0, 1_000_000_000).default(50_000),
   TRACEFOLD_RATE_LIMIT_BURST_SPANS: intFrom(0, 1_000_000_000).default(100_000),
   TRACEFOLD_INGEST_INFLIGHT_BYTES: intFrom(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
@@ -89,6 +93,10 @@ export interface Config {
   /** Traces a baseline must have seen before it judges one. */
   readonly baselineMinSamples: number;
   readonly maxBodyBytes: number;
+  /** Body limit of Cognipeer Console's paths (/api/client/v1/...), from TRACING_MAX_BODY_SIZE_MB. */
+  readonly tracingMaxBodyBytes: number;
+  /** Tenant of ingest requests that carry no credential (TRACEFOLD_OPEN_INGEST_TENANT); null: off. */
+  readonly openIngestTenant: string | null;
   /** Per-tenant ingest rate, in spans per second, per ingest process; 0 disables the limit. */
   readonly rateLimitSpansPerSecond: number;
   /** Spans a tenant may send at once above the steady rate; 0 disables the limit. */
@@ -195,6 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     baselineSigma: v.TRACEFOLD_BASELINE_SIGMA,
     baselineMinSamples: v.TRACEFOLD_BASELINE_MIN_SAMPLES,
     maxBodyBytes: v.TRACEFOLD_MAX_BODY_BYTES,
+    tracingMaxBodyBytes: Math.round(v.TRACING_MAX_BODY_SIZE_MB * 1024 * 1024),
+    openIngestTenant: v.TRACEFOLD_OPEN_INGEST_TENANT ?? null,
     rateLimitSpansPerSecond: v.TRACEFOLD_RATE_LIMIT_SPANS_PER_S,
     rateLimitBurstSpans: v.TRACEFOLD_RATE_LIMIT_BURST_SPANS,
     ingestInflightBytes: v.TRACEFOLD_INGEST_INFLIGHT_BYTES,

@@ -21,8 +21,12 @@ export interface SessionRecord {
   readonly mode: SessionMode;
   /** The producer's own status word (in_progress, completed, failed, ...), kept verbatim. */
   readonly status: string;
-  /** Events accepted so far; numbers id-less streamed events. */
+  /** Events received so far, repeats included; numbers id-less streamed events. */
   readonly eventCount: number;
+  /** Digests of the event ids received (eventIdDigest), so a repeated id is counted once. */
+  readonly eventIds: readonly string[];
+  /** Events of eventCount that repeated an id already received. */
+  readonly repeatedEventCount: number;
   /** The session start, milliseconds since the Unix epoch. */
   readonly startedAtMs: number;
   readonly endedAtMs: number | null;

@@ -24,6 +24,7 @@ import { errors } from '../../model/errors.js';
 import { appendRaw, spanRecord } from '../append-raw.js';
 import { checkSpanKeyParts } from '../key-parts.js';
 import { admitIngest } from '../limits/index.js';
+import type { CanonicalSpan } from '../../model/span.js';
 import { decodeFlatSpans, FlatSpanError } from './spans.js';
 
 
@@ -32,15 +33,34 @@ export interface FlatIngestAnswer {
   readonly links: { trace_id: string; span_id: string }[];
 }
 
+/** How a compatibility route adapts flat ingest to its product's attribute namespace. */
+export interface FlatIngestOptions {
+  readonly unsupportedPrefix?: string;
+  readonly referencesAttribute?: string;
+  /** Rewrites each decoded span before it is appended (attribute namespace rules). */
+  readonly transform?: (span: CanonicalSpan) => CanonicalSpan;
+}
+
 async function ingestFlat(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<FlatIngestAnswer> {
-  if (request.body === undefined || request.body === null) throw errors.invalidRequest('body: expected {"spans": [...]} or {"traces": {...}}');
+  return ingestFlatBody(ctx, tenantId, request.body);
+}
+
+/** Decodes a flat-span body, appends its spans durably and answers `{count, links}`. */
+export async function ingestFlatBody(ctx: AppContext, tenantId: string, body: unknown, options: FlatIngestOptions = {}): Promise<FlatIngestAnswer> {
+  if (body === undefined || body === null) throw errors.invalidRequest('body: expected {"spans": [...]} or {"traces": {...}}');
   let spans;
   try {
-    spans = decodeFlatSpans(request.body, { tenantId, receivedAtMs: Date.now() });
+    spans = decodeFlatSpans(body, {
+      tenantId,
+      receivedAtMs: Date.now(),
+      ...(options.unsupportedPrefix === undefined ? {} : { unsupportedPrefix: options.unsupportedPrefix }),
+      ...(options.referencesAttribute === undefined ? {} : { referencesAttribute: options.referencesAttribute }),
+    });
   } catch (error) {
     if (error instanceof FlatSpanError) throw errors.invalidRequest(error.message);
     throw error;
   }
+  if (options.transform !== undefined) spans = spans.map(options.transform);
   checkSpanKeyParts(spans, (message) => errors.invalidRequest(`body: ${message}`));
   admitIngest(ctx, tenantId, spans.length);
   const records = await Promise.all(spans.map((span) => spanRecord(ctx.codecs, span)));

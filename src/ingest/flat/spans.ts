@@ -52,6 +52,10 @@ export class FlatSpanError extends Error {
 export interface FlatContext {
   readonly tenantId: string;
   readonly receivedAtMs: number;
+  /** Where parked fields go; `tracefold.unsupported.` unless a compatibility route says otherwise. */
+  readonly unsupportedPrefix?: string;
+  /** The attribute that keeps a span's `references`; `tracefold.references` by default. */
+  readonly referencesAttribute?: string;
 }
 
 export const UNSUPPORTED_PREFIX = 'tracefold.unsupported.';
@@ -131,8 +135,9 @@ function readStatusCode(value: unknown): number | undefined {
 /** Collects the parked fields of one span. */
 class Parked {
   readonly attributes: KeyValue[] = [];
+  constructor(readonly prefix: string) {}
   add(field: string, value: unknown): void {
-    this.attributes.push({ key: UNSUPPORTED_PREFIX + field, value: jsonToAnyValue(value) });
+    this.attributes.push({ key: this.prefix + field, value: jsonToAnyValue(value) });
   }
 }
 
@@ -177,6 +182,7 @@ function readAttributes(value: unknown, key: string, parked: Parked): KeyValue[]
 }
 
 function readEvents(value: unknown, key: string, parked: Parked): SpanEvent[] {
+  const prefix = parked.prefix;
   if (!Array.isArray(value)) {
     parked.add(key, value);
     return [];
@@ -198,7 +204,7 @@ function readEvents(value: unknown, key: string, parked: Parked): SpanEvent[] {
     }
     const attributes = isObject(event.attributes) ? jsonToKeyValues(event.attributes) : [];
     const rest = Object.fromEntries(Object.entries(event).filter(([k]) => !['name', 'attributes', 'timestamp', 'time', 'time_unix_nano', 'timeUnixNano'].includes(k)));
-    for (const [k, v] of Object.entries(rest)) attributes.push({ key: UNSUPPORTED_PREFIX + k, value: jsonToAnyValue(v) });
+    for (const [k, v] of Object.entries(rest)) attributes.push({ key: prefix + k, value: jsonToAnyValue(v) });
     out.push({ timeUnixNano, name: typeof event.name === 'string' ? event.name : '', attributes, droppedAttributesCount: 0 });
   }
   return out;
@@ -270,7 +276,7 @@ interface Defaults {
 export function convertFlatSpan(path: string, input: unknown, defaults: Defaults, context: FlatContext): CanonicalSpan {
   if (!isObject(input)) throw new FlatSpanError(path, 'expected a span object');
   const span = input;
-  const parked = new Parked();
+  const parked = new Parked(context.unsupportedPrefix ?? UNSUPPORTED_PREFIX);
 
   const traceField = pick(span, FIELDS.traceId);
   const traceId =
@@ -311,7 +317,7 @@ export function convertFlatSpan(path: string, input: unknown, defaults: Defaults
   const linksField = pick(span, FIELDS.links);
   const links = linksField === undefined ? [] : readLinks(`${path}.${linksField.key}`, linksField.value, parked, linksField.key);
   const references = pick(span, FIELDS.references);
-  if (references !== undefined) attributes.push({ key: REFERENCES_ATTRIBUTE, value: jsonToAnyValue(references.value) });
+  if (references !== undefined) attributes.push({ key: context.referencesAttribute ?? REFERENCES_ATTRIBUTE, value: jsonToAnyValue(references.value) });
   const traceStateField = pick(span, FIELDS.traceState);
   let traceState = '';
   if (traceStateField !== undefined) {

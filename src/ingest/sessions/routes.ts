@@ -9,10 +9,8 @@
  *   POST /api/v1/tenants/:tenantId/sessions/:sessionId/end        stream: close the session
  *   GET  /api/v1/tenants/:tenantId/sessions/:sessionId            the session's registry record
  *
- * The seed's paths, tenant from the credential, answering in the seed's shapes
- * ({success, sessionId, ...}, camelCase):
- *   POST /api/client/v1/tracing/sessions
- *   POST /api/client/v1/tracing/sessions/stream/:sessionId/start | events | end
+ * The seed's own paths and answer shapes (/api/client/v1/tracing/...) are served by
+ * src/api/routes/compat/cognipeer-routes.ts over the same SessionService.
  *
  * Semantics:
  * - Batch is idempotent: it appends, as one append on the trace's key (so they stay in
@@ -40,7 +38,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, authenticateForTenant } from '../../api/auth.js';
+import { authenticateForTenant } from '../../api/auth.js';
 import type { AppContext } from '../../api/context.js';
 import { parseWith, tenantParams } from '../../api/validate.js';
 import { errors, TracefoldError } from '../../model/errors.js';
@@ -61,7 +59,7 @@ import {
   type SessionIdentity,
 } from './convert.js';
 import { findSession, SessionLocks, writeSession } from './registry.js';
-import { batchSchema, endSchema, eventsSchema, sessionParams, startSchema, tenantSessionParams } from './schema.js';
+import { batchSchema, endSchema, eventsSchema, startSchema, tenantSessionParams } from './schema.js';
 
 /** What every session route answers, before it is shaped for its path family. */
 export interface SessionAnswer {
@@ -78,6 +76,35 @@ export interface SessionAnswer {
 
 const msToNs = (ms: number) => BigInt(ms) * 1_000_000n;
 
+/** Most event-id digests a session record keeps (16 characters each: well under a 1 MB record). */
+export const MAX_REMEMBERED_EVENT_IDS = 40_000;
+
+/** What the registry keeps of an event id: 16 hex characters of its SHA-256. */
+export function eventIdDigest(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 16);
+}
+
+/**
+ * Counts a request's events against the ids the session has received: an event whose id
+ * was received before (in an earlier request or earlier in this one) is a repeat, counted
+ * once. Events without an id are each new.
+ */
+function countEvents(known: readonly string[], events: readonly { id?: string | undefined }[]) {
+  const seen = new Set(known);
+  const ids = [...known];
+  let repeated = 0;
+  for (const event of events) {
+    if (event.id === undefined) continue;
+    const digest = eventIdDigest(event.id);
+    if (seen.has(digest)) repeated++;
+    else {
+      seen.add(digest);
+      if (ids.length < MAX_REMEMBERED_EVENT_IDS) ids.push(digest);
+    }
+  }
+  return { ids, repeated, stored: events.length - repeated };
+}
+
 function answerOf(record: SessionRecord, eventsStored: number): SessionAnswer {
   return {
     sessionId: record.sessionId,
@@ -85,9 +112,14 @@ function answerOf(record: SessionRecord, eventsStored: number): SessionAnswer {
     state: record.state,
     status: record.status,
     eventsStored,
-    totalEvents: record.eventCount,
+    totalEvents: distinctEvents(record),
     durationMs: record.endedAtMs === null ? null : Math.max(0, record.endedAtMs - record.startedAtMs),
   };
+}
+
+/** Events the session holds: received, less repeated ids. */
+export function distinctEvents(record: SessionRecord): number {
+  return record.eventCount - record.repeatedEventCount;
 }
 
 /** tracefold's own shape (snake_case, as the rest of the API). */
@@ -111,7 +143,7 @@ function presentRecord(r: SessionRecord) {
     state: r.state,
     mode: r.mode,
     status: r.status,
-    total_events: r.eventCount,
+    total_events: distinctEvents(r),
     started_at: new Date(r.startedAtMs).toISOString(),
     ended_at: r.endedAtMs === null ? null : new Date(r.endedAtMs).toISOString(),
     updated_at: new Date(r.updatedAtMs).toISOString(),
@@ -180,7 +212,8 @@ export class SessionService {
           (fields.durationMs !== undefined ? startNs + BigInt(Math.round(fields.durationMs * 1e6)) : lastEnd);
         if (endNs < startNs) throw new SessionInputError('body.endedAt', 'before the session start');
         const status = fields.status ?? 'completed';
-        const root = sessionRootSpan(identity, { startNs, endNs, state: 'ended', mode: 'batch', status, eventCount: events.length, receivedAtMs });
+        const counted = countEvents([], events);
+        const root = sessionRootSpan(identity, { startNs, endNs, state: 'ended', mode: 'batch', status, eventCount: counted.stored, receivedAtMs });
         checkSpanKeyParts([root], refuseSessionSpan);
         const requestId = randomUUID();
         const { codecs } = ctx;
@@ -205,18 +238,25 @@ export class SessionService {
           mode: 'batch',
           status,
           eventCount: events.length,
+          eventIds: counted.ids,
+          repeatedEventCount: counted.repeated,
           startedAtMs: nanosToMs(startNs),
           endedAtMs: nanosToMs(endNs),
           updatedAtMs: receivedAtMs,
           sessionJson: JSON.stringify(fields),
         };
         await writeSession(ctx, record);
-        return answerOf(record, events.length);
+        return answerOf(record, counted.stored);
       }),
     );
   }
 
-  async start(tenantId: string, sessionId: string, body: unknown): Promise<{ answer: SessionAnswer; created: boolean }> {
+  /**
+   * `reopenEnded`: a start of an ended session opens it again instead of refusing (409).
+   * Its trace goes on: the closed revision stays, and the events sent from now on (late
+   * spans of that trace) make its next revision, closed again by end.
+   */
+  async start(tenantId: string, sessionId: string, body: unknown, options: { reopenEnded?: boolean } = {}): Promise<{ answer: SessionAnswer; created: boolean }> {
     const fields = parseWith(startSchema, body ?? {}, 'body');
     if (fields.sessionId !== undefined && fields.sessionId !== sessionId) {
       throw errors.invalidRequest(`body.sessionId: ${fields.sessionId} differs from the session id in the path (${sessionId})`);
@@ -227,6 +267,22 @@ export class SessionService {
         const { ctx } = this;
         const existing = await findSession(ctx, tenantId, sessionId);
         if (existing?.state === 'open') return { answer: answerOf(existing, 0), created: false };
+        if (existing !== null && options.reopenEnded === true) {
+          if (fields.traceId !== undefined && sessionTraceId(sessionId, fields.traceId) !== existing.traceId) {
+            throw errors.invalidRequest(`body.traceId: ${fields.traceId} differs from the trace of session ${sessionId} (${existing.traceId})`);
+          }
+          const reopened: SessionRecord = {
+            ...existing,
+            state: 'open',
+            mode: 'stream',
+            status: fields.status ?? 'in_progress',
+            endedAtMs: null,
+            updatedAtMs: receivedAtMs,
+            sessionJson: JSON.stringify({ ...(JSON.parse(existing.sessionJson) as Record<string, unknown>), ...fields, sessionId }),
+          };
+          await writeSession(ctx, reopened);
+          return { answer: answerOf(reopened, 0), created: false };
+        }
         if (existing !== null) {
           throw new TracefoldError(
             'SESSION_ENDED',
@@ -257,6 +313,8 @@ export class SessionService {
           mode: 'stream',
           status,
           eventCount: 0,
+          eventIds: [],
+          repeatedEventCount: 0,
           startedAtMs: nanosToMs(startNs),
           endedAtMs: null,
           updatedAtMs: receivedAtMs,
@@ -288,9 +346,16 @@ export class SessionService {
         checkSpanKeyParts(spans, refuseSessionSpan);
         admitIngest(ctx, tenantId, spans.length);
         await appendRaw(ctx.log, await Promise.all(spans.map((span) => spanRecord(ctx.codecs, span))));
-        const updated: SessionRecord = { ...record, eventCount: record.eventCount + list.length, updatedAtMs: receivedAtMs };
+        const counted = countEvents(record.eventIds, list);
+        const updated: SessionRecord = {
+          ...record,
+          eventCount: record.eventCount + list.length,
+          eventIds: counted.ids,
+          repeatedEventCount: record.repeatedEventCount + counted.repeated,
+          updatedAtMs: receivedAtMs,
+        };
         await writeSession(ctx, updated);
-        return answerOf(updated, list.length);
+        return answerOf(updated, counted.stored);
       }),
     );
   }
@@ -319,7 +384,7 @@ export class SessionService {
           state: 'ended',
           mode: 'stream',
           status,
-          eventCount: record.eventCount,
+          eventCount: distinctEvents(record),
           receivedAtMs,
           endFields,
         });
@@ -343,19 +408,14 @@ export class SessionService {
   }
 }
 
-export function sessionRoutes(ctx: AppContext) {
-  const sessions = new SessionService(ctx);
+/** tracefold's session paths; Cognipeer Console's (seed 003) are in src/api/routes/compat/cognipeer-routes.ts, over the same service. */
+export function sessionRoutes(ctx: AppContext, sessions = new SessionService(ctx)) {
   const scoped = async (request: FastifyRequest, withSession: boolean) => {
     const { tenantId, sessionId } = withSession
       ? parseWith(tenantSessionParams, request.params, 'params')
       : { ...parseWith(tenantParams, request.params, 'params'), sessionId: '' };
     await authenticateForTenant(ctx, request, tenantId);
     return { tenantId, sessionId };
-  };
-  const fromCredential = async (request: FastifyRequest, withSession: boolean) => {
-    const sessionId = withSession ? parseWith(sessionParams, request.params, 'params').sessionId : '';
-    const caller = await authenticate(ctx, request);
-    return { tenantId: caller.tenantId, sessionId };
   };
 
   return async (app: FastifyInstance) => {
@@ -380,28 +440,6 @@ export function sessionRoutes(ctx: AppContext) {
     app.post('/api/v1/tenants/:tenantId/sessions/:sessionId/end', async (request) => {
       const { tenantId, sessionId } = await scoped(request, true);
       return presentSession(await sessions.end(tenantId, sessionId, request.body));
-    });
-
-    // The seed's paths and answer shapes
-    app.post('/api/client/v1/tracing/sessions', async (request, reply) => {
-      const { tenantId } = await fromCredential(request, false);
-      const a = await sessions.batch(tenantId, request.body);
-      return reply.code(202).send({ success: true, sessionId: a.sessionId, eventsStored: a.eventsStored, traceId: a.traceId });
-    });
-    app.post('/api/client/v1/tracing/sessions/stream/:sessionId/start', async (request, reply) => {
-      const { tenantId, sessionId } = await fromCredential(request, true);
-      const { answer: a, created } = await sessions.start(tenantId, sessionId, request.body);
-      return reply.code(created ? 201 : 200).send({ success: true, sessionId: a.sessionId, status: a.status, traceId: a.traceId });
-    });
-    app.post('/api/client/v1/tracing/sessions/stream/:sessionId/events', async (request, reply) => {
-      const { tenantId, sessionId } = await fromCredential(request, true);
-      const a = await sessions.events(tenantId, sessionId, request.body);
-      return reply.code(202).send({ success: true, sessionId: a.sessionId, totalEvents: a.totalEvents, eventsStored: a.eventsStored });
-    });
-    app.post('/api/client/v1/tracing/sessions/stream/:sessionId/end', async (request) => {
-      const { tenantId, sessionId } = await fromCredential(request, true);
-      const a = await sessions.end(tenantId, sessionId, request.body);
-      return { success: true, sessionId: a.sessionId, status: a.status, durationMs: a.durationMs, traceId: a.traceId };
     });
   };
 }

@@ -775,6 +775,8 @@ export interface AvroSessionRecord {
   ended_at_ms: bigint | null;
   updated_at_ms: bigint;
   session_json: string;
+  event_ids: string[];
+  repeated_event_count: bigint;
 }
 
 export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecord> = {
@@ -791,6 +793,8 @@ export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecor
     ended_at_ms: s.endedAtMs === null ? null : longFromNumber(s.endedAtMs, 'ended_at_ms'),
     updated_at_ms: longFromNumber(s.updatedAtMs, 'updated_at_ms'),
     session_json: s.sessionJson,
+    event_ids: [...s.eventIds],
+    repeated_event_count: longFromNumber(s.repeatedEventCount, 'repeated_event_count'),
   }),
   fromAvro: (r) => ({
     tenantId: r.tenant_id,
@@ -805,6 +809,8 @@ export const sessionRecordMapping: RecordMapping<SessionRecord, AvroSessionRecor
     endedAtMs: r.ended_at_ms === null ? null : numberFromLong(r.ended_at_ms, 'ended_at_ms'),
     updatedAtMs: numberFromLong(r.updated_at_ms, 'updated_at_ms'),
     sessionJson: r.session_json,
+    eventIds: r.event_ids,
+    repeatedEventCount: numberFromLong(r.repeated_event_count, 'repeated_event_count'),
   }),
 };
 

@@ -242,6 +242,19 @@ describe('tracefold baseline check', () => {
     expect(odd.captured.err).toMatch(/unexpected baseline check answer: trace_id/);
   });
 
+  it('takes the trace as a positional argument (as agent-strace does) and prints JSON with --format json', async () => {
+    const anomalous = { trace_id: 't-1', anomalous: true, anomalies: [{ metric: 'duration_ms', value: 9000, mean: 1000, sigma: 500, z_score: 16, scope: { service: 'checkout', agent: '' } }] };
+    const { io, captured } = harness({ answer: () => json(anomalous) });
+    expect(await runBaselineCommand(['check', 't-1', '--format', 'json', '--tenant', 'acme', '--url', 'http://h', '--token', 'tok'], io)).toBe(1);
+    expect(captured.requests[0]!.url).toBe('http://h/api/v1/tenants/acme/traces/t-1/anomalies');
+    expect(JSON.parse(captured.out)).toEqual({ tenant_id: 'acme', ...anomalous });
+    const badFormat = harness();
+    expect(await runBaselineCommand(['check', 't-1', '--format', 'yaml', '--tenant', 'acme', '--url', 'http://h', '--token', 'tok'], badFormat.io)).toBe(2);
+    expect(badFormat.captured.err).toContain('--format must be text or json');
+    const twoTraces = harness();
+    expect(await runBaselineCommand(['check', 't-1', '--trace', 't-2', '--tenant', 'acme', '--url', 'http://h', '--token', 'tok'], twoTraces.io)).toBe(2);
+  });
+
   it('prints help', async () => {
     const { io, captured } = harness();
     expect(await runBaselineCommand(['--help'], io)).toBe(0);

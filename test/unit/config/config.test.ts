@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       baselineSigma: 2,
       baselineMinSamples: 10,
       maxBodyBytes: 10 * 1024 * 1024,
+      tracingMaxBodyBytes: 10 * 1024 * 1024,
+      openIngestTenant: null,
       rateLimitSpansPerSecond: 50_000,
       rateLimitBurstSpans: 100_000,
       ingestInflightBytes: 64 * 1024 * 1024,

@@ -140,7 +140,7 @@ describe('local schema ids', () => {
       detection: 739364078,
       feedback: 2022971619,
       'raw-event': 781664245,
-      'session-record': 2069442338,
+      'session-record': 666938692,
       'tenant-event': 95224233,
       'tenant-stage-event': 101709222,
       'trace-metrics': 1882742564,
@@ -160,6 +160,28 @@ describe('local schema ids', () => {
       type: 'marker',
       marker: { tenantId: 'acme', traceId: 't1', kind: 'session_end', requestId: 'r1', receivedAtMs: 1_700_000_000_000 },
     });
+  });
+
+  it('keep every earlier schema readable: session records written before event_ids still decode', async () => {
+    // 2069442338: tracefold.sessions.v1 before event_ids and repeated_event_count.
+    const old = (await loadHistoricSchemas()).find((t) => localSchemaId(t) === 2069442338)!;
+    expect(old).toBeDefined();
+    const before = {
+      tenant_id: 'acme',
+      session_id: 's1',
+      trace_id: 't1',
+      root_span_id: 'r1',
+      state: 'open',
+      mode: 'stream',
+      status: 'in_progress',
+      event_count: 3n,
+      started_at_ms: 1_700_000_000_000n,
+      ended_at_ms: null,
+      updated_at_ms: 1_700_000_000_001n,
+      session_json: '{}',
+    };
+    const codecs = await createCodecs(new LocalSchemaIds());
+    expect(await codecs.session.decode(frame(2069442338, old.toBuffer(before)))).toMatchObject({ sessionId: 's1', eventCount: 3, eventIds: [], repeatedEventCount: 0 });
   });
 
   it('keep every earlier schema readable: trace records written before the tree fields still decode', async () => {

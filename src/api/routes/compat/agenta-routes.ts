@@ -1,0 +1,330 @@
+/**
+ * Agenta's tracing API (seed 002) on Agenta's own paths, beside tracefold's API. Each path
+ * is served under `/api` (Agenta's documented host prefix: `$AGENTA_HOST/api/...`) and
+ * without it (the endpoint table's relative form):
+ *
+ *   POST /api/tracing/spans/ingest     flat spans list or nested traces tree          202 {count, links}
+ *   POST /api/traces/ingest            Trace / Traces records                         202 {count, links}
+ *   POST /api/traces/                  the same                                       202 {count, links}
+ *   PUT  /api/traces/:traceId          one trace, its id from the path                202 {count, links}
+ *   POST /api/simple/traces/           one standalone trace, ids generated            202 {count, trace}
+ *   GET  /api/simple/traces/:traceId   that trace back in the simple shape            200 {count, trace}
+ *   GET  /api/traces/:traceId          a trace as Agenta's nested SpansTree           200 {count, traces}
+ *   GET  /api/tracing/traces/:traceId  the same
+ *   POST /api/otlp/v1/traces           OTLP/HTTP protobuf or JSON                     200 OTLP response
+ *
+ * Authentication: `Authorization: ApiKey <tracefold API key>` (Agenta's scheme), or tracefold's
+ * `Bearer <api key or token>`. The tenant is the credential's.
+ *
+ * Ingest reuses tracefold's flat-span pipeline (src/ingest/flat): durable before the answer,
+ * and whole-request rejection (400 naming the field) for a span without usable ids, where
+ * Agenta's worker would drop it silently after a 202. Unknown fields are parked under
+ * `ag.unsupported.*` (agenta-attributes.ts), `references` go to `ag.references`.
+ *
+ * Reads come from the views: a trace is there once its window closes (as Agenta warns, 202
+ * is not persistence). A simple trace is complete when sent, so its window is closed at once
+ * (an analyze marker after its span). PATCH and DELETE of simple traces answer 405: the log
+ * is append-only; PUT /traces/:traceId re-sends spans, which replace the earlier copies.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { appendRaw, markerRecord } from '../../../ingest/append-raw.js';
+import { ingestFlatBody, type FlatIngestOptions } from '../../../ingest/flat/routes.js';
+import { normalizeTraceId } from '../../../ingest/otlp/ids.js';
+import { OtlpValueError } from '../../../ingest/otlp/value-error.js';
+import { ingestOtlp, isProtobuf, otlpContentTypes, otlpResponse, protobufResponse } from '../../../ingest/routes.js';
+import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
+import { errors } from '../../../model/errors.js';
+import type { CanonicalSpan } from '../../../model/span.js';
+import { toPlain } from '../../../model/span.js';
+import { assembleTrace } from '../../../stages/trace/assemble.js';
+import { authenticate, type AuthScheme } from '../../auth.js';
+import type { AppContext } from '../../context.js';
+import { keyPartString, parseWith } from '../../validate.js';
+import { AG_REFERENCES_ATTRIBUTE, AG_UNSUPPORTED_PREFIX, nestAttributes, normalizeAgSpan } from './agenta-attributes.js';
+
+const SCHEMES: readonly AuthScheme[] = ['ApiKey', 'Bearer'];
+export const AGENTA_PREFIXES = ['/api', ''] as const;
+const FLAT_OPTIONS: FlatIngestOptions = {
+  unsupportedPrefix: AG_UNSUPPORTED_PREFIX,
+  referencesAttribute: AG_REFERENCES_ATTRIBUTE,
+  transform: normalizeAgSpan,
+};
+
+export const traceIdParams = z.object({ traceId: keyPartString('traceId') });
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const linkSchema = z.looseObject({ trace_id: z.string().min(1, 'must not be empty'), span_id: z.string().min(1, 'must not be empty') });
+const referenceSchema = z.looseObject({ id: z.string().optional(), slug: z.string().optional(), version: z.string().optional() });
+
+/** The simple-trace body: `{trace: {...}}`; `data` is what the annotation or event holds. */
+export const simpleTraceBody = z.object({
+  trace: z.looseObject({
+    origin: z.string().optional(),
+    kind: z.string().optional(),
+    channel: z.string().optional(),
+    tags: z.record(z.string(), z.unknown()).optional(),
+    meta: z.record(z.string(), z.unknown()).optional(),
+    data: z.record(z.string(), z.unknown(), 'expected an object such as {"outputs": {...}}'),
+    references: z.record(z.string(), referenceSchema).optional(),
+    links: z.record(z.string(), linkSchema).optional(),
+  }),
+});
+
+/** Records a trace id from a body field, or a 400 naming it. */
+function traceIdOf(path: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw errors.invalidRequest(`${path}: expected a trace id (32 hex characters)`);
+  try {
+    return normalizeTraceId(value);
+  } catch (error) {
+    if (error instanceof OtlpValueError) throw errors.invalidRequest(`${path}: ${error.reason}`);
+    throw error;
+  }
+}
+
+/**
+ * Agenta's Trace / Traces records → the flat-span body: `{trace: {trace_id, spans}}`,
+ * `{traces: [{trace_id, spans}, ...]}` or `{traces: {<trace_id>: {spans}}}`; a flat
+ * `{spans: [...]}` passes through.
+ */
+function tracesBody(body: unknown): unknown {
+  if (!isObject(body)) throw errors.invalidRequest('body: expected {"traces": ...} or {"trace": {"trace_id": ..., "spans": ...}}');
+  if (body.trace !== undefined) {
+    if (!isObject(body.trace)) throw errors.invalidRequest('body.trace: expected an object with trace_id and spans');
+    return { traces: { [traceIdOf('body.trace.trace_id', body.trace.trace_id)]: { spans: body.trace.spans } } };
+  }
+  if (Array.isArray(body.traces)) {
+    const traces: Json = {};
+    body.traces.forEach((trace, i) => {
+      if (!isObject(trace)) throw errors.invalidRequest(`body.traces.${i}: expected an object with trace_id and spans`);
+      traces[traceIdOf(`body.traces.${i}.trace_id`, trace.trace_id)] = { spans: trace.spans };
+    });
+    return { traces };
+  }
+  return body;
+}
+
+/** PUT /traces/:traceId: `{trace: {spans}}` or `{spans}`; a body trace_id must match the path. */
+function putBody(traceId: string, body: unknown): unknown {
+  if (!isObject(body)) throw errors.invalidRequest('body: expected {"trace": {"spans": ...}} or {"spans": ...}');
+  const trace = isObject(body.trace) ? body.trace : body;
+  const where = isObject(body.trace) ? 'body.trace' : 'body';
+  if (trace.trace_id !== undefined && traceIdOf(`${where}.trace_id`, trace.trace_id) !== traceId) {
+    throw errors.invalidRequest(`${where}.trace_id: ${JSON.stringify(trace.trace_id)} differs from the trace id in the path (${traceId})`);
+  }
+  if (trace.spans === undefined || trace.spans === null) throw errors.invalidRequest(`${where}.spans: missing`);
+  return { traces: { [traceId]: { spans: trace.spans } } };
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** The simple trace as one span: `ag.type.trace` annotation when it links elsewhere, invocation otherwise. */
+function simpleTraceSpan(trace: z.infer<typeof simpleTraceBody>['trace'], traceId: string, spanId: string) {
+  const { origin, kind, channel, tags, meta, data, references, links, ...rest } = trace;
+  const type = links !== undefined && Object.keys(links).length > 0 ? 'annotation' : 'invocation';
+  const now = new Date().toISOString();
+  return {
+    trace_id: traceId,
+    span_id: spanId,
+    span_name: type,
+    span_kind: 'SPAN_KIND_INTERNAL',
+    start_time: now,
+    end_time: now,
+    attributes: {
+      ag: {
+        type: { trace: type, span: 'task' },
+        data,
+        ...(tags === undefined ? {} : { tags }),
+        meta: { ...meta, ...(origin === undefined ? {} : { origin }), ...(kind === undefined ? {} : { kind }), ...(channel === undefined ? {} : { channel }) },
+      },
+    },
+    ...(references === undefined ? {} : { references }),
+    ...(links === undefined ? {} : { links }),
+    ...rest,
+  };
+}
+
+const STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+const KINDS = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const nanosToIso = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
+
+function agentaSpan(span: CanonicalSpan) {
+  return {
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    parent_id: span.parentSpanId === '' ? null : span.parentSpanId,
+    span_name: span.name,
+    span_kind: KINDS[span.kind] ?? 'SPAN_KIND_UNSPECIFIED',
+    start_time: nanosToIso(span.startTimeUnixNano),
+    end_time: nanosToIso(span.endTimeUnixNano),
+    status_code: STATUS[span.status.code] ?? 'STATUS_CODE_UNSET',
+    ...(span.status.message === '' ? {} : { status_message: span.status.message }),
+    attributes: nestAttributes(span.attributes),
+    ...(span.events.length === 0
+      ? {}
+      : { events: span.events.map((e) => ({ name: e.name, timestamp: nanosToIso(e.timeUnixNano), attributes: nestAttributes(e.attributes) })) }),
+    ...(span.links.length === 0
+      ? {}
+      : { links: span.links.map((l) => ({ trace_id: l.traceId, span_id: l.spanId, attributes: nestAttributes(l.attributes) })) }),
+  };
+}
+
+/**
+ * Agenta's SpansTree: spans keyed by span name under each parent's `spans` (a list when
+ * siblings share a name). Spans whose parent the trace lacks sit at the top level.
+ */
+export function spansTree(spans: readonly CanonicalSpan[]): Json {
+  const tree = assembleTrace(spans);
+  const byId = new Map<string, CanonicalSpan>();
+  for (const s of spans) if (!byId.has(s.spanId)) byId.set(s.spanId, s);
+  const level = (ids: readonly string[]): Json => {
+    const out: Json = {};
+    for (const id of ids) {
+      const span = byId.get(id)!;
+      const children = tree.children.get(id) ?? [];
+      const node = { ...agentaSpan(span), ...(children.length === 0 ? {} : { spans: level(children) }) };
+      const existing = out[span.name];
+      if (existing === undefined) out[span.name] = node;
+      else if (Array.isArray(existing)) existing.push(node);
+      else out[span.name] = [existing, node];
+    }
+    return out;
+  };
+  return level([...tree.roots, ...tree.syntheticChildren]);
+}
+
+async function traceSpans(ctx: AppContext, tenantId: string, traceId: string): Promise<readonly CanonicalSpan[]> {
+  const notFound = () => errors.notFound(`trace ${traceId} not found (it appears once its window closes; ingest answers 202 before that)`);
+  const summary = await ctx.queries.trace(tenantId, traceId);
+  if (summary === null) throw notFound();
+  const body = await ctx.queries.traceBody(tenantId, traceId, summary.revision);
+  if (body === null) throw notFound();
+  return body.spans;
+}
+
+function pathTraceId(request: FastifyRequest): string {
+  return traceIdOf('params.traceId', parseWith(traceIdParams, request.params, 'params').traceId);
+}
+
+/** The simple shape back from a simple trace's span. */
+function simpleTraceOf(span: CanonicalSpan) {
+  const attributes = nestAttributes(span.attributes);
+  const ag: Json = isObject(attributes.ag) ? attributes.ag : {};
+  const meta = isObject(ag.meta) ? { ...ag.meta } : {};
+  const pickMeta = (key: string) => {
+    const value = meta[key];
+    delete meta[key];
+    return value;
+  };
+  const origin = pickMeta('origin');
+  const kind = pickMeta('kind');
+  const channel = pickMeta('channel');
+  const links = Object.fromEntries(
+    span.links.map((l, i) => {
+      const name = l.attributes.find((a) => a.key === 'link.name');
+      return [name === undefined ? String(i) : String(toPlain(name.value)), { trace_id: l.traceId, span_id: l.spanId }];
+    }),
+  );
+  return {
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    ...(origin === undefined ? {} : { origin }),
+    ...(kind === undefined ? {} : { kind }),
+    ...(channel === undefined ? {} : { channel }),
+    ...(isObject(ag.tags) ? { tags: ag.tags } : {}),
+    ...(Object.keys(meta).length === 0 ? {} : { meta }),
+    data: ag.data ?? {},
+    ...(isObject(ag.references) ? { references: ag.references } : {}),
+    ...(span.links.length === 0 ? {} : { links }),
+  };
+}
+
+/** Agenta's ingest and OTLP paths (the ingest role). */
+export function agentaIngestRoutes(ctx: AppContext) {
+  const tenantOf = async (request: FastifyRequest) => (await authenticate(ctx, request, SCHEMES)).tenantId;
+  const accepted = (reply: FastifyReply, answer: unknown) => reply.code(202).send(answer);
+
+  return async (app: FastifyInstance) => {
+    for (const prefix of AGENTA_PREFIXES) {
+      app.post(`${prefix}/tracing/spans/ingest`, async (request, reply) =>
+        accepted(reply, await ingestFlatBody(ctx, await tenantOf(request), request.body, FLAT_OPTIONS)),
+      );
+      for (const path of [`${prefix}/traces/ingest`, `${prefix}/traces/`]) {
+        app.post(path, async (request, reply) => {
+          const tenantId = await tenantOf(request);
+          return accepted(reply, await ingestFlatBody(ctx, tenantId, tracesBody(request.body), FLAT_OPTIONS));
+        });
+      }
+      app.put(`${prefix}/traces/:traceId`, async (request, reply) => {
+        const traceId = pathTraceId(request);
+        const tenantId = await tenantOf(request);
+        return accepted(reply, await ingestFlatBody(ctx, tenantId, putBody(traceId, request.body), FLAT_OPTIONS));
+      });
+      app.post(`${prefix}/simple/traces/`, async (request, reply) => {
+        const { trace } = parseWith(simpleTraceBody, request.body, 'body');
+        const tenantId = await tenantOf(request);
+        const traceId = hex(16);
+        const spanId = hex(8);
+        await ingestFlatBody(ctx, tenantId, { spans: [simpleTraceSpan(trace, traceId, spanId)] }, FLAT_OPTIONS);
+        // The trace is whole: close its window now rather than after the settle time.
+        const marker = { tenantId, traceId, kind: 'analyze' as const, requestId: randomUUID(), receivedAtMs: Date.now() };
+        await appendRaw(ctx.log, [await markerRecord(ctx.codecs, marker)]);
+        const { links, references } = trace;
+        return accepted(reply, {
+          count: 1,
+          trace: { ...trace, trace_id: traceId, span_id: spanId, ...(links === undefined ? {} : { links }), ...(references === undefined ? {} : { references }) },
+        });
+      });
+      for (const method of ['PATCH', 'DELETE'] as const) {
+        app.route({
+          method,
+          url: `${prefix}/simple/traces/:traceId`,
+          handler: async (_request, reply) =>
+            reply.code(405).header('allow', 'GET').send({
+              error: 'METHOD_NOT_ALLOWED',
+              message: `${method} of a simple trace is not supported: tracefold's log is append-only; send a new simple trace, or PUT /traces/{trace_id} to re-send its spans`,
+            }),
+        });
+      }
+    }
+
+    // OTLP in its own scope: its content-type parsers replace the JSON parser for this path only.
+    await app.register(async (otlp) => {
+      otlpContentTypes(otlp, ctx.config.maxBodyBytes);
+      for (const prefix of AGENTA_PREFIXES) {
+        otlp.post(`${prefix}/otlp/v1/traces`, async (request, reply) => {
+          const outcome = await ingestOtlp(ctx, request, await tenantOf(request));
+          if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
+          return reply.code(200).send(otlpResponse(outcome));
+        });
+      }
+    });
+  };
+}
+
+/** Agenta's read paths (the api role). */
+export function agentaQueryRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    const traceOf = async (request: FastifyRequest) => {
+      const traceId = pathTraceId(request);
+      const { tenantId } = await authenticate(ctx, request, SCHEMES);
+      return { traceId, spans: await traceSpans(ctx, tenantId, traceId) };
+    };
+    for (const prefix of AGENTA_PREFIXES) {
+      app.get(`${prefix}/simple/traces/:traceId`, async (request) => {
+        const { spans } = await traceOf(request);
+        const root = spans.find((s) => s.parentSpanId === '') ?? spans[0]!;
+        return { count: 1, trace: simpleTraceOf(root) };
+      });
+      for (const path of [`${prefix}/traces/:traceId`, `${prefix}/tracing/traces/:traceId`]) {
+        app.get(path, async (request) => {
+          const { traceId, spans } = await traceOf(request);
+          return { count: 1, traces: { [traceId]: { spans: spansTree(spans) } } };
+        });
+      }
+    }
+  };
+}
