@@ -22,7 +22,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
@@ -95,7 +94,7 @@ function runProducer(p: Producer, scenario: Scenario, env: Record<string, string
 
 async function startFakeModel(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(PYTHON, [path.join(DIR, 'fake_openai.py'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout! });
+  const lines = readline.createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`fake_openai.py exited ${String(code)} before listening`)));
     lines.once('line', (line) => resolve(Number(/^listening (\d+)$/.exec(line)?.[1])));
