@@ -62,6 +62,11 @@ interface Producer {
   readonly tokens: boolean;
   /** Exits non-zero on the raise scenario (the exception ends the run). */
   readonly raiseExits?: boolean;
+  /**
+   * The tool name the failing call carries. agent-strace 0.103.0 names a failed call's span
+   * gen_ai.tool.call/error with gen_ai.tool.name=error: the real name is nowhere in its export.
+   */
+  readonly failedTool?: string;
 }
 
 const PRODUCERS: readonly Producer[] = [
@@ -69,7 +74,7 @@ const PRODUCERS: readonly Producer[] = [
   { id: 'traceloop-sdk', script: 'traceloop_sdk.py', agent: 'weather_agent', tools: true, tokens: true },
   { id: 'langgraph-openinference', script: 'langgraph_openinference.py', agent: 'agent', tools: true, tokens: true, raiseExits: true },
   { id: 'openai-agents', script: 'openai_agents.py', agent: 'weather_agent', tools: true, tokens: false },
-  { id: 'agent-strace', script: 'agent_strace.py', agent: 'weather_agent', tools: true, tokens: false },
+  { id: 'agent-strace', script: 'agent_strace.py', agent: 'weather_agent', tools: true, tokens: false, failedTool: 'error' },
   { id: 'pisama-auto', script: 'pisama_auto.py', agent: null, tools: false, tokens: true },
 ];
 
@@ -172,45 +177,46 @@ describe.skipIf(SKIP)('producer compatibility: real instrumentation → tracefol
 
   for (const p of PRODUCERS) {
     describe(p.id, () => {
+      // Soft assertions: each aspect (tree, agent, tokens, tools, detections) reports on its own.
       it('weather run: one trace, its agent, model, tokens and tool calls; no detection', async () => {
         const t = await traceOf(p, 'weather');
-        if (p.id !== 'pisama-auto') expect(t.ids).toHaveLength(1);
+        if (p.id !== 'pisama-auto') expect.soft(t.ids).toHaveLength(1);
         // One root; everything else under it.
-        if (p.id !== 'pisama-auto') expect(t.traces[0].spans.filter((s: any) => s.span_id !== null)).toHaveLength(1);
+        if (p.id !== 'pisama-auto') expect.soft(t.traces[0].spans.filter((s: any) => s.span_id !== null)).toHaveLength(1);
         const llm = t.spans.filter((s: any) => s.operation === 'chat');
-        expect(llm.length, 'LLM spans read as chat').toBeGreaterThanOrEqual(5);
-        expect(new Set(llm.map((s: any) => s.model))).toEqual(new Set(['gpt-4o-mini']));
+        expect.soft(llm.length, 'LLM spans read as chat').toBeGreaterThanOrEqual(5);
+        expect.soft(new Set(llm.map((s: any) => s.model))).toEqual(new Set(['gpt-4o-mini']));
         if (p.tokens) {
           // 50/60/70/80/90 prompt tokens, 12 completion tokens a call (fake_openai.py).
           const withTokens = llm.filter((s: any) => s.input_tokens !== null);
-          expect(withTokens.map((s: any) => s.input_tokens).slice(0, 5)).toEqual([50, 60, 70, 80, 90]);
-          expect(withTokens.every((s: any) => s.output_tokens === 12)).toBe(true);
+          expect.soft(withTokens.map((s: any) => s.input_tokens as number).sort((a: number, b: number) => a - b).slice(0, 5)).toEqual([50, 60, 70, 80, 90]);
+          expect.soft(withTokens.every((s: any) => s.output_tokens === 12)).toBe(true);
         } else {
           // Not recorded by the producer: unknown, never 0.
-          expect(llm.every((s: any) => s.input_tokens === null && s.output_tokens === null), 'unknown tokens are null').toBe(true);
+          expect.soft(llm.every((s: any) => s.input_tokens === null && s.output_tokens === null), 'unknown tokens are null').toBe(true);
         }
-        if (p.agent !== null) expect(t.spans.map((s: any) => s.agent)).toContain(p.agent);
+        if (p.agent !== null) expect.soft(t.spans.map((s: any) => s.agent)).toContain(p.agent);
         if (p.tools) {
           const tools = t.spans.filter((s: any) => s.operation === 'execute_tool');
-          expect(tools.map((s: any) => s.tool)).toEqual(['get_weather', 'get_weather', 'get_weather', 'get_weather']);
+          expect.soft(tools.map((s: any) => s.tool)).toEqual(['get_weather', 'get_weather', 'get_weather', 'get_weather']);
         }
-        expect(t.detections, 'no false detection on a normal run').toEqual([]);
+        expect.soft(t.detections, 'no false detection on a normal run').toEqual([]);
       });
 
       if (p.tools) {
         it('loop run: 4 identical tool calls give a loop detection', async () => {
           const t = await traceOf(p, 'loop');
-          expect(t.spans.filter((s: any) => s.operation === 'execute_tool').map((s: any) => s.tool)).toEqual(['get_weather', 'get_weather', 'get_weather', 'get_weather']);
-          expect(t.detections).toContain('loop');
+          expect.soft(t.spans.filter((s: any) => s.operation === 'execute_tool').map((s: any) => s.tool)).toEqual(['get_weather', 'get_weather', 'get_weather', 'get_weather']);
+          expect.soft(t.detections).toContain('loop');
         });
 
         it('raise run: the raising tool gives tool_failure, matched on its own exception only', async () => {
           const t = await traceOf(p, 'raise');
           const failed = t.spans.filter((s: any) => s.operation === 'execute_tool' && s.status.code === 2);
-          expect(failed.map((s: any) => s.tool)).toEqual(['lookup_order']);
-          expect(t.detections).toContain('tool_failure');
-          // Words from library frames of a traceback (timeout, connection) are no service_error or timeout.
-          expect(t.detections.filter((d: string) => d === 'timeout' || d === 'service_error')).toEqual([]);
+          expect.soft(failed.map((s: any) => s.tool)).toEqual([p.failedTool ?? 'lookup_order']);
+          expect.soft(t.detections).toContain('tool_failure');
+          // The exception says neither; words in library frames of a traceback must not count.
+          expect.soft(t.detections.filter((d: string) => d === 'timeout' || d === 'service_error')).toEqual([]);
         });
       }
     });
