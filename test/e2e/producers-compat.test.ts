@@ -197,6 +197,33 @@ describe.skipIf(SKIP)('producer compatibility: real instrumentation → tracefol
     return { ids, traces, spans: traces.flatMap((t) => flatten(t.spans)), detections: traces.flatMap((t) => t.detections.map((d: any) => d.detection_type)) };
   }
 
+  // Pisama's own client, unchanged (pisama_client.py): authenticate, ingest, wait for the
+  // analysis, read the trace and its detections, all through Client.ingest.
+  describe('pisama Client', () => {
+    const client: Producer = { id: 'pisama-client', script: 'pisama_client.py', agent: null, tools: false, tokens: false };
+    async function ingest(scenario: Scenario): Promise<{ detections: string[]; accepted: number; submitted: number }> {
+      const run = await runProducer(client, scenario, {
+        COMPAT_OTLP_ENDPOINT: `${server.url}/v1/traces`,
+        COMPAT_API_KEY: tenant.apiKey,
+        COMPAT_SERVICE_NAME: service(client, scenario),
+      });
+      expect(run.code, `pisama_client.py ${scenario}\n--- stderr\n${run.stderr}`).toBe(0);
+      return JSON.parse(run.stdout) as { detections: string[]; accepted: number; submitted: number };
+    }
+
+    it('ingests a normal run: every span accepted, no detection', async () => {
+      const result = await ingest('weather');
+      expect.soft(result.accepted).toBe(result.submitted);
+      expect.soft(result.submitted).toBeGreaterThan(0);
+      expect.soft(result.detections).toEqual([]);
+    }, 60_000);
+
+    it('ingests the looping run and reads back its loop detection', async () => {
+      const result = await ingest('loop');
+      expect.soft(result.detections).toContain('loop');
+    }, 60_000);
+  });
+
   for (const p of PRODUCERS) {
     describe(p.id, () => {
       // Soft assertions: each aspect (tree, agent, tokens, tools, detections) reports on its own.
