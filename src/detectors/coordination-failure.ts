@@ -4,7 +4,10 @@
  * (`invoke_agent writer`, `handoff to writer`, `transfer_to_writer`, `planner -> writer`),
  * else, for invoke_agent spans, from the agent name or id on the span. Three signals:
  * - ping-pong: the sequence of dispatch targets alternates between two agents
- *   (A, B, A, B, …) for at least `minRoundTrips` round trips;
+ *   (A, B, A, B, …) for at least `minRoundTrips` round trips; when agents in the trace
+ *   call models, only those that do count as agents here, so a graph that alternates
+ *   between its model node and a node that only runs tools (LangGraph's ToolNode, a
+ *   router) is a ReAct loop, not two agents handing work back and forth;
  * - a message to an agent that never acts: a dispatch whose target has no span of its own
  *   (by agent name or id) other than dispatches to it, and whose dispatch span has no
  *   children; only in traces where at least two agents act, so a single-agent trace is
@@ -117,6 +120,12 @@ function pingPong(dispatches: readonly Dispatch[], config: CoordinationFailureCo
   return findings;
 }
 
+/** Dispatches to agents that call models, when any agent in the trace does; all of them otherwise. */
+function thinkingTargets(spans: readonly SemanticSpan[], dispatches: readonly Dispatch[]): readonly Dispatch[] {
+  const thinkers = new Set(spans.filter((s) => s.operation === 'chat').flatMap((s) => [s.agentName, s.agentId]).filter((a): a is string => a !== null));
+  return thinkers.size === 0 ? dispatches : dispatches.filter((d) => thinkers.has(d.target));
+}
+
 function silentAgents(spans: readonly SemanticSpan[], dispatches: readonly Dispatch[]): Finding[] {
   const parents = new Set(spans.map((s) => s.parentSpanId));
   // A dispatch without children or output is a message, not the receiving agent at work.
@@ -196,7 +205,7 @@ function duplicateDispatch(dispatches: readonly Dispatch[], config: Coordination
 
 export const coordinationFailureDetector: DetectorModule<CoordinationFailureConfig> = {
   id: 'coordination_failure',
-  version: 2,
+  version: 3,
   configSchema,
   defaults: { minRoundTrips: 3, reportSilentAgents: true, reportDuplicateDispatch: true, minPromptLength: 20 },
   create(config) {
@@ -209,7 +218,7 @@ export const coordinationFailureDetector: DetectorModule<CoordinationFailureConf
       }
       if (dispatches.length === 0) return [];
       return [
-        ...pingPong(dispatches, config),
+        ...pingPong(thinkingTargets(trace.spans, dispatches), config),
         ...(config.reportSilentAgents ? silentAgents(trace.spans, dispatches) : []),
         ...(config.reportDuplicateDispatch ? duplicateDispatch(dispatches, config) : []),
       ];

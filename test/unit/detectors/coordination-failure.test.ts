@@ -35,6 +35,23 @@ describe('coordination_failure detector', () => {
     expect(findings[0]!.agent).toBe('b');
   });
 
+  it('does not call a model node alternating with a node that only runs tools ping-pong (a ReAct loop)', () => {
+    // LangGraph's ReAct graph: the `agent` node calls the model, the `tools` node only runs tools.
+    const spans: SemanticSpan[] = [];
+    for (let i = 0; i < 9; i++) {
+      const node = i % 2 === 0 ? 'agent' : 'tools';
+      clock += 10n;
+      spans.push(semanticSpan({ spanId: `n${i}`, name: node, operation: 'invoke_agent', agentName: node, startNs: clock, endNs: clock + 5n }));
+      clock += 1n;
+      const inner = node === 'agent' ? { operation: 'chat' as const } : { operation: 'execute_tool' as const, toolName: 'get_weather' };
+      spans.push(semanticSpan({ spanId: `c${i}`, parentSpanId: `n${i}`, agentName: node, startNs: clock, endNs: clock + 1n, ...inner }));
+    }
+    expect(run('coordination_failure', spans)).toHaveLength(0);
+    // The same alternation between two nodes that both call models is two agents bouncing work.
+    const thinking = spans.map((s) => (s.operation === 'execute_tool' ? { ...s, operation: 'chat' as const, toolName: null } : s));
+    expect(run('coordination_failure', thinking).map((f) => f.title)).toEqual([expect.stringContaining('Ping-pong')]);
+  });
+
   it('reports a hand-off to an agent that never acts, attributed to the sender', () => {
     const spans = [work('p', 'planner'), handoff('h', 'planner', 'coder'), work('r', 'reviewer')];
     const findings = run('coordination_failure', spans);
