@@ -198,6 +198,14 @@ const schemas = {
     },
     ['partialSuccess'],
   ),
+  OtlpLogsAnswer: object(
+    {
+      partialSuccess: object({ rejectedLogRecords: { type: 'string', description: 'a count, as OTLP/JSON writes int64' }, errorMessage: str }),
+      accepted_log_records: int,
+      rejected_log_records: int,
+    },
+    ['partialSuccess'],
+  ),
   TenantIngestAnswer: {
     allOf: [
       { $ref: '#/components/schemas/OtlpAnswer' },
@@ -242,6 +250,39 @@ const settingsAnswer = object({
 });
 
 /** OTLP/JSON ExportTraceServiceRequest, loosely: the decoder reports bad spans one by one. */
+const otlpLogsJsonRequest: JsonSchema = {
+  type: 'object',
+  description: 'An OTLP ExportLogsServiceRequest in its JSON encoding (opentelemetry-proto).',
+  properties: {
+    resourceLogs: array({
+      type: 'object',
+      properties: {
+        resource: { type: 'object', properties: { attributes: array({ type: 'object' }) } },
+        scopeLogs: array({
+          type: 'object',
+          properties: {
+            scope: { type: 'object' },
+            logRecords: array({
+              type: 'object',
+              properties: {
+                timeUnixNano: { type: ['string', 'integer'] },
+                observedTimeUnixNano: { type: ['string', 'integer'] },
+                traceId: str,
+                spanId: str,
+                eventName: str,
+                severityNumber: { type: ['integer', 'string'] },
+                severityText: str,
+                body: { type: 'object' },
+                attributes: array({ type: 'object', properties: { key: str, value: { type: 'object' } } }),
+              },
+            }),
+          },
+        }),
+      },
+    }),
+  },
+};
+
 const otlpJsonRequest: JsonSchema = {
   type: 'object',
   description: 'An OTLP ExportTraceServiceRequest in its JSON encoding (opentelemetry-proto).',
@@ -343,6 +384,19 @@ export const operations: readonly Operation[] = [
     security: 'tenant',
     body: { schema: otlpJsonRequest, protobuf: true },
     response: { status: 200, description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)', schema: ref('OtlpAnswer') },
+    errors: ERRORS_INGEST,
+  },
+  {
+    method: 'post',
+    path: '/v1/logs',
+    operationId: 'exportLogs',
+    summary: 'OTLP/HTTP logs export: GenAI events and other log records, joined to the spans they name',
+    description:
+      'Protobuf or JSON, optionally gzip- or deflate-compressed. Each record must carry the trace and span id of its span; one without them is refused alone (partial success). Records show as events of their span once its trace closes.',
+    tags: ['ingest'],
+    security: 'tenant',
+    body: { schema: otlpLogsJsonRequest, protobuf: true },
+    response: { status: 200, description: 'accepted (a protobuf request gets a protobuf ExportLogsServiceResponse)', schema: ref('OtlpLogsAnswer') },
     errors: ERRORS_INGEST,
   },
   {

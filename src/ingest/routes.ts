@@ -1,6 +1,6 @@
 /**
  * Ingest routes: OTLP/HTTP at POST /v1/traces (the OpenTelemetry default path, tenant from the
- * credential), the tenant-scoped POST /api/v1/tenants/:tenantId/traces/ingest, and
+ * credential) and POST /v1/logs (log records joined to the spans they name), the tenant-scoped POST /api/v1/tenants/:tenantId/traces/ingest, and
  * POST /api/v1/traces/ingest (tenant from the credential; the default of Pisama's
  * `pisama.auto` exporter). The last two answer 202 with the counts Pisama's clients read.
  *
@@ -24,8 +24,8 @@ import { parseWith, tenantParams } from '../api/validate.js';
 import { errors, TracefoldError } from '../model/errors.js';
 import { appendRaw, spanRecord } from './append-raw.js';
 import { admitIngest } from './limits/index.js';
-import { decodeOtlpJson, type DecodeResult, type RejectedSpan } from './otlp/json.js';
-import { decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
+import { decodeOtlpJson, decodeOtlpLogsJson, type DecodeContext, type DecodeResult, type RejectedSpan } from './otlp/json.js';
+import { decodeOtlpLogsProto, decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
 
 
 const JSON_CONTENT_TYPE = 'application/json';
@@ -81,13 +81,25 @@ async function decompress(data: Buffer, coding: string, limitBytes: number): Pro
   }
 }
 
-function decodeBody(request: FastifyRequest, tenantId: string): DecodeResult {
+/** An OTLP signal's request, its decoders and what its items are called. */
+interface OtlpSignal {
+  readonly request: string;
+  readonly items: string;
+  readonly json: (body: unknown, ctx: DecodeContext) => DecodeResult;
+  readonly protobuf: (body: Uint8Array, ctx: DecodeContext) => DecodeResult;
+}
+
+const TRACE_SIGNAL: OtlpSignal = { request: 'ExportTraceServiceRequest', items: 'spans', json: decodeOtlpJson, protobuf: decodeOtlpProto };
+/** Log records become spans standing for them (otlp/log-record.ts); they count as spans against the rate limits. */
+const LOGS_SIGNAL: OtlpSignal = { request: 'ExportLogsServiceRequest', items: 'log records', json: decodeOtlpLogsJson, protobuf: decodeOtlpLogsProto };
+
+function decodeBody(request: FastifyRequest, tenantId: string, signal: OtlpSignal): DecodeResult {
   const body = request.body as OtlpBody | undefined | null;
   if (body == null) {
-    throw errors.invalidRequest(`body: expected an OTLP ExportTraceServiceRequest (${SUPPORTED_CONTENT_TYPES})`);
+    throw errors.invalidRequest(`body: expected an OTLP ${signal.request} (${SUPPORTED_CONTENT_TYPES})`);
   }
   const ctx = { tenantId, receivedAtMs: Date.now() };
-  if (body.format === 'protobuf') return decodeOtlpProto(body.bytes, ctx);
+  if (body.format === 'protobuf') return signal.protobuf(body.bytes, ctx);
   if (body.bytes.length === 0) throw errors.invalidRequest('body: expected an OTLP JSON object, got an empty body');
   let parsed: unknown;
   try {
@@ -96,15 +108,15 @@ function decodeBody(request: FastifyRequest, tenantId: string): DecodeResult {
     throw errors.invalidRequest(`body: invalid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (parsed === null) throw errors.invalidRequest('body: expected an OTLP JSON object');
-  return decodeOtlpJson(parsed, ctx);
+  return signal.json(parsed, ctx);
 }
 
-export async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<IngestOutcome> {
-  const decoded = decodeBody(request, tenantId);
+export async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenantId: string, signal: OtlpSignal = TRACE_SIGNAL): Promise<IngestOutcome> {
+  const decoded = decodeBody(request, tenantId, signal);
   admitIngest(ctx, tenantId, decoded.spans.length, decoded.rejected.length);
   if (decoded.spans.length === 0 && decoded.rejected.length > 0) {
     const first = decoded.rejected.slice(0, 5).map((r) => `${r.path}: ${r.reason}`);
-    throw errors.invalidRequest(`no valid spans: ${first.join('; ')}`);
+    throw errors.invalidRequest(`no valid ${signal.items}: ${first.join('; ')}`);
   }
   const records = await Promise.all(decoded.spans.map((span) => spanRecord(ctx.codecs, span)));
   await appendRaw(ctx.log, records);
@@ -129,8 +141,19 @@ export function otlpResponse(outcome: IngestOutcome) {
   };
 }
 
-export function protobufResponse(outcome: IngestOutcome): Buffer {
-  const bytes = encodeExportResponse(outcome.rejected.length, errorMessage(outcome));
+/** The JSON ExportLogsServiceResponse, with the accepted and rejected counts beside it. */
+export function otlpLogsResponse(outcome: IngestOutcome) {
+  return {
+    ...(outcome.rejected.length > 0
+      ? { partialSuccess: { rejectedLogRecords: String(outcome.rejected.length), errorMessage: errorMessage(outcome) } }
+      : {}),
+    accepted_log_records: outcome.accepted,
+    rejected_log_records: outcome.rejected.length,
+  };
+}
+
+export function protobufResponse(outcome: IngestOutcome, signal: 'traces' | 'logs' = 'traces'): Buffer {
+  const bytes = encodeExportResponse(outcome.rejected.length, errorMessage(outcome), signal);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -174,6 +197,14 @@ export function otlpRoutes(ctx: AppContext) {
       const outcome = await ingestOtlp(ctx, request, tenantId);
       if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
       return reply.code(200).send(otlpResponse(outcome));
+    });
+
+    // OTLP logs: records joined to their spans (GenAI events: prompts, completions, tool messages).
+    app.post('/v1/logs', async (request, reply) => {
+      const tenantId = openIngestTenant(ctx, request) ?? (await authenticate(ctx, request)).tenantId;
+      const outcome = await ingestOtlp(ctx, request, tenantId, LOGS_SIGNAL);
+      if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome, 'logs'));
+      return reply.code(200).send(otlpLogsResponse(outcome));
     });
 
     const accepted = (request: FastifyRequest, reply: FastifyReply, outcome: IngestOutcome) => {

@@ -57,8 +57,12 @@ export interface InstrumentationScope {
   readonly schemaUrl: string;
 }
 
-/** How a span reached tracefold. */
-export type SpanSource = 'otlp-json' | 'otlp-proto' | 'session-events' | 'flat-spans';
+/**
+ * How a span reached tracefold. `otlp-logs`: an OTLP log record (a GenAI event, an
+ * application log) carried as a span of its own whose parent is the span the record names;
+ * the trace stage folds it into that span as an event (src/semantic/genai-events.ts).
+ */
+export type SpanSource = 'otlp-json' | 'otlp-proto' | 'session-events' | 'flat-spans' | 'otlp-logs';
 
 export interface CanonicalSpan {
   readonly tenantId: string;

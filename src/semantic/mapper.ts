@@ -9,9 +9,10 @@
  */
 import type { AnyValue, CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
+import { eventCompletion, eventPrompt } from './genai-events.js';
 import type { Operation, SemanticSpan, SemanticTrace } from './semantic-span.js';
 
-export const MAPPER_VERSION = 5;
+export const MAPPER_VERSION = 6;
 
 /** Token counts above this are treated as absent. */
 const MAX_TOKEN_COUNT = 1_000_000_000;
@@ -433,8 +434,9 @@ export function toSemanticSpan(span: CanonicalSpan): SemanticSpan {
     toolArguments: isTool ? toolArgumentsOf(attrs) : null,
     toolResult: isTool ? attrs.text(KEYS.toolResult) : null,
     state: attrs.text(KEYS.state),
-    prompt: isTool ? null : attrs.text(KEYS.prompt),
-    completion: isTool ? null : attrs.text(KEYS.completion),
+    // Else from GenAI events: span events, or log records folded into the span (genai-events.ts).
+    prompt: isTool ? null : (attrs.text(KEYS.prompt) ?? eventPrompt(span)),
+    completion: isTool ? null : (attrs.text(KEYS.completion) ?? eventCompletion(span)),
     conversationId: attrs.text(KEYS.conversationId),
     isError: error.isError,
     errorMessage: error.message,

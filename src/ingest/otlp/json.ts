@@ -10,6 +10,7 @@
  * 64-bit integers sent as JSON numbers beyond 2^53 have already lost precision in JSON.parse;
  * the decimal-string form is exact.
  */
+import { decodeLogsRequest } from './log-record.js';
 import { decodeTraceRequest, type DecodeContext, type DecodeResult } from './request.js';
 
 export type { DecodeContext, DecodeResult, RejectedSpan } from './request.js';
@@ -21,4 +22,9 @@ export type { DecodeContext, DecodeResult, RejectedSpan } from './request.js';
  */
 export function decodeOtlpJson(body: unknown, ctx: DecodeContext): DecodeResult {
   return decodeTraceRequest(body, ctx, 'otlp-json');
+}
+
+/** Decodes an OTLP/HTTP JSON logs export into spans standing for its records (log-record.ts). */
+export function decodeOtlpLogsJson(body: unknown, ctx: DecodeContext): DecodeResult {
+  return decodeLogsRequest(body, ctx);
 }

@@ -15,7 +15,8 @@
  */
 import protobuf from 'protobufjs';
 import { errors } from '../../model/errors.js';
-import { otlpTraceDescriptor } from './proto-descriptor.js';
+import { otlpDescriptor } from './proto-descriptor.js';
+import { decodeLogsRequest } from './log-record.js';
 import { decodeTraceRequest, type DecodeContext, type DecodeResult } from './request.js';
 
 export type { DecodeContext, DecodeResult, RejectedSpan } from './request.js';
@@ -24,11 +25,13 @@ export type { DecodeContext, DecodeResult, RejectedSpan } from './request.js';
 // hand out doubles and silently lose precision beyond 2^53.
 if (protobuf.util.Long == null) throw new Error('protobufjs was loaded without Long support (the "long" package is missing)');
 
-const root = protobuf.Root.fromJSON(otlpTraceDescriptor);
+const root = protobuf.Root.fromJSON(otlpDescriptor);
 root.resolveAll();
 
 export const ExportTraceServiceRequest = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 export const ExportTraceServiceResponse = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+export const ExportLogsServiceRequest = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
+export const ExportLogsServiceResponse = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse');
 
 /**
  * protobufjs puts a default on each message prototype for every field. Two of them do not
@@ -79,11 +82,27 @@ export function decodeOtlpProto(body: Uint8Array, ctx: DecodeContext): DecodeRes
   return decodeTraceRequest(message, ctx, 'otlp-proto');
 }
 
+/** Decodes an OTLP/HTTP protobuf logs export, as decodeOtlpProto does a trace export. */
+export function decodeOtlpLogsProto(body: Uint8Array, ctx: DecodeContext): DecodeResult {
+  let message: protobuf.Message;
+  try {
+    message = ExportLogsServiceRequest.decode(body);
+  } catch (error) {
+    throw errors.invalidRequest(`body: not a valid protobuf ExportLogsServiceRequest (${describeDecodeError(error)})`);
+  }
+  return decodeLogsRequest(message, ctx);
+}
+
 /**
- * An ExportTraceServiceResponse: partial_success only when spans were rejected, as OTLP asks
- * (an empty partial_success means full success).
+ * An ExportTraceServiceResponse (or, for `logs`, an ExportLogsServiceResponse):
+ * partial_success only when items were rejected, as OTLP asks (an empty partial_success
+ * means full success).
  */
-export function encodeExportResponse(rejectedSpans: number, errorMessage: string): Uint8Array {
-  const response = rejectedSpans > 0 ? { partialSuccess: { rejectedSpans, errorMessage } } : {};
+export function encodeExportResponse(rejected: number, errorMessage: string, signal: 'traces' | 'logs' = 'traces'): Uint8Array {
+  if (signal === 'logs') {
+    const response = rejected > 0 ? { partialSuccess: { rejectedLogRecords: rejected, errorMessage } } : {};
+    return ExportLogsServiceResponse.encode(ExportLogsServiceResponse.fromObject(response)).finish();
+  }
+  const response = rejected > 0 ? { partialSuccess: { rejectedSpans: rejected, errorMessage } } : {};
   return ExportTraceServiceResponse.encode(ExportTraceServiceResponse.fromObject(response)).finish();
 }

@@ -41,27 +41,34 @@ export interface DecodeResult {
 const schemaUrl = z.string().nullish();
 const message = z.object({}).nullish();
 
-const ScopeSpansSchema = z.object({
-  scope: message,
-  schemaUrl,
-  schema_url: schemaUrl,
-  spans: z.array(z.unknown()).nullish(),
-});
+/**
+ * The shape of one OTLP export request (traces or logs): its resource entries, their scope
+ * entries and the items under each, each field in lowerCamelCase or snake_case.
+ */
+export interface ExportSignal<T> {
+  /** What one item is, for messages: "span", "log record". */
+  readonly item: string;
+  readonly request: string;
+  readonly resourceKeys: readonly [camel: string, snake: string];
+  readonly scopeKeys: readonly [camel: string, snake: string];
+  readonly itemKeys: readonly [camel: string, snake: string];
+  readonly convert: (input: unknown, resource: Resource, scope: InstrumentationScope, context: SpanContext) => T;
+}
 
-const ResourceSpansSchema = z.object({
-  resource: message,
-  schemaUrl,
-  schema_url: schemaUrl,
-  scopeSpans: z.array(ScopeSpansSchema).nullish(),
-  scope_spans: z.array(ScopeSpansSchema).nullish(),
-});
+function exportRequestSchema(signal: ExportSignal<unknown>) {
+  const items = z.array(z.unknown()).nullish();
+  const scopeEntry = z.object({ scope: message, schemaUrl, schema_url: schemaUrl, [signal.itemKeys[0]]: items, [signal.itemKeys[1]]: items });
+  const resourceEntry = z.object({
+    resource: message,
+    schemaUrl,
+    schema_url: schemaUrl,
+    [signal.scopeKeys[0]]: z.array(scopeEntry).nullish(),
+    [signal.scopeKeys[1]]: z.array(scopeEntry).nullish(),
+  });
+  return z.object({ [signal.resourceKeys[0]]: z.array(resourceEntry).nullish(), [signal.resourceKeys[1]]: z.array(resourceEntry).nullish() });
+}
 
-const ExportTraceServiceRequestSchema = z.object({
-  resourceSpans: z.array(ResourceSpansSchema).nullish(),
-  resource_spans: z.array(ResourceSpansSchema).nullish(),
-});
-
-type ExportTraceServiceRequest = z.input<typeof ExportTraceServiceRequestSchema>;
+const schemas = new WeakMap<ExportSignal<unknown>, ReturnType<typeof exportRequestSchema>>();
 
 /** `resourceSpans[0].scopeSpans`, or "request body" for the root. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -80,8 +87,12 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   return `${formatPath(issue.path)}: ${what}`;
 }
 
-function validateStructure(body: unknown): ExportTraceServiceRequest {
-  const result = ExportTraceServiceRequestSchema.safeParse(body);
+type Loose = Record<string, unknown>;
+
+function validateStructure(body: unknown, signal: ExportSignal<unknown>): Loose {
+  let schema = schemas.get(signal);
+  if (schema === undefined) schemas.set(signal, (schema = exportRequestSchema(signal)));
+  const result = schema.safeParse(body);
   if (!result.success) {
     const issues = result.error.issues;
     const first = issues[0];
@@ -90,69 +101,95 @@ function validateStructure(body: unknown): ExportTraceServiceRequest {
     throw errors.invalidRequest(`${head}${more}`);
   }
   // The parse output is a copy; the caller's objects are what is converted.
-  return body as ExportTraceServiceRequest;
+  return body as Loose;
 }
 
 function rejectAll(rejected: RejectedSpan[], prefix: string, count: number, reason: string): void {
   for (let k = 0; k < count; k++) rejected.push({ path: `${prefix}[${k}]`, reason });
 }
 
+/** The field of `o` spelled `keys[0]` (lowerCamelCase, preferred) or `keys[1]` (snake_case), and the spelling used. */
+function listOf(o: Loose, keys: readonly [string, string]): { key: string; list: readonly Loose[] } {
+  const [camel, snake] = keys;
+  const key = o[camel] == null && o[snake] != null ? snake : camel;
+  return { key, list: (o[camel] ?? o[snake] ?? []) as readonly Loose[] };
+}
+
+function schemaUrlOf(o: Loose): string {
+  return (o.schemaUrl ?? o.schema_url ?? '') as string;
+}
+
 /**
- * Decodes one ExportTraceServiceRequest given as a loose object (parsed JSON, or decoded
+ * Decodes one export request of `signal` given as a loose object (parsed JSON, or decoded
  * protobuf messages). Throws a TracefoldError (INVALID_REQUEST) when the request's structure
- * is invalid; otherwise returns the accepted spans in request order and the rejected ones.
+ * is invalid; otherwise returns the accepted items in request order and the rejected ones.
  */
-export function decodeTraceRequest(body: unknown, ctx: DecodeContext, source: SpanSource): DecodeResult {
-  const request = validateStructure(body);
+export function decodeExportRequest<T extends CanonicalSpan>(body: unknown, ctx: DecodeContext, source: SpanSource, signal: ExportSignal<T>): { items: T[]; rejected: RejectedSpan[] } {
+  const request = validateStructure(body, signal);
   const context: SpanContext = { tenantId: ctx.tenantId, receivedAtMs: ctx.receivedAtMs, source };
-  const spans: CanonicalSpan[] = [];
+  const items: T[] = [];
   const rejected: RejectedSpan[] = [];
 
-  const rsKey = request.resourceSpans == null && request.resource_spans != null ? 'resource_spans' : 'resourceSpans';
-  const resourceSpansList = request.resourceSpans ?? request.resource_spans ?? [];
-  for (let i = 0; i < resourceSpansList.length; i++) {
-    const rs = resourceSpansList[i]!;
-    const rsPath = `${rsKey}[${i}]`;
+  const resources = listOf(request, signal.resourceKeys);
+  for (let i = 0; i < resources.list.length; i++) {
+    const rs = resources.list[i]!;
+    const rsPath = `${resources.key}[${i}]`;
     let resource: Resource | undefined;
     let resourceFault: string | undefined;
     try {
-      resource = convertResource(rs.resource, rs.schemaUrl ?? rs.schema_url ?? '');
+      resource = convertResource(rs.resource, schemaUrlOf(rs));
     } catch (error) {
       if (!(error instanceof OtlpValueError)) throw error;
       resourceFault = `invalid resource: ${rsPath}.resource${error.path}: ${error.reason}`;
     }
 
-    const ssKey = rs.scopeSpans == null && rs.scope_spans != null ? 'scope_spans' : 'scopeSpans';
-    const scopeSpansList = rs.scopeSpans ?? rs.scope_spans ?? [];
-    for (let j = 0; j < scopeSpansList.length; j++) {
-      const ss = scopeSpansList[j]!;
-      const list = ss.spans ?? [];
+    const scopes = listOf(rs, signal.scopeKeys);
+    for (let j = 0; j < scopes.list.length; j++) {
+      const ss = scopes.list[j]!;
+      const entries = listOf(ss, signal.itemKeys);
+      const list = entries.list;
       if (list.length === 0) continue;
-      const spansPath = `${rsPath}.${ssKey}[${j}].spans`;
+      const itemsPath = `${rsPath}.${scopes.key}[${j}].${entries.key}`;
       if (resource === undefined) {
-        rejectAll(rejected, spansPath, list.length, resourceFault ?? 'invalid resource');
+        rejectAll(rejected, itemsPath, list.length, resourceFault ?? 'invalid resource');
         continue;
       }
       let scope: InstrumentationScope;
       try {
-        scope = convertScope(ss.scope, ss.schemaUrl ?? ss.schema_url ?? '');
+        scope = convertScope(ss.scope, schemaUrlOf(ss));
       } catch (error) {
         if (!(error instanceof OtlpValueError)) throw error;
-        rejectAll(rejected, spansPath, list.length, `invalid scope: ${rsPath}.${ssKey}[${j}].scope${error.path}: ${error.reason}`);
+        rejectAll(rejected, itemsPath, list.length, `invalid scope: ${rsPath}.${scopes.key}[${j}].scope${error.path}: ${error.reason}`);
         continue;
       }
       for (let k = 0; k < list.length; k++) {
         try {
-          const span = convertSpan(list[k], resource, scope, context);
-          const keyPartProblem = spanKeyPartProblem(span);
-          if (keyPartProblem === null) spans.push(span);
-          else rejected.push({ path: `${spansPath}[${k}]`, reason: keyPartProblem });
+          const item = signal.convert(list[k], resource, scope, context);
+          const keyPartProblem = spanKeyPartProblem(item);
+          if (keyPartProblem === null) items.push(item);
+          else rejected.push({ path: `${itemsPath}[${k}]`, reason: keyPartProblem });
         } catch (error) {
           if (!(error instanceof OtlpValueError)) throw error;
-          rejected.push({ path: `${spansPath}[${k}]${error.path}`, reason: error.reason });
+          rejected.push({ path: `${itemsPath}[${k}]${error.path}`, reason: error.reason });
         }
       }
     }
   }
-  return { spans, rejected };
+  return { items, rejected };
+}
+
+/** The trace export: ResourceSpans, ScopeSpans, Span. */
+export const TRACES: ExportSignal<CanonicalSpan> = {
+  item: 'span',
+  request: 'ExportTraceServiceRequest',
+  resourceKeys: ['resourceSpans', 'resource_spans'],
+  scopeKeys: ['scopeSpans', 'scope_spans'],
+  itemKeys: ['spans', 'spans'],
+  convert: convertSpan,
+};
+
+/** Decodes one ExportTraceServiceRequest (see decodeExportRequest). */
+export function decodeTraceRequest(body: unknown, ctx: DecodeContext, source: SpanSource): DecodeResult {
+  const { items, rejected } = decodeExportRequest(body, ctx, source, TRACES);
+  return { spans: items, rejected };
 }

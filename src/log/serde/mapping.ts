@@ -121,7 +121,7 @@ export interface AvroScope {
   schema_url: string;
 }
 
-type AvroSpanSource = 'otlp_json' | 'otlp_proto' | 'session_events' | 'flat_spans';
+type AvroSpanSource = 'otlp_json' | 'otlp_proto' | 'session_events' | 'flat_spans' | 'otlp_logs';
 
 export interface AvroCanonicalSpan {
   tenant_id: string;
@@ -153,12 +153,14 @@ const SOURCE_TO_AVRO: Readonly<Record<SpanSource, AvroSpanSource>> = {
   'otlp-proto': 'otlp_proto',
   'session-events': 'session_events',
   'flat-spans': 'flat_spans',
+  'otlp-logs': 'otlp_logs',
 };
 const SOURCE_FROM_AVRO: Readonly<Record<AvroSpanSource, SpanSource>> = {
   otlp_json: 'otlp-json',
   otlp_proto: 'otlp-proto',
   session_events: 'session-events',
   flat_spans: 'flat-spans',
+  otlp_logs: 'otlp-logs',
 };
 
 function sourceToAvro(source: SpanSource): AvroSpanSource {

@@ -11,6 +11,7 @@ import { PRICE_TABLE, measureTrace } from '../../metrics/trace-metrics.js';
 import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import { confidenceTier } from '../../model/outputs.js';
 import type { CanonicalSpan } from '../../model/span.js';
+import { foldLogRecords } from '../../semantic/genai-events.js';
 import { toSemanticSpan, toSemanticTrace } from '../../semantic/mapper.js';
 import type { SemanticSpan } from '../../semantic/semantic-span.js';
 import { assembleTrace } from './assemble.js';
@@ -110,7 +111,9 @@ export function analyzeWindow(
 ): TraceOutputs {
   const { tenantId, traceId, revision } = window;
   const { semanticOf } = window;
-  const semantic = toSemanticTrace(tenantId, traceId, window.spans, semanticOf === undefined ? toSemanticSpan : (span) => semanticOf(span) ?? toSemanticSpan(span));
+  // OTLP log records (GenAI events) go back on their spans: the trace as the producer meant it.
+  const spans = foldLogRecords(window.spans);
+  const semantic = toSemanticTrace(tenantId, traceId, spans, semanticOf === undefined ? toSemanticSpan : (span) => semanticOf(span) ?? toSemanticSpan(span));
   const spanOrder = new Map(semantic.spans.map((s, i) => [s.spanId, i]));
 
   const found: RankedFinding[] = [];
@@ -133,10 +136,10 @@ export function analyzeWindow(
   );
 
   const measures = measureTrace(semantic, PRICE_TABLE);
-  const tree = assembleTrace(window.spans);
+  const tree = assembleTrace(spans);
   const root = semantic.spans.find((s) => s.parentSpanId === '') ?? semantic.spans[0];
   let end = 0n;
-  for (const s of window.spans) if (s.endTimeUnixNano > end) end = s.endTimeUnixNano;
+  for (const s of spans) if (s.endTimeUnixNano > end) end = s.endTimeUnixNano;
 
   const trace: TraceRecord = {
     tenantId,
@@ -151,8 +154,8 @@ export function analyzeWindow(
     startTimeUnixNano: measures.startTimeUnixNano,
     endTimeUnixNano: end,
     hasError: measures.errorCount > 0,
-    digest: spanDigest(window.spans),
-    spans: window.spans,
+    digest: spanDigest(spans),
+    spans,
     truncated: window.truncated ?? false,
     orphanSpanIds: tree.orphanSpanIds,
     cycleSpanIds: tree.cycleSpanIds,
@@ -173,7 +176,7 @@ export function analyzeWindow(
       traceId,
       revision,
       digest: trace.digest,
-      spanCount: window.spans.length,
+      spanCount: spans.length,
       rootSpanId: root?.spanId ?? null,
       closeReason: window.closeReason,
       serviceName: semantic.serviceName,

@@ -451,7 +451,8 @@ export class TraceStage extends StatefulProcessor {
    * unit, flagged live, under the id the closed window's detection will have.
    */
   private async detectLive(work: PartitionWork, ref: Buffer, meta: WindowMeta, event: RawEvent, timestampMs: number): Promise<void> {
-    if (event.type !== 'span') return;
+    // A log record is read with its span when the window closes (genai-events.ts), not alone.
+    if (event.type !== 'span' || event.span.source === 'otlp-logs') return;
     const span = toSemanticSpan(event.span);
     this.semanticViews.set(event.span, span);
     const trace = { tenantId: meta.tenantId, traceId: meta.traceId, serviceName: serviceNameOf(event.span) };

@@ -136,15 +136,15 @@ describe('local schema ids', () => {
       'audit-record': 1568117690,
       baseline: 275431473,
       calibration: 1015359393,
-      'canonical-span': 719051815,
+      'canonical-span': 938033245,
       detection: 739364078,
       feedback: 2022971619,
-      'raw-event': 781664245,
+      'raw-event': 298298518,
       'session-record': 666938692,
       'tenant-event': 95224233,
       'tenant-stage-event': 101709222,
       'trace-metrics': 1882742564,
-      'trace-record': 1560420448,
+      'trace-record': 1112560265,
     });
   });
 
