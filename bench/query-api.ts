@@ -42,7 +42,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { issueApiKey } from '../src/api/credentials.js';
+import { issueApiKey } from '../src/http/credentials.js';
 import { startTracefold } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/config/config.js';
 import { createEmbeddedLog } from '../src/log/embedded/index.js';

@@ -19,7 +19,7 @@ import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
 import { agentaOperations } from './routes/compat/agenta-openapi.js';
 import { ingestTokenBody, tokenParams } from './routes/compat/agent-strace-routes.js';
-import { tenantParams, traceParams } from './validate.js';
+import { tenantParams, traceParams } from '../http/validate.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';

@@ -8,8 +8,8 @@ import { TOPICS } from '../log/topics.js';
 import type { TenantEvent } from '../model/outputs.js';
 import type { TenantStageEvent } from '../model/tenant-records.js';
 import { tenantStageEvent, tenantStageRecord } from '../stages/tenant/events.js';
-import type { AppContext } from './context.js';
-import { appendAllAndWait } from './write-through.js';
+import type { AppContext } from '../http/context.js';
+import { appendAllAndWait } from '../http/write-through.js';
 
 /** The compaction key: the latest event per tenant, per key and per tenant's settings is the state. */
 function tenantEventKey(e: TenantEvent): string {

@@ -18,12 +18,12 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, authenticateForTenant, openIngestTenant } from '../api/auth.js';
-import type { AppContext } from '../api/context.js';
-import { parseWith, tenantParams } from '../api/validate.js';
+import { authenticate, authenticateForTenant, openIngestTenant } from '../http/auth.js';
+import type { AppContext } from '../http/context.js';
+import { parseWith, tenantParams } from '../http/validate.js';
 import { errors, TracefoldError } from '../model/errors.js';
 import { appendRaw, spanRecord } from './append-raw.js';
-import { admitIngest } from './limits/index.js';
+import { admitIngest } from '../http/limits/index.js';
 import { decodeOtlpJson, decodeOtlpLogsJson, type DecodeContext, type DecodeResult, type RejectedSpan } from './otlp/json.js';
 import { decodeOtlpLogsProto, decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
 

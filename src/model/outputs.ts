@@ -103,12 +103,12 @@ export function withdrawalOf(identity: DetectionIdentity, withdrawn: Withdrawal)
   };
 }
 
-/** What is measured of one trace (src/metrics computes it; definitions in trace-metrics.ts). */
+/** What is measured of one trace (src/measures computes it; definitions in trace-metrics.ts). */
 export interface TraceMeasures {
   readonly startTimeUnixNano: bigint;
   /** Earliest start to latest end. */
   readonly durationMs: number;
-  /** Duration of the critical path (src/metrics/critical-path.ts). */
+  /** Duration of the critical path (src/measures/critical-path.ts). */
   readonly criticalPathMs: number;
   /** Spans on the critical path, in start order. */
   readonly criticalPathSpanIds: readonly string[];

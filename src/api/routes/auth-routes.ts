@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { TenantEvent } from '../../model/outputs.js';
-import { authenticateForTenant, callerFromApiKey, checkAdmin } from '../auth.js';
+import { authenticateForTenant, callerFromApiKey, checkAdmin } from '../../http/auth.js';
 import { errors } from '../../model/errors.js';
 import type { ApiKeyView, TenantView } from '../../views/view-model.js';
-import type { AppContext } from '../context.js';
-import { issueApiKey } from '../credentials.js';
-import { parseWith, tenantParams } from '../validate.js';
+import type { AppContext } from '../../http/context.js';
+import { issueApiKey } from '../../http/credentials.js';
+import { parseWith, tenantParams } from '../../http/validate.js';
 import { recordTenantEvents } from '../tenant-writes.js';
 
 export const createTenantBody = z.object({

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { errors } from '../../model/errors.js';
 import type { ReplayDiff } from '../../replay/diff.js';
 import type { ReplayStatus } from '../../replay/replay-runs.js';
-import { checkAdmin } from '../auth.js';
-import type { AppContext } from '../context.js';
-import { instantQuery, keyPartString, parseWith } from '../validate.js';
+import { checkAdmin } from '../../http/auth.js';
+import type { AppContext } from '../../http/context.js';
+import { instantQuery, keyPartString, parseWith } from '../../http/validate.js';
 
 /** Epoch milliseconds as a JSON number, within what a date holds. */
 const epochMs = z.number().int().min(0).max(8.64e15, 'must be at most 8.64e15 (the last instant a date holds)');

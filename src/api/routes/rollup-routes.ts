@@ -8,9 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GRANULARITIES, GROUP_BYS } from '../../views/rollups.js';
-import { authenticateForTenant } from '../auth.js';
-import type { AppContext } from '../context.js';
-import { instantQuery, parseWith, tenantParams } from '../validate.js';
+import { authenticateForTenant } from '../../http/auth.js';
+import type { AppContext } from '../../http/context.js';
+import { instantQuery, parseWith, tenantParams } from '../../http/validate.js';
 
 
 export const MAX_ROLLUP_ROWS = 10_000;

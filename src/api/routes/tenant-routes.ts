@@ -11,9 +11,9 @@ import { errors } from '../../model/errors.js';
 import type { TenantEvent, TenantSettings } from '../../model/outputs.js';
 import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
 import { recordTenantEvents } from '../tenant-writes.js';
-import { authenticateForTenant } from '../auth.js';
-import type { AppContext } from '../context.js';
-import { instantQuery, parseWith, tenantParams, traceParams } from '../validate.js';
+import { authenticateForTenant } from '../../http/auth.js';
+import type { AppContext } from '../../http/context.js';
+import { instantQuery, parseWith, tenantParams, traceParams } from '../../http/validate.js';
 
 
 /** A tenant's own settings: PUT replaces them; an absent or null value means the default. */

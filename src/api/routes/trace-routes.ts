@@ -15,12 +15,12 @@ import type { Detection, FeedbackRecord } from '../../model/outputs.js';
 import { TRACE_STAGE_GROUP } from '../../stages/trace/trace-stage.js';
 import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
 import { detectorVersions } from '../../detectors/registry.js';
-import { authenticateForTenant } from '../auth.js';
-import type { AppContext } from '../context.js';
+import { authenticateForTenant } from '../../http/auth.js';
+import type { AppContext } from '../../http/context.js';
 import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree, standingFailureScore } from '../present.js';
-import { booleanQuery, instantQuery, keyPartString, parseWith, severityQuery, tenantParams, traceParams } from '../validate.js';
+import { booleanQuery, instantQuery, keyPartString, parseWith, severityQuery, tenantParams, traceParams } from '../../http/validate.js';
 import { traceSummaryOf } from '../../views/view-model.js';
-import { appendAllAndWait } from '../write-through.js';
+import { appendAllAndWait } from '../../http/write-through.js';
 import { numberedPageOf, numberedPageQuery, platformDetection, platformTrace, readNumberedPage } from './numbered-pages.js';
 
 export const listQuery = z.object({

@@ -17,13 +17,13 @@
  * copy in the trace stage.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, authenticateForTenant } from '../../api/auth.js';
-import type { AppContext } from '../../api/context.js';
-import { parseWith, tenantParams } from '../../api/validate.js';
+import { authenticate, authenticateForTenant } from '../../http/auth.js';
+import type { AppContext } from '../../http/context.js';
+import { parseWith, tenantParams } from '../../http/validate.js';
 import { errors } from '../../model/errors.js';
 import { appendRaw, spanRecord } from '../append-raw.js';
 import { checkSpanKeyParts } from '../key-parts.js';
-import { admitIngest } from '../limits/index.js';
+import { admitIngest } from '../../http/limits/index.js';
 import type { CanonicalSpan } from '../../model/span.js';
 import { decodeFlatSpans, FlatSpanError } from './spans.js';
 

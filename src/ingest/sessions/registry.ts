@@ -8,8 +8,8 @@
  * are brought up to the registry's end as of now. The common path (the session is known)
  * costs one local read; only a miss pays for the catch-up.
  */
-import type { AppContext } from '../../api/context.js';
-import { appendAndWait } from '../../api/write-through.js';
+import type { AppContext } from '../../http/context.js';
+import { appendAndWait } from '../../http/write-through.js';
 import { TOPICS } from '../../log/topics.js';
 import { errors, TracefoldError } from '../../model/errors.js';
 import { sessionKey, type SessionRecord } from '../../model/session.js';

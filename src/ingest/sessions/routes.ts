@@ -38,16 +38,16 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateForTenant } from '../../api/auth.js';
-import type { AppContext } from '../../api/context.js';
-import { parseWith, tenantParams } from '../../api/validate.js';
+import { authenticateForTenant } from '../../http/auth.js';
+import type { AppContext } from '../../http/context.js';
+import { parseWith, tenantParams } from '../../http/validate.js';
 import { errors, TracefoldError } from '../../model/errors.js';
 import { HEADER } from '../../model/record-keys.js';
 import type { SessionRecord } from '../../model/session.js';
 import type { WindowMarkerKind } from '../../model/span.js';
 import { appendRaw, markerRecord, spanRecord } from '../append-raw.js';
 import { checkSpanKeyParts } from '../key-parts.js';
-import { admitIngest } from '../limits/index.js';
+import { admitIngest } from '../../http/limits/index.js';
 import { nanosToMs } from '../flat/time.js';
 import {
   eventsToSpans,

@@ -5,7 +5,7 @@
  * spans with everything else the producer sent (see convert.ts).
  */
 import { z } from 'zod';
-import { tenantParams } from '../../api/validate.js';
+import { tenantParams } from '../../http/validate.js';
 import { KEY_PART_LIMITS } from '../../model/key-parts.js';
 import { TimeError, toUnixNano } from '../flat/time.js';
 

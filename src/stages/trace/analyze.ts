@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import { reconcileFindings, type RankedFinding } from '../../detectors/reconcile.js';
 import { calibrate } from '../../calibration/calibration.js';
-import { PRICE_TABLE, measureTrace } from '../../metrics/trace-metrics.js';
+import { PRICE_TABLE, measureTrace } from '../../measures/trace-metrics.js';
 import type { CloseReason, Detection, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import { confidenceTier } from '../../model/outputs.js';
 import type { CanonicalSpan } from '../../model/span.js';

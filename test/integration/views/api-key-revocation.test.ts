@@ -5,8 +5,8 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callerFromApiKey } from '../../../src/api/auth.js';
-import { issueApiKey } from '../../../src/api/credentials.js';
+import { callerFromApiKey } from '../../../src/http/auth.js';
+import { issueApiKey } from '../../../src/http/credentials.js';
 import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
 import { createCodecs, LocalSchemaIds, type Codecs } from '../../../src/log/serde/index.js';
 import { loadTopicDeclarations, TOPICS } from '../../../src/log/topics.js';

@@ -11,7 +11,7 @@ import {
   updateStats,
   type Anomaly,
 } from '../../../src/baselines/baseline.js';
-import { measureTrace } from '../../../src/metrics/trace-metrics.js';
+import { measureTrace } from '../../../src/measures/trace-metrics.js';
 import type { TraceMetrics } from '../../../src/model/outputs.js';
 import { toSemanticTrace } from '../../../src/semantic/mapper.js';
 import type { BaselineRecord, RunningStats } from '../../../src/model/tenant-records.js';

@@ -33,9 +33,9 @@ import { ingestFlatBody } from '../../../ingest/flat/routes.js';
 import { ingestOtlp, isProtobuf, otlpContentTypes, otlpResponse, protobufResponse } from '../../../ingest/routes.js';
 import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
 import { errors } from '../../../model/errors.js';
-import { authenticate, authenticateForTenant, authenticateIngestToken, openIngestTenant } from '../../auth.js';
-import type { AppContext } from '../../context.js';
-import { parseWith, tenantParams } from '../../validate.js';
+import { authenticate, authenticateForTenant, authenticateIngestToken, openIngestTenant } from '../../../http/auth.js';
+import type { AppContext } from '../../../http/context.js';
+import { parseWith, tenantParams } from '../../../http/validate.js';
 import { parseNdjson, StraceEventError, straceEventsToSpans } from './agent-strace-events.js';
 
 export const STREAM_PREFIX = '/api/agent-strace';

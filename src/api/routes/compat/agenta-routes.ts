@@ -39,9 +39,9 @@ import { errors } from '../../../model/errors.js';
 import type { CanonicalSpan } from '../../../model/span.js';
 import { toPlain } from '../../../model/span.js';
 import { assembleTrace } from '../../../stages/trace/assemble.js';
-import { authenticate, type AuthScheme } from '../../auth.js';
-import type { AppContext } from '../../context.js';
-import { keyPartString, parseWith } from '../../validate.js';
+import { authenticate, type AuthScheme } from '../../../http/auth.js';
+import type { AppContext } from '../../../http/context.js';
+import { keyPartString, parseWith } from '../../../http/validate.js';
 import { AG_REFERENCES_ATTRIBUTE, AG_UNSUPPORTED_PREFIX, nestAttributes, normalizeAgSpan } from './agenta-attributes.js';
 
 const SCHEMES: readonly AuthScheme[] = ['ApiKey', 'Bearer'];

@@ -30,9 +30,9 @@ import { ingestOtlp, isProtobuf, otlpContentTypes, protobufResponse, type Ingest
 import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
 import type { SessionService } from '../../../ingest/sessions/routes.js';
 import { sessionParams } from '../../../ingest/sessions/schema.js';
-import { authenticate } from '../../auth.js';
-import type { AppContext } from '../../context.js';
-import { parseWith } from '../../validate.js';
+import { authenticate } from '../../../http/auth.js';
+import type { AppContext } from '../../../http/context.js';
+import { parseWith } from '../../../http/validate.js';
 
 const BODY_LIMIT_SETTING = 'TRACING_MAX_BODY_SIZE_MB';
 const PREFIX = '/api/client/v1';

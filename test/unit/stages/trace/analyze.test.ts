@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../../../src/api/metrics/metrics.js';
+import { createMetrics } from '../../../../src/http/prometheus/metrics.js';
 import { createDetectors, detectorVersions } from '../../../../src/detectors/registry.js';
 import type { CanonicalSpan } from '../../../../src/model/span.js';
 import { analyzeWindow, type ClosedWindow } from '../../../../src/stages/trace/analyze.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { criticalPath } from '../../../src/metrics/critical-path.js';
+import { criticalPath } from '../../../src/measures/critical-path.js';
 import type { SemanticSpan } from '../../../src/semantic/semantic-span.js';
 import { semanticSpan } from '../semantic/fixtures.js';
 

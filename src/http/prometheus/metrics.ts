@@ -70,7 +70,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064
 /** How long a scrape waits for the log's end offsets before keeping the last lag it saw. */
 const VIEW_LAG_TIMEOUT_MS = 1000;
 
-/** What the ingest limits expose to the metrics; see src/ingest/limits. */
+/** What the ingest limits expose to the metrics; see src/http/limits. */
 export interface IngestLimitsGauges {
   readonly inflight: { readonly inFlightBytes: number; readonly limitBytes: number };
   readonly rateLimiter: { stats(): { readonly tenants: number; readonly evictedBusy: number } };

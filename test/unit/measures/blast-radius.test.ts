@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseToolName, filesInPatch, filesWritten } from '../../../src/metrics/blast-radius.js';
+import { baseToolName, filesInPatch, filesWritten } from '../../../src/measures/blast-radius.js';
 import { toolCall } from '../semantic/fixtures.js';
 
 describe('blast radius', () => {

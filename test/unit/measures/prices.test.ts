@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseModelName, parsePriceTable, PRICE_TABLE, priceOf } from '../../../src/metrics/prices.js';
-import table from '../../../src/metrics/prices/2026-11.json' with { type: 'json' };
+import { normaliseModelName, parsePriceTable, PRICE_TABLE, priceOf } from '../../../src/measures/prices.js';
+import table from '../../../src/measures/prices/2026-11.json' with { type: 'json' };
 
 describe('normaliseModelName', () => {
   it.each([

@@ -1,10 +1,10 @@
 /**
  * What the HTTP layer is given: the log to write to, the views to read from, and the
- * credentials services. Built once in src/cli/run.ts.
+ * credentials services. Built once per process in src/cli/runtime.ts.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { IngestLimits } from '../ingest/limits/index.js';
+import type { IngestLimits } from './limits/index.js';
 import type { Log } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import type { StageHealth } from '../runtime/health.js';
@@ -12,7 +12,7 @@ import type { ReplayRuns } from '../replay/replay-runs.js';
 import type { ViewQueries } from '../views/queries.js';
 import type { Views } from '../views/views.js';
 import type { TokenService } from './credentials.js';
-import type { Metrics } from './metrics/metrics.js';
+import type { Metrics } from './prometheus/metrics.js';
 
 /** What every process has, whatever its roles. */
 export interface BaseContext {

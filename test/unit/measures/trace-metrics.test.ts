@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countRetries, measureTrace, PRICE_TABLE, UNNAMED_MODEL } from '../../../src/metrics/trace-metrics.js';
-import { parsePriceTable } from '../../../src/metrics/prices.js';
+import { countRetries, measureTrace, PRICE_TABLE, UNNAMED_MODEL } from '../../../src/measures/trace-metrics.js';
+import { parsePriceTable } from '../../../src/measures/prices.js';
 import { semanticSpan, semanticTrace, toolCall } from '../semantic/fixtures.js';
 
 const MS = 1_000_000n;

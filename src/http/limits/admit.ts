@@ -5,7 +5,7 @@
  * appended, so the producer can resend it unchanged.
  */
 import type { Config } from '../../config/config.js';
-import type { Metrics } from '../../api/metrics/metrics.js';
+import type { Metrics } from '../prometheus/metrics.js';
 import { errors } from '../../model/errors.js';
 import { createInflightBudget, type InflightBudget } from './inflight.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../../src/api/metrics/metrics.js';
-import { admitIngest, BoundedIngestLog, createInflightBudget, createIngestLimits, createRateLimiter, recordBytes } from '../../../src/ingest/limits/index.js';
+import { createMetrics } from '../../../src/http/prometheus/metrics.js';
+import { admitIngest, BoundedIngestLog, createInflightBudget, createIngestLimits, createRateLimiter, recordBytes } from '../../../src/http/limits/index.js';
 import type { Log, OutgoingRecord } from '../../../src/log/port.js';
 import { TracefoldError } from '../../../src/model/errors.js';
 import { HEADER } from '../../../src/model/record-keys.js';

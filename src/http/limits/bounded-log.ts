@@ -7,7 +7,7 @@
  * Wrapping the log rather than each route's append keeps the bound on every ingest path
  * (OTLP, session events, flat spans) whichever helper the route appends through.
  */
-import type { Metrics } from '../../api/metrics/metrics.js';
+import type { Metrics } from '../prometheus/metrics.js';
 import type {
   AppendResult,
   Consumer,

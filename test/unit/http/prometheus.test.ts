@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, rejectionReason } from '../../../src/api/metrics/metrics.js';
+import { createMetrics, rejectionReason } from '../../../src/http/prometheus/metrics.js';
 import type { Log } from '../../../src/log/port.js';
 import type { TraceStageStats } from '../../../src/stages/trace/trace-stage.js';
 import { Positions } from '../../../src/runtime/positions.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBodyNesting, instantQuery, MAX_BODY_NESTING, tooDeeplyNested } from '../../../src/api/validate.js';
+import { checkBodyNesting, instantQuery, MAX_BODY_NESTING, tooDeeplyNested } from '../../../src/http/validate.js';
 import { TracefoldError } from '../../../src/model/errors.js';
 
 /** `{"a": {"a": … 1}}` with `levels` objects, built without recursion. */

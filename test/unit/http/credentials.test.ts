@@ -7,7 +7,7 @@ import {
   parseApiKey,
   secretMatches,
   TokenService,
-} from '../../../src/api/credentials.js';
+} from '../../../src/http/credentials.js';
 
 const SECRET = 'test-secret-that-is-long-enough-0123456789';
 const OTHER_SECRET = 'another-secret-that-is-long-enough-987654';
