@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { verifyAuditChain, type AuditVerification } from '../audit/chain.js';
+import { AUDIT_EVENT_TYPES, verifyAuditChain, type AuditVerification } from '../audit/chain.js';
 import { AuditExportError, EXPORT_PROFILES, buildAuditExport, verifyAuditExport, type ExportProfile } from '../audit/export.js';
 import { loadConfig } from '../config/config.js';
 import type { Log, LogRecord } from '../log/port.js';
@@ -23,7 +23,7 @@ import { TOPICS } from '../log/topics.js';
 import { readRecords } from '../log/read-topic.js';
 import { createCodecs } from '../log/serde/index.js';
 import { createSchemaIds } from '../log/serde/registry-schema-ids.js';
-import type { AuditRecord } from '../model/tenant-records.js';
+import type { AuditEventType, AuditRecord } from '../model/tenant-records.js';
 import {
   BrokenLogError,
   EXIT_FAILED,
@@ -81,7 +81,7 @@ export interface CliIo extends CommandIo {
   readonly readLocalAuditRecords: (tenantId: string, env: NodeJS.ProcessEnv) => Promise<AuditRecord[]>;
 }
 
-const defaultIo: CliIo = { ...processIo, readLocalAuditRecords };
+export const defaultIo: CliIo = { ...processIo, readLocalAuditRecords };
 
 // ---- the audit topic ----------------------------------------------------------------------
 
@@ -158,7 +158,7 @@ async function readLocalAuditRecords(tenantId: string, env: NodeJS.ProcessEnv): 
 
 // ---- audit ----------------------------------------------------------------------------------
 
-function describe(subject: string, result: AuditVerification): string {
+export function describe(subject: string, result: AuditVerification): string {
   if (!result.ok && result.firstBroken !== null) {
     const { seq, index, reason } = result.firstBroken;
     if (index < 0) return `${subject}: BROKEN: ${reason} (${result.checked} records verified)`;
@@ -223,36 +223,58 @@ async function auditVerify(io: CliIo, values: Values): Promise<number> {
   return result.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-async function auditExport(io: CliIo, values: Values): Promise<number> {
-  refuse(values, ['from-export'], 'audit export');
-  const tenantId = tenantOf(values, io.env);
+export function formatArg(values: Values): ExportProfile {
   const format = optionalString(values, 'format');
   if (format === undefined) throw new UsageError(`--format is required (one of: ${EXPORT_PROFILES.join(', ')})`);
   if (!(EXPORT_PROFILES as readonly string[]).includes(format)) throw new UsageError(`--format: unknown export format ${JSON.stringify(format)} (known: ${EXPORT_PROFILES.join(', ')})`);
-  const output = requireString(values, 'output');
-  const fromArg = optionalString(values, 'from');
-  const toArg = optionalString(values, 'to');
-  const fromMs = fromArg === undefined ? undefined : parseTimeArg('from', fromArg);
-  const toMs = toArg === undefined ? undefined : parseTimeArg('to', toArg);
-  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new UsageError('--from is after --to');
-  const server = remote(values);
+  return format as ExportProfile;
+}
 
+export interface ExportRequest {
+  readonly tenantId: string;
+  readonly format: ExportProfile;
+  readonly output: string;
+  readonly fromMs: number | undefined;
+  readonly toMs: number | undefined;
+  readonly server: { url: string; token: string } | null;
+  /** The chain already read from the log, when the caller had to read it. */
+  readonly records?: AuditRecord[];
+  /** What the package is of, for the message: the tenant's chain, or one trace of it. */
+  readonly subject?: string;
+  /** Counts the included records that concern the subject, for the message. */
+  readonly about?: (seq: number, type: string, subjectId: string, payloadJson: string) => boolean;
+}
+
+const exportRecordSchema = z.object({ seq: z.number(), type: z.string(), subject_id: z.string(), payload_json: z.string() });
+
+/** Builds (or downloads) the package of [fromMs, toMs), verifies it and writes it to the output file. */
+export async function writeExport(io: CliIo, request: ExportRequest): Promise<number> {
+  const { tenantId, format, output, fromMs, toMs, server } = request;
   let text: string;
   if (server !== null) {
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     const url = apiUrl(server.url, `/api/v1/tenants/${encodeURIComponent(tenantId)}/audit/export`, { format, from: iso(fromMs), to: iso(toMs) });
-    text = await get(io, url, server.token, `tenant ${tenantId} is unknown to ${server.url}`);
+    try {
+      text = await get(io, url, server.token, `tenant ${tenantId} is unknown to ${server.url}`);
+    } catch (err) {
+      // The server refuses to package a broken chain (HTTP 400 naming the broken record).
+      if (err instanceof UnavailableError && /is broken at seq/.test(err.message)) {
+        io.stderr(`tracefold: cannot export: ${err.message}\n  run \`tracefold audit verify --tenant ${tenantId} --url ${server.url} --token …\` for details\n`);
+        return EXIT_FAILED;
+      }
+      throw err;
+    }
   } else {
     let records: AuditRecord[];
     try {
-      records = await io.readLocalAuditRecords(tenantId, io.env);
+      records = request.records ?? (await io.readLocalAuditRecords(tenantId, io.env));
     } catch (err) {
       if (!(err instanceof BrokenLogError)) throw err;
       io.stderr(`tracefold: cannot export: ${err.message}\n`);
       return EXIT_FAILED;
     }
     try {
-      const pkg = buildAuditExport(tenantId, records, { fromMs, toMs, generatedAtMs: io.now(), profile: format as ExportProfile });
+      const pkg = buildAuditExport(tenantId, records, { fromMs, toMs, generatedAtMs: io.now(), profile: format });
       text = `${JSON.stringify(pkg, null, 2)}\n`;
     } catch (err) {
       if (!(err instanceof AuditExportError)) throw err;
@@ -274,14 +296,82 @@ async function auditExport(io: CliIo, values: Values): Promise<number> {
   } catch (err) {
     throw new UnavailableError(`cannot write ${output}: ${messageOf(err)}`);
   }
+  const subject = request.subject ?? `tenant ${tenantId}`;
   if (!result.ok) {
-    io.stdout(`wrote ${output}, but ${describe(`the export of tenant ${tenantId}`, result)}\n`);
+    io.stdout(`wrote ${output}, but ${describe(`the export of ${subject}`, result)}\n`);
     return EXIT_FAILED;
   }
   const count = result.checked;
-  const range = count === 0 ? 'no records in the range' : `${count} records, seq ${result.head!.seq - count + 1}..${result.head!.seq}, head hash ${result.head!.hash}`;
-  io.stdout(`wrote the ${format} audit export of tenant ${tenantId} to ${output}: ${range}\n`);
+  let range = count === 0 ? 'no records in the range' : `${count} records, seq ${result.head!.seq - count + 1}..${result.head!.seq}, head hash ${result.head!.hash}`;
+  if (request.about !== undefined && count > 0) {
+    const records = z.object({ records: z.array(exportRecordSchema) }).parse(pkg).records;
+    const about = records.filter((r) => request.about!(r.seq, r.type, r.subject_id, r.payload_json)).length;
+    range += ` (${about} of them about the trace; the others lie between its records and keep the run verifiable)`;
+  }
+  io.stdout(`wrote the ${format} audit export of ${subject} to ${output}: ${range}\n`);
   return EXIT_OK;
+}
+
+async function auditExport(io: CliIo, values: Values): Promise<number> {
+  refuse(values, ['from-export'], 'audit export');
+  const tenantId = tenantOf(values, io.env);
+  const format = formatArg(values);
+  const output = requireString(values, 'output');
+  const fromArg = optionalString(values, 'from');
+  const toArg = optionalString(values, 'to');
+  const fromMs = fromArg === undefined ? undefined : parseTimeArg('from', fromArg);
+  const toMs = toArg === undefined ? undefined : parseTimeArg('to', toArg);
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new UsageError('--from is after --to');
+  return writeExport(io, { tenantId, format, output, fromMs, toMs, server: remote(values) });
+}
+
+const packagedRecord = z.object({
+  tenant_id: z.string(),
+  seq: z.number(),
+  type: z.enum(AUDIT_EVENT_TYPES as [AuditEventType, ...AuditEventType[]]),
+  subject_id: z.string(),
+  at_ms: z.number(),
+  payload_json: z.string(),
+  payload_digest: z.string(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+
+/**
+ * The tenant's whole chain, verified: from the running tracefold's export of it (--url), or
+ * from the log. Throws BrokenLogError when it does not verify.
+ */
+export async function wholeChain(io: CliIo, tenantId: string, server: { url: string; token: string } | null): Promise<AuditRecord[]> {
+  let records: AuditRecord[];
+  if (server !== null) {
+    const url = apiUrl(server.url, `/api/v1/tenants/${encodeURIComponent(tenantId)}/audit/export`, { format: 'eu-ai-act' });
+    let text: string;
+    try {
+      text = await get(io, url, server.token, `tenant ${tenantId} is unknown to ${server.url}`);
+    } catch (err) {
+      if (err instanceof UnavailableError && /is broken at seq/.test(err.message)) throw new BrokenLogError(err.message);
+      throw err;
+    }
+    const pkg = parseAnswer(z.object({ records: z.array(packagedRecord) }), text, 'audit export');
+    const check = verifyAuditExport(JSON.parse(text), { tenantId });
+    if (!check.ok) throw new BrokenLogError(describe(`the export of tenant ${tenantId}`, check));
+    records = pkg.records.map((r) => ({
+      tenantId: r.tenant_id,
+      seq: r.seq,
+      type: r.type,
+      subjectId: r.subject_id,
+      atMs: r.at_ms,
+      payloadJson: r.payload_json,
+      payloadDigest: r.payload_digest,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    }));
+  } else {
+    records = await io.readLocalAuditRecords(tenantId, io.env);
+  }
+  const result = verifyAuditChain(records, { tenantId });
+  if (!result.ok) throw new BrokenLogError(describe(`audit chain of tenant ${tenantId}`, result));
+  return records;
 }
 
 /** `tracefold audit …` with the arguments after `audit`; resolves to the exit code. */
