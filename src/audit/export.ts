@@ -55,6 +55,8 @@ export interface AuditExportSummary {
   readonly models: readonly string[];
   readonly tools: readonly string[];
   readonly agents: readonly string[];
+  /** Sorted, distinct categories of data the traces carried (data-categories.ts). */
+  readonly data_categories: readonly string[];
   readonly detections: {
     readonly total: number;
     readonly by_type: Readonly<Record<string, number>>;
@@ -162,6 +164,7 @@ export function summarizeAuditRecords(records: readonly AuditRecord[]): AuditExp
   const models = new Set<string>();
   const tools = new Set<string>();
   const agents = new Set<string>();
+  const categories = new Set<string>();
   const byType = new Map<string, number>();
   const bySeverity = new Map<string, number>();
   let detections = 0;
@@ -173,6 +176,7 @@ export function summarizeAuditRecords(records: readonly AuditRecord[]): AuditExp
       for (const m of stringsOf(payload.models)) models.add(m);
       for (const t of stringsOf(payload.tools)) tools.add(t);
       for (const a of stringsOf(payload.agents)) agents.add(a);
+      for (const c of stringsOf(payload.dataCategories)) categories.add(c);
     } else if (record.type === 'detection_emitted') {
       const payload = payloadOf(record);
       detections++;
@@ -199,6 +203,7 @@ export function summarizeAuditRecords(records: readonly AuditRecord[]): AuditExp
     models: [...models].sort(),
     tools: [...tools].sort(),
     agents: [...agents].sort(),
+    data_categories: [...categories].sort(),
     detections: { total: detections, by_type: sortedCounts(byType), by_severity: sortedCounts(bySeverity) },
     human_feedback: feedback,
   };
@@ -301,6 +306,8 @@ const exportSchema = z.strictObject({
     models: z.array(z.string()),
     tools: z.array(z.string()),
     agents: z.array(z.string()),
+    // Absent in packages made before the summary listed data categories.
+    data_categories: z.array(z.string()).optional(),
     detections: z.strictObject({ total: z.number().int().min(0), by_type: counts, by_severity: counts }),
     human_feedback: z.array(
       z.strictObject({
@@ -411,7 +418,9 @@ export function verifyAuditExport(pkg: unknown, options: VerifyExportOptions = {
   const expected = summarizeAuditRecords(records);
   // Packages made before an event type existed do not count it: a zero they leave out is no difference.
   const counted = Object.fromEntries(Object.entries(expected.event_counts).filter(([type, n]) => n !== 0 || type in p.summary.event_counts));
-  const summaryDiff = firstDifference({ ...expected, event_counts: counted }, p.summary, 'summary');
+  const { data_categories: categories, ...rest } = expected;
+  const listed = p.summary.data_categories === undefined && categories.length === 0 ? rest : { ...rest, data_categories: categories };
+  const summaryDiff = firstDifference({ ...listed, event_counts: counted }, p.summary, 'summary');
   if (summaryDiff !== null) return packageProblem(`summary does not match the records: ${summaryDiff}`, checked, head);
   const notesDiff = firstDifference(EXPORT_NOTES, p.notes, 'notes');
   if (notesDiff !== null) return packageProblem(`notes differ from the standard text of version ${EXPORT_VERSION}: ${notesDiff.replace('the records give', 'the standard text is')}`, checked, head);

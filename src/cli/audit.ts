@@ -1,32 +1,54 @@
 /**
- * `tracefold audit …` and `tracefold baseline …` (docs/audit.md).
+ * `tracefold audit …` (docs/audit.md).
  *
  *   tracefold audit verify --tenant ID [--url URL --token TOKEN]
  *   tracefold audit verify --from-export FILE [--tenant ID]
  *   tracefold audit export --tenant ID [--from T] [--to T] --format eu-ai-act --output FILE [--url URL --token TOKEN]
- *   tracefold baseline check --tenant ID --trace TRACE_ID --url URL --token TOKEN
  *
- * Exit codes: 0 verified / not anomalous; 1 broken / anomalous (or an export that cannot be
- * built because the chain is broken); 2 usage error, unknown tenant or trace; 3 the check
- * could not run (server unreachable or refusing, data dir in use, file unreadable).
+ * Exit codes: 0 verified; 1 broken (or an export that cannot be built because the chain is
+ * broken); 2 usage error or unknown tenant; 3 the check could not run (server unreachable
+ * or refusing, data dir in use, file unreadable). See common.ts.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { verifyAuditChain, type AuditVerification } from '../audit/chain.js';
+import { AUDIT_EVENT_TYPES, verifyAuditChain, type AuditVerification } from '../audit/chain.js';
 import { AuditExportError, EXPORT_PROFILES, buildAuditExport, verifyAuditExport, type ExportProfile } from '../audit/export.js';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
 import type { Log, LogRecord } from '../log/port.js';
 import { TOPICS } from '../log/topics.js';
 import { readRecords } from '../log/read-topic.js';
 import { createCodecs } from '../log/serde/index.js';
 import { createSchemaIds } from '../log/serde/registry-schema-ids.js';
-import type { AuditRecord } from '../model/tenant-records.js';
+import type { AuditEventType, AuditRecord } from '../model/tenant-records.js';
+import {
+  BrokenLogError,
+  EXIT_FAILED,
+  EXIT_OK,
+  UnavailableError,
+  UsageError,
+  apiUrl,
+  get,
+  messageOf,
+  optionalString,
+  parse,
+  parseAnswer,
+  parseTimeArg,
+  processIo,
+  refuse,
+  remote,
+  requireString,
+  run,
+  tenantOf,
+  type CommandIo,
+  type Values,
+} from './common.js';
 import { openLog } from './open-log.js';
+
+export { parseTimeArg } from './common.js';
 
 export const AUDIT_USAGE = `usage:
   tracefold audit verify --tenant ID [--url URL --token TOKEN]
@@ -53,59 +75,13 @@ audit export   writes the records of [--from, --to) with a summary for an EU AI 
 exit codes: 0 verified, 1 broken, 2 usage error or unknown tenant, 3 the check could not
 run (server unreachable or refusing the token, data dir in use, unreadable file).`;
 
-export const BASELINE_USAGE = `usage:
-  tracefold baseline check [TRACE_ID] --tenant ID [--trace TRACE_ID] --url URL --token TOKEN
-                           [--format text|json]
-
-baseline check  asks a running tracefold at URL which metrics of the trace lie outside
-                the tenant's baseline (per service and agent) and prints them with their
-                z-scores (--format json: the answer as JSON). The trace is the positional
-                argument or --trace. It needs a running tracefold: baselines live in its views.
-
-exit codes: 0 within the baseline, 1 anomalous, 2 usage error or unknown trace, 3 the
-check could not run (server unreachable or refusing the token).`;
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_UNAVAILABLE = 3;
-
-/** What the commands touch outside themselves; tests replace parts of it. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly fetch: typeof fetch;
-  readonly env: NodeJS.ProcessEnv;
-  readonly now: () => number;
+/** What the audit commands touch outside themselves; tests replace parts of it. */
+export interface CliIo extends CommandIo {
   /** One tenant's audit records from the configured log, in topic order. */
   readonly readLocalAuditRecords: (tenantId: string, env: NodeJS.ProcessEnv) => Promise<AuditRecord[]>;
 }
 
-const defaultIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  fetch: (input, init) => fetch(input, init),
-  env: process.env,
-  now: () => Date.now(),
-  readLocalAuditRecords,
-};
-
-class UsageError extends Error {}
-
-/** The check could not run: exit 3 (or 2 for what the user named wrongly, see `exitCode`). */
-class UnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_UNAVAILABLE,
-  ) {
-    super(message);
-  }
-}
-
-/** The audit topic holds a record that cannot be read: reported as a broken chain. */
-class BrokenLogError extends Error {}
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+export const defaultIo: CliIo = { ...processIo, readLocalAuditRecords };
 
 // ---- the audit topic ----------------------------------------------------------------------
 
@@ -180,124 +156,9 @@ async function readLocalAuditRecords(tenantId: string, env: NodeJS.ProcessEnv): 
 }
 
 
-// ---- HTTP -----------------------------------------------------------------------------------
-
-const REQUEST_TIMEOUT_MS = 60_000;
-
-function apiUrl(base: string, path: string, query?: Record<string, string | undefined>): string {
-  let url: URL;
-  try {
-    url = new URL(`${base.replace(/\/+$/, '')}${path}`);
-  } catch {
-    throw new UsageError(`--url: not a URL: ${JSON.stringify(base)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url: must be an http(s) URL, got ${JSON.stringify(base)}`);
-  for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
-  return url.toString();
-}
-
-/** GETs `url`; answers 200 with the body, throws for anything else (404 as `notFound`). */
-async function get(io: CliIo, url: string, token: string, notFound: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await io.fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    throw new UnavailableError(`cannot reach ${new URL(url).origin}: ${messageOf(err)}${cause}`);
-  }
-  const body = await response.text();
-  if (response.status === 200) return body;
-  const detail = body.trim().slice(0, 300);
-  if (response.status === 404) throw new UnavailableError(`${notFound} (HTTP 404${detail === '' ? '' : `: ${detail}`})`, EXIT_USAGE);
-  if (response.status === 401 || response.status === 403) throw new UnavailableError(`the server refused the token (HTTP ${response.status}${detail === '' ? '' : `: ${detail}`})`);
-  throw new UnavailableError(`GET ${url} answered HTTP ${response.status}${detail === '' ? '' : `: ${detail}`}`);
-}
-
-function parseAnswer<T>(schema: z.ZodType<T>, body: string, what: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new UnavailableError(`the ${what} answer is not JSON: ${body.slice(0, 200)}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UnavailableError(`unexpected ${what} answer: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
-  }
-  return parsed.data;
-}
-
-// ---- arguments ------------------------------------------------------------------------------
-
-type Values = Record<string, string | boolean | undefined>;
-
-function requireString(values: Values, name: string): string {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
-  return value;
-}
-
-const optionalString = (values: Values, name: string): string | undefined => {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-};
-
-function refuse(values: Values, names: readonly string[], context: string): void {
-  for (const name of names) if (values[name] !== undefined) throw new UsageError(`--${name} does not apply to ${context}`);
-}
-
-/** --url and --token go together. */
-function remote(values: Values): { url: string; token: string } | null {
-  const url = optionalString(values, 'url');
-  const token = optionalString(values, 'token');
-  if (url === undefined && token === undefined) return null;
-  if (url === undefined) throw new UsageError('--token needs --url');
-  if (token === undefined || token === '') throw new UsageError('--url needs --token (a bearer token of the tenant)');
-  return { url, token };
-}
-
-/** ISO-8601 or epoch milliseconds. A date-time without a zone is local time (ECMAScript's rule). */
-export function parseTimeArg(flag: string, value: string): number {
-  let ms = Number.NaN;
-  if (/^-?\d+$/.test(value)) ms = Number(value);
-  else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value)) ms = Date.parse(value);
-  if (!Number.isSafeInteger(ms) || Number.isNaN(new Date(ms).getTime())) {
-    throw new UsageError(`--${flag}: expected an ISO-8601 time (2025-06-01T12:00:00Z) or epoch milliseconds, got ${JSON.stringify(value)}`);
-  }
-  return ms;
-}
-
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): { positionals: string[]; values: Values } {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
-  return { positionals, values };
-}
-
-/** Runs a command body and turns its errors into a message and an exit code. */
-async function run(io: CliIo, usage: string, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr(`tracefold: ${err.message}\n\n${usage}\n`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr(`tracefold: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof UnavailableError) {
-      io.stderr(`tracefold: ${err.message}\n`);
-      return err.exitCode;
-    }
-    io.stderr(`tracefold: ${messageOf(err)}\n`);
-    return EXIT_UNAVAILABLE;
-  }
-}
-
 // ---- audit ----------------------------------------------------------------------------------
 
-function describe(subject: string, result: AuditVerification): string {
+export function describe(subject: string, result: AuditVerification): string {
   if (!result.ok && result.firstBroken !== null) {
     const { seq, index, reason } = result.firstBroken;
     if (index < 0) return `${subject}: BROKEN: ${reason} (${result.checked} records verified)`;
@@ -339,7 +200,7 @@ async function auditVerify(io: CliIo, values: Values): Promise<number> {
     return result.ok ? EXIT_OK : EXIT_FAILED;
   }
 
-  const tenantId = requireString(values, 'tenant');
+  const tenantId = tenantOf(values, io.env);
   const subject = `audit chain of tenant ${tenantId}`;
   const server = remote(values);
   let result: AuditVerification;
@@ -362,36 +223,58 @@ async function auditVerify(io: CliIo, values: Values): Promise<number> {
   return result.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-async function auditExport(io: CliIo, values: Values): Promise<number> {
-  refuse(values, ['from-export'], 'audit export');
-  const tenantId = requireString(values, 'tenant');
+export function formatArg(values: Values): ExportProfile {
   const format = optionalString(values, 'format');
   if (format === undefined) throw new UsageError(`--format is required (one of: ${EXPORT_PROFILES.join(', ')})`);
   if (!(EXPORT_PROFILES as readonly string[]).includes(format)) throw new UsageError(`--format: unknown export format ${JSON.stringify(format)} (known: ${EXPORT_PROFILES.join(', ')})`);
-  const output = requireString(values, 'output');
-  const fromArg = optionalString(values, 'from');
-  const toArg = optionalString(values, 'to');
-  const fromMs = fromArg === undefined ? undefined : parseTimeArg('from', fromArg);
-  const toMs = toArg === undefined ? undefined : parseTimeArg('to', toArg);
-  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new UsageError('--from is after --to');
-  const server = remote(values);
+  return format as ExportProfile;
+}
 
+export interface ExportRequest {
+  readonly tenantId: string;
+  readonly format: ExportProfile;
+  readonly output: string;
+  readonly fromMs: number | undefined;
+  readonly toMs: number | undefined;
+  readonly server: { url: string; token: string } | null;
+  /** The chain already read from the log, when the caller had to read it. */
+  readonly records?: AuditRecord[];
+  /** What the package is of, for the message: the tenant's chain, or one trace of it. */
+  readonly subject?: string;
+  /** Counts the included records that concern the subject, for the message. */
+  readonly about?: (seq: number, type: string, subjectId: string, payloadJson: string) => boolean;
+}
+
+const exportRecordSchema = z.object({ seq: z.number(), type: z.string(), subject_id: z.string(), payload_json: z.string() });
+
+/** Builds (or downloads) the package of [fromMs, toMs), verifies it and writes it to the output file. */
+export async function writeExport(io: CliIo, request: ExportRequest): Promise<number> {
+  const { tenantId, format, output, fromMs, toMs, server } = request;
   let text: string;
   if (server !== null) {
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     const url = apiUrl(server.url, `/api/v1/tenants/${encodeURIComponent(tenantId)}/audit/export`, { format, from: iso(fromMs), to: iso(toMs) });
-    text = await get(io, url, server.token, `tenant ${tenantId} is unknown to ${server.url}`);
+    try {
+      text = await get(io, url, server.token, `tenant ${tenantId} is unknown to ${server.url}`);
+    } catch (err) {
+      // The server refuses to package a broken chain (HTTP 400 naming the broken record).
+      if (err instanceof UnavailableError && /is broken at seq/.test(err.message)) {
+        io.stderr(`tracefold: cannot export: ${err.message}\n  run \`tracefold audit verify --tenant ${tenantId} --url ${server.url} --token …\` for details\n`);
+        return EXIT_FAILED;
+      }
+      throw err;
+    }
   } else {
     let records: AuditRecord[];
     try {
-      records = await io.readLocalAuditRecords(tenantId, io.env);
+      records = request.records ?? (await io.readLocalAuditRecords(tenantId, io.env));
     } catch (err) {
       if (!(err instanceof BrokenLogError)) throw err;
       io.stderr(`tracefold: cannot export: ${err.message}\n`);
       return EXIT_FAILED;
     }
     try {
-      const pkg = buildAuditExport(tenantId, records, { fromMs, toMs, generatedAtMs: io.now(), profile: format as ExportProfile });
+      const pkg = buildAuditExport(tenantId, records, { fromMs, toMs, generatedAtMs: io.now(), profile: format });
       text = `${JSON.stringify(pkg, null, 2)}\n`;
     } catch (err) {
       if (!(err instanceof AuditExportError)) throw err;
@@ -413,14 +296,82 @@ async function auditExport(io: CliIo, values: Values): Promise<number> {
   } catch (err) {
     throw new UnavailableError(`cannot write ${output}: ${messageOf(err)}`);
   }
+  const subject = request.subject ?? `tenant ${tenantId}`;
   if (!result.ok) {
-    io.stdout(`wrote ${output}, but ${describe(`the export of tenant ${tenantId}`, result)}\n`);
+    io.stdout(`wrote ${output}, but ${describe(`the export of ${subject}`, result)}\n`);
     return EXIT_FAILED;
   }
   const count = result.checked;
-  const range = count === 0 ? 'no records in the range' : `${count} records, seq ${result.head!.seq - count + 1}..${result.head!.seq}, head hash ${result.head!.hash}`;
-  io.stdout(`wrote the ${format} audit export of tenant ${tenantId} to ${output}: ${range}\n`);
+  let range = count === 0 ? 'no records in the range' : `${count} records, seq ${result.head!.seq - count + 1}..${result.head!.seq}, head hash ${result.head!.hash}`;
+  if (request.about !== undefined && count > 0) {
+    const records = z.object({ records: z.array(exportRecordSchema) }).parse(pkg).records;
+    const about = records.filter((r) => request.about!(r.seq, r.type, r.subject_id, r.payload_json)).length;
+    range += ` (${about} of them about the trace; the others lie between its records and keep the run verifiable)`;
+  }
+  io.stdout(`wrote the ${format} audit export of ${subject} to ${output}: ${range}\n`);
   return EXIT_OK;
+}
+
+async function auditExport(io: CliIo, values: Values): Promise<number> {
+  refuse(values, ['from-export'], 'audit export');
+  const tenantId = tenantOf(values, io.env);
+  const format = formatArg(values);
+  const output = requireString(values, 'output');
+  const fromArg = optionalString(values, 'from');
+  const toArg = optionalString(values, 'to');
+  const fromMs = fromArg === undefined ? undefined : parseTimeArg('from', fromArg);
+  const toMs = toArg === undefined ? undefined : parseTimeArg('to', toArg);
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new UsageError('--from is after --to');
+  return writeExport(io, { tenantId, format, output, fromMs, toMs, server: remote(values) });
+}
+
+const packagedRecord = z.object({
+  tenant_id: z.string(),
+  seq: z.number(),
+  type: z.enum(AUDIT_EVENT_TYPES as [AuditEventType, ...AuditEventType[]]),
+  subject_id: z.string(),
+  at_ms: z.number(),
+  payload_json: z.string(),
+  payload_digest: z.string(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+
+/**
+ * The tenant's whole chain, verified: from the running tracefold's export of it (--url), or
+ * from the log. Throws BrokenLogError when it does not verify.
+ */
+export async function wholeChain(io: CliIo, tenantId: string, server: { url: string; token: string } | null): Promise<AuditRecord[]> {
+  let records: AuditRecord[];
+  if (server !== null) {
+    const url = apiUrl(server.url, `/api/v1/tenants/${encodeURIComponent(tenantId)}/audit/export`, { format: 'eu-ai-act' });
+    let text: string;
+    try {
+      text = await get(io, url, server.token, `tenant ${tenantId} is unknown to ${server.url}`);
+    } catch (err) {
+      if (err instanceof UnavailableError && /is broken at seq/.test(err.message)) throw new BrokenLogError(err.message);
+      throw err;
+    }
+    const pkg = parseAnswer(z.object({ records: z.array(packagedRecord) }), text, 'audit export');
+    const check = verifyAuditExport(JSON.parse(text), { tenantId });
+    if (!check.ok) throw new BrokenLogError(describe(`the export of tenant ${tenantId}`, check));
+    records = pkg.records.map((r) => ({
+      tenantId: r.tenant_id,
+      seq: r.seq,
+      type: r.type,
+      subjectId: r.subject_id,
+      atMs: r.at_ms,
+      payloadJson: r.payload_json,
+      payloadDigest: r.payload_digest,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    }));
+  } else {
+    records = await io.readLocalAuditRecords(tenantId, io.env);
+  }
+  const result = verifyAuditChain(records, { tenantId });
+  if (!result.ok) throw new BrokenLogError(describe(`audit chain of tenant ${tenantId}`, result));
+  return records;
 }
 
 /** `tracefold audit …` with the arguments after `audit`; resolves to the exit code. */
@@ -446,76 +397,5 @@ export async function runAuditCommand(args: string[], io: Partial<CliIo> = {}): 
     if (sub === 'verify') return auditVerify(cli, values);
     if (sub === 'export') return auditExport(cli, values);
     throw new UsageError(sub === undefined ? 'audit needs a subcommand: verify or export' : `unknown command "audit ${sub}"`);
-  });
-}
-
-// ---- baseline -------------------------------------------------------------------------------
-
-const anomaliesAnswer = z.object({
-  trace_id: z.string(),
-  anomalous: z.boolean(),
-  anomalies: z.array(
-    z.object({
-      metric: z.string(),
-      value: z.number(),
-      mean: z.number(),
-      sigma: z.number(),
-      z_score: z.number().nullable(),
-      scope: z.object({ service: z.string().nullish(), agent: z.string().nullish() }),
-    }),
-  ),
-});
-
-/** Six significant digits, without trailing zeros. */
-const num = (n: number): string => String(Number(n.toPrecision(6)));
-
-async function baselineCheck(io: CliIo, values: Values, positional: string | undefined): Promise<number> {
-  const tenantId = requireString(values, 'tenant');
-  const flag = optionalString(values, 'trace');
-  if (positional !== undefined && flag !== undefined && positional !== flag) throw new UsageError(`two traces given: ${JSON.stringify(positional)} and --trace ${JSON.stringify(flag)}`);
-  const traceId = positional ?? requireString(values, 'trace');
-  const format = optionalString(values, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json; got ${JSON.stringify(format)}`);
-  const server = remote(values);
-  if (server === null) throw new UsageError('baseline check needs --url and --token: it asks a running tracefold');
-  const url = apiUrl(server.url, `/api/v1/tenants/${encodeURIComponent(tenantId)}/traces/${encodeURIComponent(traceId)}/anomalies`);
-  const answer = parseAnswer(anomaliesAnswer, await get(io, url, server.token, `trace ${traceId} is unknown to tenant ${tenantId}`), 'baseline check');
-  if (format === 'json') {
-    io.stdout(`${JSON.stringify({ tenant_id: tenantId, ...answer }, null, 2)}\n`);
-    return answer.anomalous ? EXIT_FAILED : EXIT_OK;
-  }
-  const subject = `trace ${answer.trace_id} of tenant ${tenantId}`;
-  if (!answer.anomalous) {
-    io.stdout(`${subject}: within the baseline\n`);
-    return EXIT_OK;
-  }
-  const lines = answer.anomalies.map((a) => {
-    const scope = [a.scope.service ? `service ${a.scope.service}` : 'all services', a.scope.agent ? `agent ${a.scope.agent}` : null].filter((s) => s !== null).join(', ');
-    return `  ${a.metric}: ${num(a.value)} (mean ${num(a.mean)}, sigma ${num(a.sigma)}, z-score ${a.z_score === null ? 'n/a (no spread in the baseline)' : num(a.z_score)}; ${scope})`;
-  });
-  io.stdout(`${subject}: anomalous, ${answer.anomalies.length} metric${answer.anomalies.length === 1 ? '' : 's'} outside the baseline\n${lines.join('\n')}${lines.length > 0 ? '\n' : ''}`);
-  return EXIT_FAILED;
-}
-
-/** `tracefold baseline …` with the arguments after `baseline`; resolves to the exit code. */
-export async function runBaselineCommand(args: string[], io: Partial<CliIo> = {}): Promise<number> {
-  const cli: CliIo = { ...defaultIo, ...io };
-  return run(cli, BASELINE_USAGE, async () => {
-    const { positionals, values } = parse(args, {
-      tenant: { type: 'string' },
-      trace: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      format: { type: 'string' },
-    });
-    if (values.help === true) {
-      cli.stdout(`${BASELINE_USAGE}\n`);
-      return EXIT_OK;
-    }
-    const [sub, traceArg, ...rest] = positionals;
-    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
-    if (sub === 'check') return baselineCheck(cli, values, traceArg);
-    if (traceArg !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(traceArg)}`);
-    throw new UsageError(sub === undefined ? 'baseline needs a subcommand: check' : `unknown command "baseline ${sub}"`);
   });
 }

@@ -4,7 +4,8 @@
  *   tracefold start [--role ingest|trace|tenant|api|all]   run tracefold (every role by default)
  *   tracefold topics apply                                 create or update the topics in topics/
  *   tracefold audit verify|export …                        check or export a tenant's audit chain
- *   tracefold baseline check …                             exit 1 when a trace is anomalous
+ *   tracefold baseline check|show|update …                 baselines; check exits 1 when a trace is anomalous
+ *   tracefold export …, verify …, audit-readiness          the audit commands as agent-strace spells them
  *   tracefold detectors                                    the detectors and settings in force
  *   tracefold replay start|status|diff|cancel …            re-run history with other detector settings
  */
@@ -13,7 +14,9 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { detectorDefaults, detectorSetup } from '../detectors/registry.js';
 import { loadTopicDeclarations } from '../log/topics.js';
 import { pipelineVersion } from '../stages/pipeline-version.js';
-import { runAuditCommand, runBaselineCommand } from './audit.js';
+import { runAuditCommand } from './audit.js';
+import { runAuditReadinessCommand, runExportCommand } from './audit-review.js';
+import { runBaselineCommand } from './baseline.js';
 import { openLog } from './open-log.js';
 import { runReplayCommand } from './replay.js';
 import { createLogger, ROLES, startTracefold, type Role } from './runtime.js';
@@ -22,7 +25,10 @@ const USAGE = `usage:
   tracefold start [--role ingest|trace|tenant|api|all]
   tracefold topics apply
   tracefold audit verify|export …     (tracefold audit --help)
-  tracefold baseline check …          (tracefold baseline --help)
+  tracefold baseline check|show|update …   (tracefold baseline --help)
+  tracefold export TRACE_ID | --all …      (tracefold export --help)
+  tracefold verify --from-export FILE      (as tracefold audit verify)
+  tracefold audit-readiness …              (tracefold audit-readiness --help)
   tracefold detectors
   tracefold replay start|status|diff|cancel …   (tracefold replay --help)
 
@@ -35,6 +41,9 @@ topics apply  creates missing topics from topics/ and updates their settings; pr
 detectors     prints, as JSON, the pipeline version and every detector with its version,
               whether it runs and its settings, as TRACEFOLD_DETECTORS or
               TRACEFOLD_DETECTORS_FILE make them (exits 2 naming a bad setting).
+
+Exit codes: 0 success, 1 a failed check (broken chain, anomalous trace, topic drift),
+2 usage error (unknown command or flag, missing or bad argument), 3 could not run.
 
 Configuration comes from TRACEFOLD_* environment variables (see README.md).`;
 
@@ -136,15 +145,32 @@ async function main(): Promise<void> {
   if (first === 'audit') return void (process.exitCode = await runAuditCommand(rest));
   if (first === 'baseline') return void (process.exitCode = await runBaselineCommand(rest));
   if (first === 'replay') return void (process.exitCode = await runReplayCommand(rest));
+  if (first === 'export') return void (process.exitCode = await runExportCommand(rest));
+  if (first === 'verify') return void (process.exitCode = await runAuditCommand(['verify', ...rest]));
+  if (first === 'audit-readiness') return void (process.exitCode = await runAuditReadinessCommand(rest));
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  const [command, sub] = positionals;
+  const [command, sub, ...extra] = positionals;
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (command === 'start') return start(values.role);
-  if (command === 'topics' && sub === 'apply') return topicsApply();
-  if (command === 'detectors') return printDetectors();
+  const only = (n: number) => {
+    const unexpected = [sub, ...extra].slice(n - 1).find((a) => a !== undefined);
+    if (unexpected !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(unexpected)} after "${positionals.slice(0, n).join(' ')}"`);
+  };
+  if (values.role !== undefined && command !== 'start') throw new UsageError(`--role applies to tracefold start, not "${command}"`);
+  if (command === 'start') {
+    only(1);
+    return start(values.role);
+  }
+  if (command === 'topics' && sub === 'apply') {
+    only(2);
+    return topicsApply();
+  }
+  if (command === 'detectors') {
+    only(1);
+    return printDetectors();
+  }
   throw new UsageError(`unknown command "${positionals.join(' ')}"`);
 }
 

@@ -3,6 +3,7 @@
  * producing the output records of one revision. Pure apart from the `closedAtMs` it is
  * given, so a replay of the same spans yields records with the same ids.
  */
+import { dataCategoriesOf } from '../../audit/data-categories.js';
 import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import { reconcileFindings, type RankedFinding } from '../../detectors/reconcile.js';
@@ -183,6 +184,7 @@ export function analyzeWindow(
       models: measures.models,
       agents: measures.agents,
       tools,
+      dataCategories: dataCategoriesOf(semantic.spans),
       metrics: { ...metrics, startTimeUnixNano: metrics.startTimeUnixNano.toString() },
     }),
     ...detections.map((d) => detectionEmitted(d, window.closedAtMs)),

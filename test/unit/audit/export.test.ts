@@ -39,6 +39,7 @@ describe('buildAuditExport', () => {
       models: ['claude-sonnet', 'gpt-4o'],
       tools: ['search'],
       agents: ['planner'],
+      data_categories: [],
       detections: { total: 2, by_type: { loop: 1, retry_storm: 1 }, by_severity: { high: 1, medium: 1 } },
       human_feedback: [
         { seq: 7, at: '2025-06-01T12:06:00.000Z', detection_id: 'det-1', verdict: 'true_positive', comment: 'confirmed: agent looped on search' },
@@ -68,6 +69,27 @@ describe('buildAuditExport', () => {
     const pkg = buildAuditExport('acme', buildChain(events), { fromMs: T0 + 5 * MINUTE, generatedAtMs: GENERATED });
     expect(pkg.records.map((r) => r.seq)).toEqual([2, 3, 4]);
     expect(verifyAuditExport(reload(pkg)).ok).toBe(true);
+  });
+
+  it('lists the data categories the closed traces carried, and verifies packages made before it did', () => {
+    const events = [
+      { tenantId: 'acme', type: 'tenant_created' as const, subjectId: 'acme', atMs: T0, payload: {} },
+      { tenantId: 'acme', type: 'trace_closed' as const, subjectId: 't1', atMs: T0 + MINUTE, payload: { dataCategories: ['tool_arguments', 'prompts'] } },
+      { tenantId: 'acme', type: 'trace_closed' as const, subjectId: 't2', atMs: T0 + 2 * MINUTE, payload: { dataCategories: ['completions', 'prompts', 7] } },
+    ];
+    const pkg = buildAuditExport('acme', buildChain(events), { generatedAtMs: GENERATED });
+    expect(pkg.summary.data_categories).toEqual(['completions', 'prompts', 'tool_arguments']);
+    expect(verifyAuditExport(reload(pkg)).ok).toBe(true);
+    const edited = reload(pkg);
+    edited.summary.data_categories = ['completions', 'tool_arguments'];
+    expect(verifyAuditExport(edited).firstBroken?.reason).toContain('summary.data_categories');
+    const dropped = reload(pkg);
+    delete dropped.summary.data_categories;
+    expect(verifyAuditExport(dropped).firstBroken?.reason).toContain('summary.data_categories is absent');
+    // A package without the field, from records that list no categories, still verifies.
+    const older = reload(buildAuditExport('acme', chain, { generatedAtMs: GENERATED }));
+    delete older.summary.data_categories;
+    expect(verifyAuditExport(older).ok).toBe(true);
   });
 
   it('packages an empty range with the anchor where the chain stood', () => {
