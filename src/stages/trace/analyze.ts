@@ -3,7 +3,7 @@
  * producing the output records of one revision. Pure apart from the `closedAtMs` it is
  * given, so a replay of the same spans yields records with the same ids.
  */
-import { dataCategoriesOf } from '../../audit/data-categories.js';
+import { dataCategoriesOf } from '../../semantic/data-categories.js';
 import { createHash } from 'node:crypto';
 import type { Detector } from '../../detectors/detector.js';
 import { reconcileFindings, type RankedFinding } from '../../detectors/reconcile.js';

@@ -5,7 +5,7 @@
  * trace also carries operational metadata (span names, times, service, models, token counts,
  * error status), which is not listed as a category of its own.
  */
-import type { SemanticSpan } from '../semantic/semantic-span.js';
+import type { SemanticSpan } from './semantic-span.js';
 
 export const DATA_CATEGORIES = {
   prompts: 'text sent to a model (prompts, input messages)',

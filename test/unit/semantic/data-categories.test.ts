@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dataCategoriesOf } from '../../../src/audit/data-categories.js';
+import { dataCategoriesOf } from '../../../src/semantic/data-categories.js';
 import { toSemanticSpan } from '../../../src/semantic/mapper.js';
-import { canonicalSpan } from '../semantic/fixtures.js';
+import { canonicalSpan } from './fixtures.js';
 
 describe('dataCategoriesOf', () => {
   it('lists the categories the spans carry, sorted', () => {
