@@ -1,7 +1,7 @@
 import type RocksDB from 'rocksdb-native';
 import type { Consumer, ConsumerHandlers, ConsumerOptions, TopicPartition } from '../port.js';
 import { tpKey } from '../port.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../rocks/logger.js';
 import type { PartitionState } from './partition.js';
 import { readRecords } from './reader.js';
 import type { TopicRegistry } from './topics.js';

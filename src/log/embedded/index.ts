@@ -7,13 +7,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import RocksDB from 'rocksdb-native';
 import { EmbeddedLogImpl, type EmbeddedLog } from './log.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../rocks/logger.js';
 import { TopicRegistry } from './topics.js';
-import { WalSync } from './wal-sync.js';
-import { Writer } from './writer.js';
+import { WalSync } from '../rocks/wal-sync.js';
+import { Writer } from '../rocks/writer.js';
 
 export type { EmbeddedLog } from './log.js';
-export type { Logger } from './logger.js';
+export type { Logger } from '../rocks/logger.js';
 
 export interface EmbeddedLogOptions {
   readonly dataDir: string;

@@ -14,14 +14,14 @@ import type {
 import { planAppend, routeRecords } from './append.js';
 import { EmbeddedConsumer, type ConsumerContext } from './consumer.js';
 import { assertName, encodeU64, groupOffsetKey, groupOffsetPrefix, partitionOfGroupOffsetKey, prefixEnd, readU64 } from './keys.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../rocks/logger.js';
 import { readRecords } from './reader.js';
 import { sweepRetention } from './retention.js';
-import { EmbeddedStateStore } from './store.js';
+import { RocksStateStore } from '../rocks/state-store.js';
 import type { TopicRegistry } from './topics.js';
 import { EmbeddedWorkUnit, type UnitContext } from './unit.js';
 import { WakeSignal } from './wake.js';
-import type { Writer } from './writer.js';
+import type { Writer } from '../rocks/writer.js';
 
 const RETENTION_INTERVAL_MS = 60_000;
 
@@ -101,7 +101,7 @@ export class EmbeddedLogImpl implements EmbeddedLog, ConsumerContext, UnitContex
   async openStore(group: string, name: string, _options?: { readonly changelog?: boolean }): Promise<StateStore> {
     assertName('group', group);
     assertName('store', name);
-    return new EmbeddedStateStore(this.db, group, name);
+    return new RocksStateStore(this.db, group, name);
   }
 
   beginUnit(group: string, _options?: { readonly partition?: number }): WorkUnit {

@@ -3,7 +3,7 @@ import { encodeU64, logStartKey, offsetOfRecordKey, recordKey } from './keys.js'
 import type { PartitionState } from './partition.js';
 import { timestampOf } from './record-codec.js';
 import type { TopicRegistry } from './topics.js';
-import type { Writer } from './writer.js';
+import type { Writer } from '../rocks/writer.js';
 
 /**
  * Time retention of `delete` topics: per partition, walk from the log start and delete

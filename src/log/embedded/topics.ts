@@ -13,7 +13,7 @@ import {
   topicKey,
 } from './keys.js';
 import { PartitionState } from './partition.js';
-import type { Writer } from './writer.js';
+import type { Writer } from '../rocks/writer.js';
 
 export interface TopicState {
   readonly declaration: TopicDeclaration;

@@ -2,10 +2,10 @@ import type { OutgoingRecord, StateStore, StoreOp, WorkUnit } from '../port.js';
 import { tpKey } from '../port.js';
 import { planAppend, routeRecords, type PlannedAppend, type RoutedRecords } from './append.js';
 import { encodeU64, groupOffsetKey } from './keys.js';
-import { EmbeddedStateStore } from './store.js';
+import { RocksStateStore } from '../rocks/state-store.js';
 import type { TopicRegistry } from './topics.js';
 import type { WakeSignal } from './wake.js';
-import type { Writer } from './writer.js';
+import type { Writer } from '../rocks/writer.js';
 
 export interface UnitContext {
   readonly topics: TopicRegistry;
@@ -20,7 +20,7 @@ export interface UnitContext {
  */
 export class EmbeddedWorkUnit implements WorkUnit {
   private readonly appends: RoutedRecords[] = [];
-  private readonly writes: { store: EmbeddedStateStore; ops: readonly StoreOp[] }[] = [];
+  private readonly writes: { store: RocksStateStore; ops: readonly StoreOp[] }[] = [];
   private readonly positions = new Map<string, { key: Buffer; value: Buffer }>();
   private committed = false;
 
@@ -36,7 +36,7 @@ export class EmbeddedWorkUnit implements WorkUnit {
 
   write(store: StateStore, ops: readonly StoreOp[]): void {
     this.assertOpen();
-    if (!(store instanceof EmbeddedStateStore) || store.group !== this.group) {
+    if (!(store instanceof RocksStateStore) || store.group !== this.group) {
       throw new Error(`store ${store.name} was not opened by this log for group ${this.group}`);
     }
     this.writes.push({ store, ops: [...ops] });

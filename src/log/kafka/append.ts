@@ -13,7 +13,7 @@
  */
 import type { Kafka, Producer, RecordMetadata, RetryOptions } from 'kafkajs';
 import type { AppendResult } from '../port.js';
-import { deferred, type Deferred } from '../embedded/deferred.js';
+import { deferred, type Deferred } from '../rocks/deferred.js';
 import { KafkaLogError, kafkaLogError } from './errors.js';
 import type { Logger } from './options.js';
 import { ProducerSlot } from './producer-slot.js';

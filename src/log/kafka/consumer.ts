@@ -32,7 +32,7 @@
  *   the consumer; one it restarts from counts as losing every partition.
  */
 import type { Admin, Consumer as KafkaJsConsumer, EachBatchPayload, Kafka, RetryOptions } from 'kafkajs';
-import { deferred } from '../embedded/deferred.js';
+import { deferred } from '../rocks/deferred.js';
 import type { Consumer, ConsumerHandlers, ConsumerOptions, TopicPartition } from '../port.js';
 import { tpKey } from '../port.js';
 import { byTopic, chunks, diffAssignment, flattenAssignment } from './assignment.js';

@@ -13,7 +13,7 @@
  *   state.ts             the local RocksDB
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { silentLogger } from '../embedded/logger.js';
+import { silentLogger } from '../rocks/logger.js';
 import { AppendProducer, APPEND_RETRY } from './append.js';
 import { KafkaLogError, kafkaLogError } from './errors.js';
 import { HealthCheck } from './health.js';

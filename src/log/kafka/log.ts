@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { assertName } from '../embedded/keys.js';
+import { assertName } from '../rocks/keys.js';
 import type {
   AppendResult,
   Consumer,

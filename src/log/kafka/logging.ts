@@ -4,7 +4,7 @@
  * describe situations the adapter handles on purpose; they go to debug instead.
  */
 import { logLevel, type logCreator } from 'kafkajs';
-import type { Logger } from '../embedded/logger.js';
+import type { Logger } from '../rocks/logger.js';
 
 /** Messages that start with these are expected and handled by the adapter. */
 const EXPECTED = [

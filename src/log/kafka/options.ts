@@ -1,4 +1,4 @@
-import type { Logger } from '../embedded/logger.js';
+import type { Logger } from '../rocks/logger.js';
 
 /**
  * Consumer group timings. The defaults are shorter than kafkajs's so that the partitions of

@@ -1,7 +1,7 @@
 /**
  * Local state of the Kafka adapter: one RocksDB at `<dataDir>/kafka-state` holding every
- * group's state stores, in the embedded log's key layout (`S group 00 store 00 key`, so
- * the store code is shared), plus two kinds of bookkeeping:
+ * group's state stores in the key layout both adapters share (rocks/keys.ts:
+ * `S group 00 store 00 key`, served by rocks/state-store.ts), plus two kinds of bookkeeping:
  *
  *   C changelogTopic 00 partition(u16 BE)    → changelog offset the local store is current to (u64 BE)
  *   O group 00 topic 00 partition(u16 BE)    → next offset, for units that commit locally only
@@ -13,15 +13,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import RocksDB from 'rocksdb-native';
-import { readU64, writeU64 } from '../embedded/keys.js';
-import { EmbeddedStateStore } from '../embedded/store.js';
-import { Writer } from '../embedded/writer.js';
+import { readU64, writeU64 } from '../rocks/keys.js';
+import { RocksStateStore } from '../rocks/state-store.js';
+import { Writer } from '../rocks/writer.js';
 import type { Logger } from './options.js';
 
 const TAG_CHECKPOINT = 0x43; // 'C'
 
 /** A state store of the Kafka adapter; `changelog` names its changelog topic, if any. */
-export class KafkaStateStore extends EmbeddedStateStore {
+export class KafkaStateStore extends RocksStateStore {
   constructor(
     db: RocksDB,
     group: string,

@@ -20,7 +20,7 @@
 import type { RecordMetadata, TopicMessages } from 'kafkajs';
 import type { OutgoingRecord, StateStore, StoreOp, WorkUnit } from '../port.js';
 import { tpKey } from '../port.js';
-import { encodeU64, groupOffsetKey } from '../embedded/keys.js';
+import { encodeU64, groupOffsetKey } from '../rocks/keys.js';
 import { changelogEntries } from './changelog.js';
 import { KafkaLogError } from './errors.js';
 import { routeRecords, type RoutedMessage } from './records.js';

@@ -26,7 +26,7 @@ import {
 import { resolveOptions } from '../../../src/log/kafka/options.js';
 import { routeRecords, toLogRecord } from '../../../src/log/kafka/records.js';
 import { LocalState } from '../../../src/log/kafka/state.js';
-import { silentLogger } from '../../../src/log/embedded/logger.js';
+import { silentLogger } from '../../../src/log/rocks/logger.js';
 import { declareTopic, tempDir } from './helpers.js';
 
 const buf = (s: string) => Buffer.from(s);

@@ -2,7 +2,7 @@ import { mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WalSync, type WalSource } from '../../../src/log/embedded/wal-sync.js';
+import { WalSync, type WalSource } from '../../../src/log/rocks/wal-sync.js';
 
 /** Stands in for RocksDB: reports whichever WAL the test says is current. */
 class FakeWal implements WalSource {

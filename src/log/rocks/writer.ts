@@ -3,8 +3,9 @@ import type { Logger } from './logger.js';
 import type { WalSync } from './wal-sync.js';
 
 /**
- * The one way the embedded log writes: fill a batch, apply it atomically, then make it
- * durable (wal-sync.ts) when asked to and when the log runs with sync: 'fsync'.
+ * The one way a local RocksDB is written (the embedded log, the Kafka adapter's local
+ * state): fill a batch, apply it atomically, then make it durable (wal-sync.ts) when asked
+ * to and when a WalSync is given (the embedded log with sync: 'fsync').
  * Tracks writes in flight so close() can wait for them.
  */
 export class Writer {

@@ -5,11 +5,11 @@ import { storePrefix } from './keys.js';
 const ITERATOR_CAPACITY = 256;
 
 /**
- * A state store is the key range `S group 00 store 00` of the log's own RocksDB, so its
- * writes share a batch with the records and offsets of the unit that carries them. Reads
- * see what committed units wrote.
+ * A state store is the key range `S group 00 store 00` of a local RocksDB (the embedded
+ * log's own, or the Kafka adapter's local state), so its writes share a batch with the
+ * records and offsets of the unit that carries them. Reads see what committed units wrote.
  */
-export class EmbeddedStateStore implements StateStore {
+export class RocksStateStore implements StateStore {
   readonly prefix: Buffer;
 
   constructor(
