@@ -1,6 +1,6 @@
 /**
  * What the HTTP layer is given: the log to write to, the views to read from, and the
- * credentials services. Built once in src/cli/run.ts.
+ * credentials services. Built once per process in src/cli/runtime.ts.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
