@@ -1,6 +1,5 @@
 /**
- * One suite of log port cases that every adapter must pass (DESIGN.md, "Two transports,
- * one pipeline"). Each adapter's test file calls defineLogConformance with a factory that
+ * One suite of log port cases that every adapter must pass. Each adapter's test file calls defineLogConformance with a factory that
  * opens a fresh log; topic and group names carry a random suffix, so runs against a shared
  * broker never meet each other's data.
  *
