@@ -531,7 +531,7 @@ export const operations: readonly Operation[] = [
     errors: ERRORS_INGEST,
   },
 
-  // ---- sessions (the seed's paths and answer shapes; tenant from the credential)
+  // ---- sessions (Cognipeer Console's paths and answer shapes; tenant from the credential)
   {
     method: 'post',
     path: '/api/client/v1/tracing/sessions',

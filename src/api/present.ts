@@ -1,5 +1,5 @@
 /**
- * API representations (snake_case, DESIGN.md "Views and API"). One function per resource,
+ * API representations (snake_case). One function per resource,
  * so every route shows a resource the same way.
  */
 import { failureScore } from '../detectors/failure-score.js';

@@ -1,5 +1,5 @@
 /**
- * A tenant's tamper-evident audit chain (DESIGN.md, "Tenant stage"; docs/audit.md): how a
+ * A tenant's tamper-evident audit chain (docs/audit.md): how a
  * record is linked to the one before it, and how a run of records is verified.
  *
  *   payloadDigest = SHA-256(payloadJson)                       payloadJson: RFC 8785 text

@@ -1,6 +1,6 @@
 /**
- * Per-tenant baselines of trace metrics and the anomalies they reveal (DESIGN.md, "Tenant
- * stage"). Pure: the tenant stage keeps the records in RocksDB and emits the findings.
+ * Per-tenant baselines of trace metrics and the anomalies they reveal (docs/detectors.md,
+ * "anomaly"). Pure: the tenant stage keeps the records in RocksDB and emits the findings.
  *
  * Scopes: every trace feeds the baseline of its tenant × service (agent '') and one per
  * agent it names. An agent's baseline holds the trace-wide metrics of the traces that agent

@@ -1,5 +1,5 @@
 /**
- * Per-tenant calibration of detector confidence from feedback (DESIGN.md, "Tenant stage").
+ * Per-tenant calibration of detector confidence from feedback.
  * Pure: the tenant stage folds feedback into records, the trace stage applies the shifts.
  *
  * Shift s ∈ [0, MAX_CONFIDENCE_SHIFT], starting at 0; with η = CALIBRATION_DAMPING:

@@ -1,6 +1,6 @@
 /**
- * Configuration from environment variables, validated once at start and frozen
- * (DESIGN.md, "Process, ports, configuration"). Every error names the variable.
+ * Configuration from environment variables, validated once at start and frozen. Every
+ * error names the variable.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,7 +43,7 @@ const schema = z.object({
   TRACEFOLD_WINDOW_MAX_SPANS: intFrom(1, 100_000_000).default(10_000),
   TRACEFOLD_WINDOW_MAX_BYTES: intFrom(1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   TRACEFOLD_MAX_BODY_BYTES: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
-  /** Cognipeer Console's own variable (seed 003), for its paths only: megabytes, fractions allowed. */
+  /** Cognipeer Console's own variable, for its paths only: megabytes, fractions allowed. */
   /** Local demos only: ingest without credentials goes to this tenant. Off unless set. */
   TRACEFOLD_OPEN_INGEST_TENANT: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'must be a tenant id').optional(),
   TRACING_MAX_BODY_SIZE_MB: z.coerce.number().min(0.001, 'must be at least 0.001').max(512, 'must be at most 512').default(10),

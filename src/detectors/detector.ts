@@ -1,5 +1,5 @@
 /**
- * The detector contract (DESIGN.md, "Detectors"): a pure, versioned function from a
+ * The detector contract: a pure, versioned function from a
  * read-only trace to findings. No I/O, no clock, no randomness: the same trace always
  * gives the same findings, which is what makes replay meaningful. The trace stage wraps
  * detectors (ids, timing, reconciliation, forwarding); a detector never emits by itself.

@@ -1,5 +1,5 @@
 /**
- * Reconciliation of one trace's findings (DESIGN.md, "Detectors").
+ * Reconciliation of one trace's findings.
  *
  * Several detectors often describe one failure: a tool call that timed out is a
  * tool_failure, a service_error and a timeout. Subsumption keeps the most specific of

@@ -1,6 +1,6 @@
 /**
  * Read-your-writes: after appending, a request waits until its own views have consumed
- * what it appended, so the caller's next request sees it (DESIGN.md, "Views and API").
+ * what it appended, so the caller's next request sees it.
  */
 import type { AppendResult } from '../log/port.js';
 import type { AppContext } from './context.js';

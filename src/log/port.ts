@@ -1,7 +1,7 @@
 /**
  * The log port: the only thing stages, ingest and views know about the transport.
  *
- * Two adapters implement it (DESIGN.md, "Two transports, one pipeline"): the embedded
+ * Two adapters implement it: the embedded
  * adapter on RocksDB (src/log/embedded) and the Kafka adapter (src/log/kafka). No code
  * outside src/log may know which one it runs on.
  *

@@ -63,7 +63,12 @@ export function parseTupleKey(key: Buffer, kind: string, types: readonly ('s' | 
   return out;
 }
 
-/** The smallest key greater than every key that starts with `prefix`. */
+/**
+ * An exclusive upper bound for a scan of the keys that start with `prefix`: the prefix and
+ * four 0xff bytes. It is above every such key whose next four bytes are not all 0xff, which
+ * no key built here has after a whole part (a string part's UTF-8 holds no 0xff byte; a u64
+ * part would need a value of 2^64 - 2^32 or more). It is not the smallest such bound.
+ */
 export function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.concat([prefix, Buffer.from([0xff, 0xff, 0xff, 0xff])]);
 }

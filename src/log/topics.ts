@@ -1,5 +1,5 @@
 /**
- * Topic declarations (DESIGN.md, "Records and schemas"): one JSON file per topic in
+ * Topic declarations: one JSON file per topic in
  * topics/, validated here and handed to `Log.ensureTopics`. The files, with schemas/,
  * are the public interface downstream subscribers rely on.
  */

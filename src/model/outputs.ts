@@ -1,5 +1,5 @@
 /**
- * Records the trace stage emits (DESIGN.md, "Trace stage" and "Detectors"). Each one
+ * Records the trace stage emits. Each one
  * carries a deterministic id and the pipeline version that produced it, so a replayed or
  * retried output is recognisable downstream.
  */

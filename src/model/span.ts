@@ -1,6 +1,6 @@
 /**
  * The canonical span: what tracefold.raw.v1 stores for every span a producer sent, at full
- * fidelity (DESIGN.md, "Records and schemas"). Interpretation happens downstream, in
+ * fidelity. Interpretation happens downstream, in
  * src/semantic, so a better interpretation can be replayed over old data.
  */
 import { isDeepStrictEqual } from 'node:util';

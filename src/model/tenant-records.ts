@@ -1,5 +1,5 @@
 /**
- * Records of the tenant stage (DESIGN.md, "Tenant stage"): its input on
+ * Records of the tenant stage: its input on
  * tracefold.tenant-events.v1 (feedback included), and its outputs: the audit chain
  * on tracefold.audit.v1, calibration on tracefold.calibration.v1 and baselines on
  * tracefold.baselines.v1. All are keyed by tenant, so one partition holds all of a tenant's

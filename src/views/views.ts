@@ -1,5 +1,5 @@
 /**
- * Materialized views (DESIGN.md, "Views and API"): each API instance consumes the output
+ * Materialized views: each API instance consumes the output
  * topics into its own state store, writing the consumed offsets in the same unit, so the
  * views are exact even when input repeats. Reads go through ViewQueries (queries.ts) and
  * never touch the log.

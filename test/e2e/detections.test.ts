@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 import { loopingTrace, otlpPayload } from '../support/otlp.js';
+import { eventually } from '../support/poll.js';
 
 describe('detections through the pipeline', () => {
   let server: TestServer;
@@ -88,14 +89,11 @@ describe('detections through the pipeline', () => {
       const t = await createTenant(quick.url);
       const ingest = await request(`${quick.url}/v1/traces`, 'POST', { token: t.apiKey, body: loopingTrace('idle-close', 3) });
       expect(ingest.status).toBe(200);
-      let found = null;
-      for (let i = 0; i < 100 && found === null; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      const found = await eventually('the idle trace to close with its detection', async () => {
         const res = await request(`${quick.url}/api/v1/tenants/${t.tenantId}/traces/idle-close`, 'GET', { token: t.token });
         // Traces and detections travel on separate topics; the views see each as it arrives.
-        if (res.status === 200 && res.body.detections.length > 0) found = res.body;
-      }
-      expect(found).not.toBeNull();
+        return res.status === 200 && res.body.detections.length > 0 ? res.body : undefined;
+      }, { intervalMs: 100 });
       expect(found.close_reason).toBe('inactivity');
       expect(found.detections.map((d: { detection_type: string }) => d.detection_type)).toEqual(['loop']);
     } finally {

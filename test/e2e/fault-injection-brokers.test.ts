@@ -33,12 +33,12 @@ import {
   measureRecovery,
   poisonRecords,
   report,
-  waitFor,
   waitForProgress,
   without,
   type PlacedPoison,
   type Recovery,
 } from '../support/fault-load.js';
+import { waitFor } from '../support/poll.js';
 import { describeKafka } from '../support/kafka.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
@@ -94,7 +94,7 @@ async function startTracefold(brokers: string) {
   const tenants = [];
   for (let t = 0; t < 3; t++) tenants.push(await createTenant(child.url, `faults-brokers-${t}`));
   for (const tenant of tenants) {
-    const known = await waitFor(async () => ((await request(`${child.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: { resourceSpans: [] } })).status === 200 ? true : null), 30_000);
+    const known = await waitFor(async () => ((await request(`${child.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: { resourceSpans: [] } })).status === 200 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
     if (known === null) throw new Error('ingest never learnt of the new tenant');
   }
   return { child, tenants };
@@ -156,7 +156,7 @@ describeKafka('fault injection on the brokers', () => {
         await kafka(single, 'stop');
         // Down until ingest has refused a few requests (the producers retry them).
         const refusals = driver.refusals;
-        await waitFor(async () => (driver.refusals >= refusals + 5 ? true : null), 30_000);
+        await waitFor(async () => (driver.refusals >= refusals + 5 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
         await kafka(single, 'start');
         return { fault: 'broker stop', back: Date.now() };
       },

@@ -22,12 +22,12 @@ import {
   measureRecovery,
   poisonRecords,
   report,
-  waitFor,
   waitForProgress,
   without,
   type PlacedPoison,
   type Recovery,
 } from '../support/fault-load.js';
+import { waitFor } from '../support/poll.js';
 import { describeKafka, kafkaBrokers, registryEnv, schemaRegistryUrl } from '../support/kafka.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
@@ -61,13 +61,13 @@ describeKafka('fault injection in Kafka mode, one process per role', () => {
     const tenants = [];
     for (let t = 0; t < 3; t++) {
       // A fresh api role answers 503 until its views have caught up with the tenants topic.
-      const tenant = await waitFor(() => createTenant(url('api')(), `faults-kafka-${t}`), 60_000, 500);
+      const tenant = await waitFor(() => createTenant(url('api')(), `faults-kafka-${t}`), { timeoutMs: 60_000, intervalMs: 500 });
       expect(tenant, 'the api role never created a tenant').not.toBeNull();
       tenants.push(tenant!);
     }
     // Ingest learns of new keys from tracefold.tenants.v1.
     for (const tenant of tenants) {
-      const known = await waitFor(async () => ((await request(`${url('ingest')()}/v1/traces`, 'POST', { token: tenant.apiKey, body: { resourceSpans: [] } })).status === 200 ? true : null), 30_000);
+      const known = await waitFor(async () => ((await request(`${url('ingest')()}/v1/traces`, 'POST', { token: tenant.apiKey, body: { resourceSpans: [] } })).status === 200 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
       expect(known, 'ingest never learnt of the new tenant').toBe(true);
     }
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { startChild, type ChildServer } from '../support/child.js';
 import { describeKafka } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
+import { eventually } from '../support/poll.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,30 +54,27 @@ describeKafka('ingest while the broker is down', () => {
     expect(during.body.error).toBe('LOG_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(30_000);
     // Readiness probes the cluster at most once a second: it turns within a few seconds.
-    let ready = await request(`${server.url}/readyz`, 'GET');
-    for (let i = 0; i < 20 && ready.status !== 503; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      ready = await request(`${server.url}/readyz`, 'GET');
-    }
-    expect(ready.status).toBe(503);
+    await expect.poll(async () => (await request(`${server.url}/readyz`, 'GET')).status, { timeout: 5_000, interval: 250 }).toBe(503);
 
     await kafka('start');
-    let after = during;
-    for (let i = 0; i < 120 && after.status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      after = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('after-outage', 3) });
-    }
-    expect(after.status).toBe(200);
+    await expect
+      .poll(async () => (await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: loopingTrace('after-outage', 3) })).status, {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe(200);
 
     for (const traceId of ['before-outage', 'after-outage']) {
       // After an outage the trace stage rejoins its group and catches up; until then analyze
       // answers 503 with Retry-After, and a client retries as this one does.
-      let analysis = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
-      for (let i = 0; i < 12 && analysis.status === 503; i++) {
-        expect(Number(analysis.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-        await new Promise((r) => setTimeout(r, 1000));
-        analysis = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
-      }
+      const retryAfter: number[] = [];
+      const analysis = await eventually(`analyze of ${traceId} to answer other than 503`, async () => {
+        const res = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}/analyze`, 'POST', { token: tenant.token });
+        if (res.status !== 503) return res;
+        retryAfter.push(Number(res.headers.get('retry-after')));
+        return undefined;
+      }, { timeoutMs: 12_000, intervalMs: 1000 });
+      expect(retryAfter.filter((seconds) => !(seconds >= 1)), 'every 503 carries a Retry-After of a second or more').toEqual([]);
       expect(analysis.status, JSON.stringify(analysis.body)).toBe(200);
       expect(analysis.body.primary_failure.detection_type).toBe('loop');
     }

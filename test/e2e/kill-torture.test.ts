@@ -1,5 +1,5 @@
 /**
- * Atomicity under SIGKILL (DESIGN.md, "Trace stage: windows"): a child process runs the
+ * Atomicity under SIGKILL: a child process runs the
  * trace stage over a fixed raw input and is killed at random moments, again and again, on
  * the same data dir; then it runs to the end. Window state, emitted outputs and the
  * consumed offset move together, so whatever the kill points were:

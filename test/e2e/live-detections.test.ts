@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpPayload, invoiceCall, type SpanSpec } from '../support/otlp.js';
+import { eventually } from '../support/poll.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const T0 = 1_700_000_000_000;
@@ -34,14 +35,12 @@ describe('live detections', () => {
     return (res.body as any[]).filter((d) => d.trace_id === traceId);
   }
 
-  async function waitFor(traceId: string, type: string): Promise<{ detection: any; waitedMs: number }> {
+  async function waitForDetection(traceId: string, type: string): Promise<{ detection: any; waitedMs: number }> {
     const started = Date.now();
-    for (;;) {
-      const found = (await detectionsOf(traceId)).find((d) => d.detection_type === type);
-      if (found !== undefined) return { detection: found, waitedMs: Date.now() - started };
-      if (Date.now() - started > 10_000) throw new Error(`no live ${type} detection for ${traceId}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const detection = await eventually(`a live ${type} detection for ${traceId}`, async () => (await detectionsOf(traceId)).find((d) => d.detection_type === type), {
+      intervalMs: 25,
+    });
+    return { detection, waitedMs: Date.now() - started };
   }
 
   const analyze = async (traceId: string) => {
@@ -52,7 +51,7 @@ describe('live detections', () => {
 
   it('fires while the run is open and is confirmed at close under the same id', async () => {
     await send('live-retry', [call('c1', 100, 'HTTP 500'), call('c2', 200, 'HTTP 500'), call('c3', 300, 'HTTP 500')]);
-    const { detection: live, waitedMs } = await waitFor('live-retry', 'retry_storm');
+    const { detection: live, waitedMs } = await waitForDetection('live-retry', 'retry_storm');
     console.log(`live retry_storm visible through the API ${waitedMs} ms after ingest answered`);
     expect(live).toMatchObject({ live: true, primary: false, affected_span_ids: ['c1', 'c2', 'c3'] });
 
@@ -67,7 +66,7 @@ describe('live detections', () => {
   it('withdraws a live detection that the whole run does not support', async () => {
     // Three failures in a row as far as the stage has seen...
     await send('live-withdrawn', [call('c1', 100, 'HTTP 500'), call('c2', 200, 'HTTP 500'), call('c4', 400, 'HTTP 500')]);
-    const { detection: live } = await waitFor('live-withdrawn', 'retry_storm');
+    const { detection: live } = await waitForDetection('live-withdrawn', 'retry_storm');
     // ...until a call that succeeded between them arrives late and breaks the run.
     await send('live-withdrawn', [call('c3', 300)]);
     const result = await analyze('live-withdrawn');

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopingTrace, otlpPayload } from '../support/otlp.js';
+import { waitFor } from '../support/poll.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 /** See test/e2e/limits.test.ts: rate limiting and invalid-span counts need routes.ts to call admitIngest. */
@@ -12,8 +13,13 @@ import { createTenant, request, startServer, type TestServer } from '../support/
 const OTLP_ROUTE = '/v1/traces';
 const TENANT_ROUTE = '/api/v1/tenants/:tenantId/traces/ingest';
 
+interface Scrape {
+  readonly text: string;
+  get(name: string, labels?: Record<string, string>): number;
+}
+
 /** Samples of the exposition text, keyed `name{labels}` exactly as printed. */
-async function scrape(url: string): Promise<{ text: string; get(name: string, labels?: Record<string, string>): number }> {
+async function scrape(url: string): Promise<Scrape> {
   const res = await fetch(`${url}/metrics`);
   expect(res.status).toBe(200);
   const text = await res.text();
@@ -147,12 +153,12 @@ describe('/metrics', () => {
   });
 
   it('reports the trace stage counters and the views lag', async () => {
-    const deadline = Date.now() + 20_000;
-    let read = await scrape(server.url);
-    while (read.get('tracefold_trace_windows_closed_total') < 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      read = await scrape(server.url);
-    }
+    const untilScraped = async (url: string, ready: (read: Scrape) => boolean, timeoutMs: number) =>
+      (await waitFor(async () => {
+        const read = await scrape(url);
+        return ready(read) ? read : undefined;
+      }, { timeoutMs, intervalMs: 200 })) ?? scrape(url);
+    let read = await untilScraped(server.url, (r) => r.get('tracefold_trace_windows_closed_total') >= 1, 20_000);
     expect(read.get('tracefold_trace_windows_closed_total')).toBeGreaterThanOrEqual(1);
     expect(read.get('tracefold_trace_spans_assembled_total')).toBeGreaterThanOrEqual(5);
     expect(read.get('tracefold_trace_detections_emitted_total')).toBeGreaterThanOrEqual(1);
@@ -161,10 +167,7 @@ describe('/metrics', () => {
     expect(read.text).toMatch(/tracefold_view_lag_records\{topic="tracefold\.traces\.v1"\} \d+/);
     expect(read.get('tracefold_detections_emitted_total', { detection_type: 'loop' })).toBeGreaterThanOrEqual(1);
     // Every window of this test has closed by now (200 ms gap): none is open.
-    while (read.get('tracefold_trace_open_windows') > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      read = await scrape(server.url);
-    }
+    read = await untilScraped(server.url, (r) => r.get('tracefold_trace_open_windows') === 0, 20_000);
     expect(read.text).toMatch(/^tracefold_trace_open_windows 0$/m);
     expect(read.text).toMatch(/^tracefold_trace_stage_lag_records \d+$/m);
     expect(read.get('tracefold_audit_records_total')).toBeGreaterThanOrEqual(2);
@@ -176,13 +179,7 @@ describe('/metrics', () => {
     try {
       const other = await createTenant(slow.url, 'open');
       expect((await request(`${slow.url}/v1/traces`, 'POST', { token: other.apiKey, body: payload })).status).toBe(200);
-      const deadline = Date.now() + 10_000;
-      let read = await scrape(slow.url);
-      while (read.get('tracefold_trace_open_windows') < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        read = await scrape(slow.url);
-      }
-      expect(read.get('tracefold_trace_open_windows')).toBe(1);
+      await expect.poll(async () => (await scrape(slow.url)).get('tracefold_trace_open_windows'), { timeout: 10_000, interval: 50 }).toBe(1);
       expect((await request(`${slow.url}/api/v1/tenants/${other.tenantId}/traces/open-window/analyze`, 'POST', { token: other.token })).status).toBe(200);
       expect((await scrape(slow.url)).get('tracefold_trace_open_windows')).toBe(0);
     } finally {

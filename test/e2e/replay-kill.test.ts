@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChild, type ChildServer } from '../support/child.js';
-import { waitFor } from '../support/fault-load.js';
+import { waitFor } from '../support/poll.js';
 import { loopingTrace } from '../support/otlp.js';
 import { createTenant, request, tempDir } from '../support/server.js';
 
@@ -26,7 +26,7 @@ describe('replay under kill -9', () => {
     const run = await waitFor(async () => {
       const res = await api(`/api/v1/replays/${replayId}`);
       return res.body.state === 'running' ? null : res.body;
-    }, 240_000);
+    }, { timeoutMs: 240_000, intervalMs: 200 });
     expect(run, `replay ${replayId} finished`).not.toBeNull();
     return run;
   }
@@ -46,7 +46,7 @@ describe('replay under kill -9', () => {
     }
     const closed = await waitFor(async () => {
       return (await countTraces(tenant)) === TRACES ? true : null;
-    }, 120_000);
+    }, { timeoutMs: 120_000, intervalMs: 200 });
     expect(closed, 'every run closed').toBe(true);
   }, 300_000);
 
@@ -74,7 +74,7 @@ describe('replay under kill -9', () => {
     const partWay = await waitFor(async () => {
       const run = (await api(`/api/v1/replays/${id}`)).body;
       return run.records_read > 0 ? run : null;
-    }, 60_000, 20);
+    }, { timeoutMs: 60_000, intervalMs: 20 });
     expect(partWay, 'the run made progress').not.toBeNull();
     expect(await server.kill('SIGKILL')).toBe('SIGKILL');
     expect(partWay.records_read, 'killed before the run ended').toBeLessThan(partWay.records_total);

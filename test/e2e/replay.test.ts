@@ -14,7 +14,7 @@ import { TOPICS } from '../../src/log/topics.js';
 import { createCodecs, createSchemaIds } from '../../src/log/serde/index.js';
 import { parseTraceKey } from '../../src/model/record-keys.js';
 import { ViewQueries } from '../../src/views/queries.js';
-import { waitFor } from '../support/fault-load.js';
+import { waitFor } from '../support/poll.js';
 import { readRecords } from '../support/topic-reader.js';
 import { kafkaBrokers, registryEnv } from '../support/kafka.js';
 import { loopingTrace } from '../support/otlp.js';
@@ -50,7 +50,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     const run = await waitFor(async () => {
       const res = await api(`/api/v1/replays/${replayId}`);
       return res.body.state === 'running' ? null : res.body;
-    }, 60_000);
+    }, { timeoutMs: 60_000, intervalMs: 200 });
     expect(run, `replay ${replayId} finished`).not.toBeNull();
     return run;
   }
@@ -212,7 +212,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect((await api(`/api/v1/replays/${run.replay_id}/diff`)).body.by_tenant[tenant.tenantId].loop).toMatchObject({ added: 0, removed: 0 });
 
     // One audit fact carrying the digest; the chain still verifies; baselines did not move.
-    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 1 ? true : null), 30_000);
+    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 1 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
     const verify = (await tenantApi(tenant, '/audit/verify')).body;
     expect(verify).toMatchObject({ ok: true, checked: auditBefore + 1 });
     const fact = (await auditRecords(tenant.tenantId)).at(-1)!;
@@ -226,7 +226,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect(rolledBack.body.promotions[0].rolled_back_at).not.toBeNull();
     expect(await apiView(tenant)).toEqual(inForce);
     expect(await subscriberView(tenant.tenantId)).toEqual(inForce);
-    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 2 ? true : null), 30_000);
+    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 2 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
     expect((await auditRecords(tenant.tenantId)).at(-1)!.type).toBe('replay_rolled_back');
     expect((await api(`/api/v1/replays/${run.replay_id}/rollback`, 'POST', {})).status).toBe(409);
     expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status).toBe(200);

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpPayload } from '../support/otlp.js';
+import { waitFor } from '../support/poll.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const derivedTraceId = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex').slice(0, 32);
@@ -48,13 +49,14 @@ describe('session events API', () => {
 
   /** Polls the trace until `ready` holds; a session's end closes it without analyze. */
   async function waitForTrace(traceId: string, ready: (body: any) => boolean, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    let last = '';
+    const body = await waitFor(async () => {
       const res = await getTrace(traceId);
-      if (res.status === 200 && ready(res.body)) return res.body;
-      if (Date.now() > deadline) throw new Error(`trace ${traceId} not ready: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      last = `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+      return res.status === 200 && ready(res.body) ? res.body : undefined;
+    }, { timeoutMs });
+    if (body === null) throw new Error(`trace ${traceId} not ready: ${last}`);
+    return body;
   }
 
   it('a batch session becomes one trace: GenAI attributes, a root span, and a loop detection', async () => {

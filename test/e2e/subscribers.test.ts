@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { waitFor } from '../support/fault-load.js';
+import { waitFor } from '../support/poll.js';
 import { describeKafka, kafkaBrokers, schemaRegistryUrl } from '../support/kafka.js';
 import { loopingTrace, otlpPayload, invoiceCall, type SpanSpec } from '../support/otlp.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
@@ -190,7 +190,7 @@ describeKafka('subscribers of tracefold.detections.v1', () => {
     // Live on three failures in a row, until a call that succeeded between them arrives
     // late: withdrawn at the close.
     await send(withdrawing, otlpPayload('live-withdrawn', [call('c1', 100, 'HTTP 500'), call('c2', 200, 'HTTP 500'), call('c4', 400, 'HTTP 500')]));
-    const fired = await waitFor(async () => (await listed(withdrawing)).find((d) => d.trace_id === 'live-withdrawn' && d.detection_type === 'retry_storm') ?? null, 60_000);
+    const fired = await waitFor(async () => (await listed(withdrawing)).find((d) => d.trace_id === 'live-withdrawn' && d.detection_type === 'retry_storm') ?? null, { timeoutMs: 60_000, intervalMs: 200 });
     expect(fired, 'the live retry_storm shows before the late call').toMatchObject({ live: true });
     await send(withdrawing, otlpPayload('live-withdrawn', [call('c3', 300)]));
     expect(found(await analyze(withdrawing, 'live-withdrawn'))).not.toContain('retry_storm@1');
@@ -202,7 +202,7 @@ describeKafka('subscribers of tracefold.detections.v1', () => {
 
     // Each analyze answered once the views had read the outputs appended before it; the open
     // run's live detection shows once the views have read it.
-    const live = await waitFor(async () => (await listed(standing)).find((d) => d.trace_id === 'still-open' && d.detection_type === 'retry_storm') ?? null, 60_000);
+    const live = await waitFor(async () => (await listed(standing)).find((d) => d.trace_id === 'still-open' && d.detection_type === 'retry_storm') ?? null, { timeoutMs: 60_000, intervalMs: 200 });
     expect(live, 'the open run has a live retry_storm in the API').toMatchObject({ live: true });
     shown.set(standing, await listed(standing));
     shown.set(withdrawing, await listed(withdrawing));

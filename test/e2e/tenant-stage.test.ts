@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditExport } from '../../src/audit/export.js';
 import { loopingTrace, otlpPayload, type SpanSpec } from '../support/otlp.js';
+import { eventually } from '../support/poll.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const T0 = 1_700_000_000_000;
@@ -42,16 +43,6 @@ function run(traceId: string, calls: number, durationMs: number) {
     });
   }
   return otlpPayload(traceId, spans, 'billing-bot');
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('tenant stage', () => {
@@ -92,8 +83,15 @@ describe('tenant stage', () => {
     const exported = await api(tenant, '/audit/export?format=eu-ai-act');
     expect(exported.status).toBe(200);
     expect(verifyAuditExport(exported.body)).toMatchObject({ ok: true, firstBroken: null });
-    expect(exported.body.summary.event_counts ?? exported.body.summary).toBeDefined();
-    const types = exported.body.records.map((r: any) => r.type);
+    const types: string[] = exported.body.records.map((r: any) => r.type);
+    // The summary counts the exported records by type, and their detections by type.
+    const counted: Record<string, number> = {};
+    for (const type of types) counted[type] = (counted[type] ?? 0) + 1;
+    const summary = exported.body.summary;
+    expect(summary.event_counts).toMatchObject(counted);
+    expect(Object.values(summary.event_counts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(types.length);
+    expect(summary.detections.total).toBe(counted.detection_emitted);
+    expect(summary.detections.by_type.loop).toBeGreaterThanOrEqual(1);
     expect(types.slice(0, 2)).toEqual(['tenant_created', 'api_key_created']);
     expect(types).toContain('trace_closed');
     expect(types).toContain('detection_emitted');

@@ -22,6 +22,7 @@ import { HEADER, traceKey } from '../../src/model/record-keys.js';
 import type { KeyValue } from '../../src/model/span.js';
 import { tortureSpans } from '../fixtures/kill-torture-input.js';
 import { loopingTrace } from './otlp.js';
+import { waitFor } from './poll.js';
 import { seededRandom } from './seeded-random.js';
 import { request, tempDir } from './server.js';
 
@@ -40,17 +41,6 @@ const RETRY_MS = 250;
 const PACE_MS = 50;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a value, at most `timeoutMs`; null when it never did. */
-export async function waitFor<T>(check: () => Promise<T | null>, timeoutMs: number, everyMs = 200): Promise<T | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; Date.now() < deadline && i < Math.ceil(timeoutMs / everyMs) + 1; i++) {
-    const value = await check().catch(() => null);
-    if (value !== null) return value;
-    await pause(everyMs);
-  }
-  return null;
-}
 
 interface Sent {
   readonly tenant: Tenant;
@@ -239,7 +229,7 @@ export async function account(options: {
       if (res.status !== 200) return null;
       const ids = spanIdsOf(res.body.spans);
       return sent.spanIds.every((id) => ids.includes(id)) ? { revision: res.body.revision as number, spanIds: ids } : null;
-    }, Math.max(0, deadline - Date.now()));
+    }, { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 200 });
     if (view !== null) views.set(key, view);
   };
   // A few lookups at a time.
@@ -357,7 +347,7 @@ export function without(part: 'poison' | 'resend'): boolean {
 /** Waits until `traces` more traces have been acknowledged (a fault lands under load). */
 export async function waitForProgress(driver: LoadDriver, traces: number, timeoutMs = 60_000): Promise<void> {
   const target = driver.acknowledged.size + traces;
-  const reached = await waitFor(async () => (driver.acknowledged.size >= target ? true : null), timeoutMs, 50);
+  const reached = await waitFor(async () => (driver.acknowledged.size >= target ? true : null), { timeoutMs });
   if (reached === null) throw new Error(`the load did not reach ${target} acknowledged traces in ${timeoutMs / 1000} s`);
 }
 
@@ -376,7 +366,7 @@ export async function measureRecovery(fault: string, since: number, driver: Load
   if (key === null) throw new Error(`${fault}: the probe trace was never acknowledged`);
   const sent = driver.acknowledged.get(key)!;
   const url = () => `${apiUrl()}/api/v1/tenants/${sent.tenant.tenantId}/traces/${encodeURIComponent(sent.traceId)}`;
-  const seen = await waitFor(async () => ((await request(url(), 'GET', { token: sent.tenant.token })).status === 200 ? true : null), timeoutMs, 100);
+  const seen = await waitFor(async () => ((await request(url(), 'GET', { token: sent.tenant.token })).status === 200 ? true : null), { timeoutMs, intervalMs: 100 });
   if (seen === null) throw new Error(`${fault}: the probe trace ${key} was not visible within ${timeoutMs / 1000} s`);
   return { fault, seconds: (Date.now() - since) / 1000 };
 }
@@ -393,7 +383,7 @@ export async function lateResends(driver: LoadDriver, apiUrl: () => string, rand
     const key = keys.splice(Math.floor(random() * keys.length), 1)[0]!;
     const sent = driver.acknowledged.get(key)!;
     const url = `${apiUrl()}/api/v1/tenants/${sent.tenant.tenantId}/traces/${encodeURIComponent(sent.traceId)}`;
-    const closed = await waitFor(async () => ((await request(url, 'GET', { token: sent.tenant.token })).status === 200 ? true : null), 60_000);
+    const closed = await waitFor(async () => ((await request(url, 'GET', { token: sent.tenant.token })).status === 200 ? true : null), { timeoutMs: 60_000, intervalMs: 200 });
     if (closed === null) throw new Error(`${key} never became visible, so it cannot be re-sent after its close`);
     await driver.resend(key);
   }

@@ -1,12 +1,12 @@
 /**
- * Flat span ingest routes (seed 002 style):
+ * Flat span ingest routes (in the style of Agenta's):
  *
  *   POST /api/v1/spans/ingest                      tenant from the credential
  *   POST /api/v1/tenants/:tenantId/spans/ingest    tenant in the path (checked against the credential)
  *
  * Body: see spans.ts. Answer: 202 `{count, links}`, where `count` is the number of spans
- * accepted and `links` the `{trace_id, span_id}` of each, in the order sent, as the seed's
- * ingest answers. Unlike the seed's fire-and-forget worker, tracefold answers only once
+ * accepted and `links` the `{trace_id, span_id}` of each, in the order sent, as Agenta's
+ * ingest answers. Unlike Agenta's fire-and-forget worker, tracefold answers only once
  * the spans are durable in the log, so an accepted span is never lost; 202 still says
  * "accepted, not yet analysed": the trace appears once its window closes (inactivity, or
  * analyze).

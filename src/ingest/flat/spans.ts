@@ -25,7 +25,7 @@
  *   attributes } or an object of them by name (the name becomes the link's `link.name`);
  *   references: kept whole as the attribute `tracefold.references`.
  *
- * Lenient, as the seed's adapter is: a field the adapter does not know, or a known field
+ * Lenient, as Agenta's adapter is: a field the adapter does not know, or a known field
  * whose value cannot be read (a kind it does not recognise, a time it cannot parse), is not
  * rejected but parked on the span as the attribute `tracefold.unsupported.<field>` with
  * the value as sent. A span without a usable start time takes its end time, or the time it

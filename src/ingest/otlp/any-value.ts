@@ -2,7 +2,7 @@
  * OTLP AnyValue / KeyValue conversion, shared by the OTLP decoders. Accepts the OTLP/JSON
  * field names (`stringValue`, `intValue`, ...), the proto names (`string_value`, ...) and the
  * shapes a protobuf decoder produces (Long-like ints, Uint8Array bytes). Every variant is kept
- * (DESIGN.md, "Records and schemas"); unknown extra fields are ignored.
+ * (the canonical span stores it at full fidelity); unknown extra fields are ignored.
  *
  * Hand-written rather than a schema parse: this runs for every attribute on the ingest hot
  * path. Failures throw an OtlpValueError whose path is relative to the value given.

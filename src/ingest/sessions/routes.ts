@@ -1,5 +1,5 @@
 /**
- * The session-events API (seed 003): a session of an agent, sent whole or streamed, becomes
+ * The session-events API (after Cognipeer Console's): a session of an agent, sent whole or streamed, becomes
  * one trace (convert.ts).
  *
  * Tenant-scoped (tracefold's own paths; answers in snake_case):
@@ -9,7 +9,7 @@
  *   POST /api/v1/tenants/:tenantId/sessions/:sessionId/end        stream: close the session
  *   GET  /api/v1/tenants/:tenantId/sessions/:sessionId            the session's registry record
  *
- * The seed's own paths and answer shapes (/api/client/v1/tracing/...) are served by
+ * Cognipeer Console's own paths and answer shapes (/api/client/v1/tracing/...) are served by
  * src/api/routes/compat/cognipeer-routes.ts over the same SessionService.
  *
  * Semantics:
@@ -408,7 +408,7 @@ export class SessionService {
   }
 }
 
-/** tracefold's session paths; Cognipeer Console's (seed 003) are in src/api/routes/compat/cognipeer-routes.ts, over the same service. */
+/** tracefold's session paths; Cognipeer Console's are in src/api/routes/compat/cognipeer-routes.ts, over the same service. */
 export function sessionRoutes(ctx: AppContext, sessions = new SessionService(ctx)) {
   const scoped = async (request: FastifyRequest, withSession: boolean) => {
     const { tenantId, sessionId } = withSession

@@ -1,6 +1,6 @@
 /**
- * Request bodies of the session-events API (seed 003), as zod schemas. Field names are the
- * seed's (camelCase), since that is the contract producers already implement. Objects are
+ * Request bodies of the session-events API (after Cognipeer Console's), as zod schemas. Field names are the
+ * Cognipeer Console's (camelCase), since that is the contract producers already implement. Objects are
  * loose: fields this version does not interpret are not rejected; they are kept on the
  * spans with everything else the producer sent (see convert.ts).
  */
@@ -9,7 +9,7 @@ import { tenantParams } from '../../http/validate.js';
 import { KEY_PART_LIMITS } from '../../model/key-parts.js';
 import { TimeError, toUnixNano } from '../flat/time.js';
 
-/** Event types of the seed, plus the kinds other session-event SDKs emit. */
+/** Event types of Cognipeer Console, plus the kinds other session-event SDKs emit. */
 export const EVENT_TYPES = ['llm_call', 'tool_call', 'retrieval', 'custom', 'ai_call', 'embedding', 'summarization', 'guardrail', 'span'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

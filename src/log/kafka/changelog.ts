@@ -1,5 +1,5 @@
 /**
- * Changelog topics (DESIGN.md, "Trace stage: windows"): a store opened with `changelog`
+ * Changelog topics: a store opened with `changelog`
  * writes every change to the compacted topic `<group>-<store>-changelog`, changelog
  * partition = the input partition of the unit that made it, in the same transaction as
  * the unit's outputs and offsets. When an input partition is assigned, the store's

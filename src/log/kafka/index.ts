@@ -1,5 +1,5 @@
 /**
- * The Kafka log adapter (DESIGN.md, "Two transports, one pipeline"): the log port on a
+ * The Kafka log adapter: the log port on a
  * Kafka cluster through kafkajs, with state stores in a local RocksDB at
  * `<dataDir>/kafka-state`, backed by changelog topics where a stage asks for them.
  *

@@ -1,5 +1,5 @@
 /**
- * Loading the Avro schemas of schemas/ (DESIGN.md, "Records and schemas").
+ * Loading the Avro schemas of schemas/.
  *
  * Topic value schemas may embed named types defined in a shared file (the canonical span
  * is embedded by both raw-event and trace-record), so a shared file is parsed first and

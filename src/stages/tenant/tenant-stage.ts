@@ -1,5 +1,5 @@
 /**
- * The tenant stage (DESIGN.md, "Tenant stage"): consumes tracefold.tenant-events.v1, keyed
+ * The tenant stage: consumes tracefold.tenant-events.v1, keyed
  * by tenant, and keeps per tenant in a RocksDB-backed store:
  *
  * - the head of its audit chain: each event becomes the next AuditRecord on

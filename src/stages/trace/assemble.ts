@@ -1,5 +1,5 @@
 /**
- * The assembled trace as a tree (DESIGN.md, "Trace stage: windows"): parent/child links
+ * The assembled trace as a tree: parent/child links
  * between the spans of one window.
  *
  * - A span with an empty parent span id is a root.

@@ -1,6 +1,6 @@
 /**
- * The calibration the trace stage applies (DESIGN.md, "Detectors": thresholds come from
- * code defaults, overridden per tenant by calibration derived from feedback). Reads the
+ * The calibration the trace stage applies: per tenant and detector, a shift of the
+ * findings' confidence derived from feedback (src/calibration/calibration.ts). Reads the
  * compacted tracefold.calibration.v1 from its start into memory (one number per tenant and
  * detector that received feedback) and keeps following it, so a tenant's feedback reaches
  * its next detections within a fetch.

@@ -1,5 +1,5 @@
 /**
- * Live detection (DESIGN.md, "Detectors"): detectors that opt in (LiveSupport) fire while
+ * Live detection: detectors that opt in (LiveSupport) fire while
  * a window is still open. A per-span detector runs on each relevant span alone. For the
  * others, the state holds per window and detector the spans the detector called relevant,
  * in a bounded list; each new relevant span re-runs the detector's own `detect` over that

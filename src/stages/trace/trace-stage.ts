@@ -1,5 +1,5 @@
 /**
- * The trace stage (DESIGN.md, "Trace stage: windows"): consumes tracefold.raw.v1, keeps one
+ * The trace stage: consumes tracefold.raw.v1, keeps one
  * window per (tenant, trace) in a RocksDB-backed state store, and when a window closes runs
  * the semantic view, detectors and metrics and emits them to the output topics.
  *

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { setImmediate } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
@@ -274,15 +275,21 @@ describe('embedded log', () => {
     const log = await open();
     await log.ensureTopics([declareTopic('live', 2)]);
     const idleCalls: number[] = [];
-    const first = consumeUntil(log, 'group-a', ['live'], (seen) => seen.length === 20, {
+    const readBy = { a: 0, b: 0 };
+    const first = consumeUntil(log, 'group-a', ['live'], (seen) => (readBy.a = seen.length) === 20, {
       async onIdle(partitions) {
         idleCalls.push(partitions.length);
       },
     });
-    const second = consumeUntil(log, 'group-b', ['live'], (seen) => seen.length === 20);
+    const second = consumeUntil(log, 'group-b', ['live'], (seen) => (readBy.b = seen.length) === 20);
     for (let i = 0; i < 20; i++) {
       await log.append('live', [{ key: Buffer.from(`k${i}`), value: Buffer.from(String(i)) }]);
-      if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 30));
+      if (i % 5 === 0) {
+        // Both groups catch up and group-a goes idle; the next append has to wake them.
+        const idleBefore = idleCalls.length;
+        await expect.poll(() => readBy, { timeout: 5_000 }).toEqual({ a: i + 1, b: i + 1 });
+        await expect.poll(() => idleCalls.length, { timeout: 5_000 }).toBeGreaterThan(idleBefore);
+      }
     }
     const [a, b] = await Promise.all([first, second]);
     expect(a).toHaveLength(20);
@@ -320,7 +327,8 @@ describe('embedded log', () => {
           active++;
           maxActive = Math.max(maxActive, active);
           expect(batch.records.length).toBeLessThanOrEqual(4);
-          await new Promise((resolve) => setTimeout(resolve, 2));
+          // Yield to the event loop: a second batch handed over concurrently would start here.
+          await setImmediate();
           active--;
           if (++batches === 5) throw new Error('detector exploded');
         },

@@ -272,9 +272,7 @@ describe('trace windows', () => {
       while (partitionFor(traceKey(TENANT, `end-${i}`), partitions) !== p) i++;
       await send(span(`end-${i}`, 'x', 'p', end));
     }
-    const deadline = Date.now() + 10_000;
-    while (running.stats.windowsClosed < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(running.stats.windowsClosed).toBe(count);
+    await expect.poll(() => running.stats.windowsClosed, { timeout: 10_000, interval: 20 }).toBe(count);
     expect(Date.now() - started).toBeLessThan(10_000);
     const [first] = await traces('replay-0', 1);
     expect(first).toMatchObject({ closeReason: 'root_settled', closedAtMs: T0 + 1 + SETTLE });

@@ -231,7 +231,7 @@ describe('toSemanticSpan: precedence', () => {
     expect(s.model).toBe('current-model');
   });
 
-  // The mapper lists gen_ai.prompt / gen_ai.completion (legacy, see DESIGN.md) ahead of the
+  // The mapper lists gen_ai.prompt / gen_ai.completion (legacy) ahead of the
   // current gen_ai.input.messages / gen_ai.output.messages, against its "newest first" rule.
   it('prefers gen_ai.input.messages over the legacy gen_ai.prompt', () => {
     const s = toSemanticSpan(

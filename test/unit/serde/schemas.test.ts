@@ -97,10 +97,12 @@ describe('schemas/', () => {
 describe('local schema ids', () => {
   class RecordingIds implements SchemaIds {
     readonly subjects = new Map<string, number>();
+    readonly schemas = new Map<string, avro.Type>();
     constructor(private readonly inner: SchemaIds) {}
     async idFor(subject: string, schema: avro.Type): Promise<number> {
       const id = await this.inner.idFor(subject, schema);
       this.subjects.set(subject, id);
+      this.schemas.set(subject, schema);
       return id;
     }
     typeFor(id: number): Promise<avro.Type> {
@@ -115,7 +117,13 @@ describe('local schema ids', () => {
     await createCodecs(b);
     expect(a.subjects.size).toBe(11);
     expect(b.subjects).toEqual(a.subjects);
-    for (const id of a.subjects.values()) expect(id).toBeGreaterThanOrEqual(0);
+    // Each id comes from its schema, not from the order an instance was asked in: a third
+    // instance asked for the same schemas in reverse order gives each the same id.
+    const reversed = new LocalSchemaIds();
+    for (const [subject, schema] of [...a.schemas].reverse()) {
+      expect(await reversed.idFor(subject, schema), subject).toBe(a.subjects.get(subject));
+      expect(a.subjects.get(subject), subject).toBe(localSchemaId(schema));
+    }
   });
 
   it('are the first 31 bits of the SHA-256 of the canonical form', async () => {

@@ -1,5 +1,5 @@
 /**
- * agent-strace's event stream (seed 001): the NDJSON lines `agent-strace watch --stream-to URL`
+ * agent-strace's event stream: the NDJSON lines `agent-strace watch --stream-to URL`
  * POSTs (one TraceEvent a line: event_type, timestamp in seconds, event_id, session_id,
  * parent_id, duration_ms, data), as flat spans for tracefold's flat-span pipeline.
  *

@@ -1,5 +1,5 @@
 /**
- * agent-strace (seed 001) streaming into tracefold.
+ * agent-strace streaming into tracefold.
  *
  * `agent-strace watch --stream-to URL` POSTs NDJSON to URL as given, and with `--stream-otlp`
  * OTLP JSON to URL + "/v1/traces"; neither can send a header. So the credential goes in
@@ -7,7 +7,7 @@
  *
  *   POST /api/agent-strace/:token                        NDJSON events            202 {count, links}
  *   POST /api/agent-strace/:token/v1/traces              OTLP JSON or protobuf    200 OTLP response
- *                                                        (or NDJSON: the seed's example URL ends in /v1/traces)
+ *                                                        (or NDJSON: agent-strace's example URL ends in /v1/traces)
  *   POST /api/agent-strace/:token/v1/traces/v1/traces    OTLP, for a URL given with /v1/traces and --stream-otlp
  *   POST /api/agent-strace/:token/v1/metrics             OTLP metrics (see metricsAnswer)
  *   POST /v1/metrics                                     the same, credential in the header

@@ -1,5 +1,5 @@
 /**
- * Agenta's `ag.*` attribute namespace (seed 002), as spans arriving on Agenta's paths carry
+ * Agenta's `ag.*` attribute namespace, as spans arriving on Agenta's paths carry
  * it, and back in the nested form Agenta's query answers use.
  *
  * Ingest keeps `ag.*` as flat, dotted OTel attribute keys down to `ag.<namespace>.<name>`

@@ -1,5 +1,5 @@
 /**
- * Agenta's tracing API (seed 002) on Agenta's own paths, beside tracefold's API. Each path
+ * Agenta's tracing API on Agenta's own paths, beside tracefold's API. Each path
  * is served under `/api` (Agenta's documented host prefix: `$AGENTA_HOST/api/...`) and
  * without it (the endpoint table's relative form):
  *

@@ -1,5 +1,5 @@
 /**
- * Cognipeer Console's tracing API (seed 003) on its own paths, tenant from the credential
+ * Cognipeer Console's tracing API on its own paths, tenant from the credential
  * (`Authorization: Bearer <tracefold API key or token>`), answering in its shapes
  * (`{success, ...}`, camelCase):
  *
@@ -10,13 +10,13 @@
  *   POST /api/client/v1/traces                                    OTLP/HTTP JSON (or protobuf) 200 {success, sessionsIngested, spansProcessed, eventsStored}
  *
  * The sessions are tracefold's session service (src/ingest/sessions), shared with its own
- * paths. Differences from tracefold's paths, so each keeps the seed's status codes
+ * paths. Differences from tracefold's paths, so each keeps Cognipeer Console's status codes
  * (400, 401, 404, 413, 429):
  * - starting a session that has ended opens it again (200), where tracefold's own path
- *   answers 409: the seed has no 409, and its own document starts streaming a session id
+ *   answers 409: Cognipeer Console has no 409, and its own document starts streaming a session id
  *   its batch example has just sent. The trace goes on: its closed revision stays, the new
  *   events make the next revision;
- * - the body limit is the seed's `TRACING_MAX_BODY_SIZE_MB` (default 10), 413 above it;
+ * - the body limit is Cognipeer Console's `TRACING_MAX_BODY_SIZE_MB` (default 10), 413 above it;
  * - `totalEvents` counts an event id sent again once (as tracefold's own paths do).
  *
  * On /api/client/v1/traces, each trace is a session: `sessionsIngested` counts the distinct
@@ -37,7 +37,7 @@ import { parseWith } from '../../../http/validate.js';
 const BODY_LIMIT_SETTING = 'TRACING_MAX_BODY_SIZE_MB';
 const PREFIX = '/api/client/v1';
 
-/** The seed's OTLP answer. */
+/** Cognipeer Console's OTLP answer. */
 export function cognipeerOtlpAnswer(outcome: IngestOutcome) {
   return {
     success: true,

@@ -1,6 +1,5 @@
 /**
- * One suite of log port cases that every adapter must pass (DESIGN.md, "Two transports,
- * one pipeline"). Each adapter's test file calls defineLogConformance with a factory that
+ * One suite of log port cases that every adapter must pass. Each adapter's test file calls defineLogConformance with a factory that
  * opens a fresh log; topic and group names carry a random suffix, so runs against a shared
  * broker never meet each other's data.
  *
@@ -13,6 +12,7 @@ import { partitionFor } from '../../../../src/log/partitioner.js';
 import type { Batch, ConsumerHandlers, Log, StateStore, StoreOp, TopicPartition } from '../../../../src/log/port.js';
 import { tpKey } from '../../../../src/log/port.js';
 import { consumeUntil, declareTopic, text } from '../helpers.js';
+import { eventually } from '../../../support/poll.js';
 
 export interface LogUnderTest {
   readonly log: Log;
@@ -34,13 +34,9 @@ export interface LogUnderTest {
   readonly membersPerGroup?: 'one' | 'many';
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes. */
+/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await eventually(what, async () => ((await condition()) ? true : undefined), { timeoutMs, intervalMs: 25 });
 }
 
 const buf = (s: string) => Buffer.from(s);
