@@ -13,8 +13,12 @@
  *   `gen_ai.prompt` / `gen_ai.completion` attributes), and
  *   `gen_ai.client.inference.operation.details` (`gen_ai.input.messages` /
  *   `gen_ai.output.messages`).
+ * - eventModelCalls reads model calls a producer records as events of a span that is not
+ *   itself a model call (agent-strace's `--format otlp`: a request event with the model and
+ *   input tokens, a response event with output tokens, on the session's root span).
  */
 import { toPlain, type AnyValue, type CanonicalSpan, type SpanEvent } from '../model/span.js';
+import type { SemanticSpan } from './semantic-span.js';
 
 /** Attribute keys under which an OTLP log record's own fields travel (set by ingest, src/ingest/otlp/log-record.ts). */
 export const LOG_RECORD_KEYS = {
@@ -78,12 +82,12 @@ function textOf(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
 }
 
-/** The body of an event: the log record's body, or (span events) a `body` or `content` attribute. */
-function bodyOf(event: SpanEvent): Record<string, unknown> {
+/** The body of an event: the log record's body, or (span events) a `body` or `content` attribute; null when it has none. */
+function bodyOf(event: SpanEvent): Record<string, unknown> | null {
   const body = plainOf(attribute(event, LOG_RECORD_KEYS.body) ?? attribute(event, 'body'));
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
   const content = body ?? plainOf(attribute(event, 'content') ?? attribute(event, 'gen_ai.event.content'));
-  return content === undefined ? {} : { content };
+  return content === undefined ? null : { content };
 }
 
 function messages(events: readonly SpanEvent[], side: 'prompt' | 'completion'): string | null {
@@ -91,10 +95,12 @@ function messages(events: readonly SpanEvent[], side: 'prompt' | 'completion'): 
   let carried: string | null = null;
   for (const event of events) {
     if (side === 'prompt' && ROLE_EVENTS[event.name] !== undefined) {
+      // A message event without content (agent-strace's call markers) is no message.
       const body = bodyOf(event);
-      list.push({ role: typeof body.role === 'string' ? body.role : ROLE_EVENTS[event.name], ...body });
+      if (body !== null) list.push({ role: typeof body.role === 'string' ? body.role : ROLE_EVENTS[event.name], ...body });
     } else if (side === 'completion' && event.name === 'gen_ai.choice') {
       const body = bodyOf(event);
+      if (body === null) continue;
       const message = body.message !== null && typeof body.message === 'object' ? (body.message as Record<string, unknown>) : body;
       list.push({ role: 'assistant', ...message });
     } else if (event.name === DETAILS_EVENT || event.name === `gen_ai.content.${side}`) {
@@ -114,4 +120,68 @@ export function eventPrompt(span: CanonicalSpan): string | null {
 /** The completion a span's events carry, as JSON text; null when they carry none. */
 export function eventCompletion(span: CanonicalSpan): string | null {
   return span.events.length === 0 ? null : messages(span.events, 'completion');
+}
+
+const CALL_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
+
+function count(event: SpanEvent, key: string): number | null {
+  const value = attribute(event, key);
+  if (value === undefined) return null;
+  const n = value.type === 'int' ? Number(value.value) : value.type === 'double' ? value.value : value.type === 'string' ? Number(value.value) : NaN;
+  return Number.isFinite(n) && n >= 0 ? Math.round(n) : null;
+}
+
+function text(event: SpanEvent, key: string): string | null {
+  const value = attribute(event, key);
+  return value?.type === 'string' && value.value !== '' ? value.value : null;
+}
+
+/**
+ * The model calls recorded as events of `span` (mapped as `semantic`), as chat spans under
+ * it: an event with `gen_ai.operation.name` chat and a model or input tokens opens a call,
+ * a later one with output tokens and neither closes it (else it is a call of its own).
+ * None for a span that is a model call itself, whose events describe that call.
+ */
+export function eventModelCalls(span: CanonicalSpan, semantic: SemanticSpan): SemanticSpan[] {
+  if (semantic.operation === 'chat' || span.events.length === 0) return [];
+  const calls: { start: bigint; end: bigint; model: string | null; provider: string | null; input: number | null; output: number | null }[] = [];
+  let open: (typeof calls)[number] | null = null;
+  for (const event of span.events) {
+    const op = text(event, 'gen_ai.operation.name');
+    if (op === null || !CALL_OPERATIONS.has(op)) continue;
+    const model = text(event, 'gen_ai.request.model') ?? text(event, 'gen_ai.response.model');
+    const input = count(event, 'gen_ai.usage.input_tokens');
+    const output = count(event, 'gen_ai.usage.output_tokens');
+    if (open !== null && model === null && input === null) {
+      open.end = event.timeUnixNano;
+      open.output = output ?? open.output;
+      open = null;
+      continue;
+    }
+    const call = { start: event.timeUnixNano, end: event.timeUnixNano, model, provider: text(event, 'gen_ai.system') ?? text(event, 'gen_ai.provider.name'), input, output };
+    calls.push(call);
+    open = output === null ? call : null;
+  }
+  return calls.map((c, i) => ({
+    ...semantic,
+    spanId: `${span.spanId}#call${i + 1}`,
+    parentSpanId: span.spanId,
+    name: c.model === null ? 'chat' : `chat ${c.model}`,
+    startNs: c.start,
+    endNs: c.end,
+    operation: 'chat',
+    model: c.model,
+    provider: c.provider ?? semantic.provider,
+    inputTokens: c.input,
+    outputTokens: c.output,
+    cachedInputTokens: null,
+    declaredTools: null,
+    toolName: null,
+    toolArguments: null,
+    toolResult: null,
+    prompt: null,
+    completion: null,
+    isError: false,
+    errorMessage: null,
+  }));
 }

@@ -9,7 +9,7 @@
  */
 import type { AnyValue, CanonicalSpan, KeyValue } from '../model/span.js';
 import { toPlain } from '../model/span.js';
-import { eventCompletion, eventPrompt } from './genai-events.js';
+import { eventCompletion, eventModelCalls, eventPrompt } from './genai-events.js';
 import type { Operation, SemanticSpan, SemanticTrace } from './semantic-span.js';
 
 export const MAPPER_VERSION = 6;
@@ -495,10 +495,22 @@ export function toSemanticTrace(
     a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : a.spanId < b.spanId ? -1 : 1,
   );
   const root = sorted.find((s) => s.parentSpanId === '') ?? sorted[0];
+  const mapped: SemanticSpan[] = [];
+  let synthesized = false;
+  for (const span of sorted) {
+    const semantic = mapSpan(span);
+    mapped.push(semantic);
+    // Model calls some producers record as events of a session span (genai-events.ts).
+    for (const call of eventModelCalls(span, semantic)) {
+      mapped.push(call);
+      synthesized = true;
+    }
+  }
+  if (synthesized) mapped.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
   return {
     tenantId,
     traceId,
     serviceName: root === undefined ? 'unknown_service' : serviceNameOf(root),
-    spans: sorted.map((span) => mapSpan(span)),
+    spans: mapped,
   };
 }

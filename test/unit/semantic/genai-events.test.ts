@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalSpan, SpanEvent } from '../../../src/model/span.js';
 import { foldLogRecords } from '../../../src/semantic/genai-events.js';
-import { toSemanticSpan } from '../../../src/semantic/mapper.js';
+import { toSemanticSpan, toSemanticTrace } from '../../../src/semantic/mapper.js';
 import { canonicalSpan, keyValues, kvlist, type AttrInput } from './fixtures.js';
 
 function record(spanId: string, parent: string, name: string, at: bigint, body: AttrInput): CanonicalSpan {
@@ -46,5 +46,30 @@ describe('GenAI events', () => {
     const both = canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.prompt': 'from attribute' }, events: older.events as SpanEvent[] });
     expect(toSemanticSpan(both).prompt).toBe('from attribute');
     expect(toSemanticSpan(canonicalSpan({ attributes: { 'gen_ai.operation.name': 'chat' } }))).toMatchObject({ prompt: null, completion: null });
+  });
+
+  it('makes each model call recorded as a pair of events of a non-model span a chat span under it', () => {
+    const call = (at: bigint, attrs: Record<string, AttrInput>, name = 'gen_ai.system.message') => spanEvent(name, at, { 'gen_ai.operation.name': 'chat', ...attrs });
+    const session = canonicalSpan({
+      spanId: 'root',
+      start: 0n,
+      end: 100n,
+      attributes: { 'agent.name': 'planner' },
+      events: [
+        call(10n, { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 30 }),
+        call(20n, { 'gen_ai.usage.output_tokens': 5 }, 'gen_ai.assistant.message'),
+        call(40n, { 'gen_ai.request.model': 'gpt-4o-mini' }),
+        spanEvent('user_prompt', 50n, { prompt: 'hi' }),
+      ],
+    });
+    const spans = toSemanticTrace('t', 'trace-1', [session]).spans;
+    expect(spans.map((s) => [s.spanId, s.operation, s.model, s.inputTokens, s.outputTokens, s.startNs, s.endNs, s.agentName])).toEqual([
+      ['root', 'invoke_agent', null, null, null, 0n, 100n, 'planner'],
+      ['root#call1', 'chat', 'gpt-4o', 30, 5, 10n, 20n, 'planner'],
+      ['root#call2', 'chat', 'gpt-4o-mini', null, null, 40n, 40n, 'planner'],
+    ]);
+    // A model call's own details event describes that call: no second call is made of it.
+    const chatSpan = canonicalSpan({ spanId: 'c', attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o' }, events: [call(1n, { 'gen_ai.request.model': 'gpt-4o' }, 'gen_ai.client.inference.operation.details')] });
+    expect(toSemanticTrace('t', 'trace-2', [chatSpan]).spans).toHaveLength(1);
   });
 });

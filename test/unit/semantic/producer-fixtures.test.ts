@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeOtlpJson } from '../../../src/ingest/otlp/json.js';
-import { toSemanticSpan } from '../../../src/semantic/mapper.js';
+import { measureTrace } from '../../../src/measures/trace-metrics.js';
+import { PRICE_TABLE } from '../../../src/measures/prices.js';
+import { toSemanticSpan, toSemanticTrace } from '../../../src/semantic/mapper.js';
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'producers');
 const ctx = { tenantId: 't1', receivedAtMs: 1_700_000_000_000 };
@@ -60,4 +62,22 @@ describe('semantic mapping of captured producer payloads', () => {
       });
     });
   }
+
+  // agent-strace's older `--format otlp`: LLM calls are events of the session's root span.
+  describe('agent-strace --format otlp', () => {
+    it('reads the model calls recorded as root-span events, the tools and their arguments', () => {
+      const { spans } = decodeOtlpJson(JSON.parse(fs.readFileSync(path.join(DIR, 'agent-strace-otlp-weather.json'), 'utf8')), ctx);
+      const trace = toSemanticTrace('t1', spans[0]!.traceId, spans);
+      const calls = trace.spans.filter((s) => s.operation === 'chat');
+      expect(calls).toHaveLength(5);
+      expect(calls.every((c) => c.model === 'gpt-4o-mini' && c.agentName === 'weather_agent' && c.inputTokens === null)).toBe(true);
+      const tools = trace.spans.filter((s) => s.operation === 'execute_tool');
+      expect(tools.map((t) => t.toolName)).toEqual(['get_weather', 'get_weather', 'get_weather', 'get_weather']);
+      expect(new Set(tools.map((t) => t.toolArguments)).size).toBe(4);
+      // The root's call markers carry no content: no prompt is made up from them.
+      expect(trace.spans.find((s) => s.parentSpanId === '')!.prompt).toBeNull();
+      const measures = measureTrace(trace, PRICE_TABLE);
+      expect(measures).toMatchObject({ llmCallCount: 5, models: ['gpt-4o-mini'] });
+    });
+  });
 });
