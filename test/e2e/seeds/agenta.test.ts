@@ -52,6 +52,10 @@ describe('seed 002: Agenta tracing', () => {
       attributes: { ag: { type: { trace: 'invocation', span: 'workflow' }, data: { inputs: { country: 'France' }, outputs: 'Paris' } } },
     });
     expect(root.spans.llm_call).toMatchObject({ span_id: 'c8ae7f12d1b3e9a4', parent_id: '15f3df0731995245', attributes: { ag: { type: { span: 'llm' } } } });
+    // tracefold's own reading: ag.type.span says what each span is; llm is a model call.
+    const own = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/f5a2efb40895881e938e2ebc070beca8`, 'GET', { token: tenant.token });
+    expect(own.body.metrics.llm_call_count).toBe(1);
+    expect(own.body.spans[0].children.find((c: { span_id: string }) => c.span_id === 'c8ae7f12d1b3e9a4')).toMatchObject({ operation: 'chat' });
   });
 
   it('example "Record a single annotation": curl as written creates the trace with server-generated ids; GET returns it', async () => {
