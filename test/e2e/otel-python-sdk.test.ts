@@ -23,31 +23,13 @@ import { createSchemaIds } from '../../src/log/serde/registry-schema-ids.js';
 import { TOPICS } from '../../src/log/topics.js';
 import type { AnyValue, CanonicalSpan, KeyValue } from '../../src/model/span.js';
 import { readRecords } from '../support/topic-reader.js';
+import { pythonEnvironment } from '../support/python.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PYTHON = process.env.TRACEFOLD_PYTHON ?? path.join(root, '.cache', 'python-venv', 'bin', 'python');
+const { python: PYTHON, available: AVAILABLE, skip: SKIP } = pythonEnvironment('main', 'the OpenTelemetry Python SDK test');
 const SCRIPT = path.join(root, 'test', 'fixtures', 'python', 'export_spans.py');
 const REQUIREMENTS = path.join(root, 'test', 'fixtures', 'python', 'requirements.txt');
-const ci = process.env.CI;
-const REQUIRED = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.TRACEFOLD_REQUIRE_PYTHON === '1';
-const AVAILABLE = fs.existsSync(PYTHON);
-const SKIP = !AVAILABLE && !REQUIRED;
-
-if (SKIP) {
-  const rule = '!'.repeat(78);
-  console.warn(
-    [
-      '',
-      rule,
-      `!! NO PYTHON ENVIRONMENT at ${PYTHON}: the OpenTelemetry Python SDK test is SKIPPED.`,
-      '!! Create it with: bash scripts/python-env.sh   (needs python3 with venv; Debian: python3-venv)',
-      '!! Under CI (CI or TRACEFOLD_REQUIRE_PYTHON=1) this is a failure, not a skip.',
-      rule,
-      '',
-    ].join('\n'),
-  );
-}
 
 /** What export_spans.py prints. */
 interface ExportReport {

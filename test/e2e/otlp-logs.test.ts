@@ -6,18 +6,16 @@
  * naming the field; a record sent twice is kept once.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpPayload } from '../support/otlp.js';
+import { pythonEnvironment } from '../support/python.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PYTHON = process.env.TRACEFOLD_PYTHON ?? path.join(root, '.cache', 'python-venv', 'bin', 'python');
-const ci = process.env.CI;
-const PYTHON_REQUIRED = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.TRACEFOLD_REQUIRE_PYTHON === '1';
+const { python: PYTHON, skip: PYTHON_SKIP } = pythonEnvironment('main', 'the OpenTelemetry Python log exporter test');
 const T0 = 1_700_000_000_000;
 const nanos = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
 
@@ -104,7 +102,7 @@ describe('POST /v1/logs', () => {
     expect(text.status).toBe(415);
   });
 
-  it.skipIf(!fs.existsSync(PYTHON) && !PYTHON_REQUIRED)('takes the OpenTelemetry Python SDK log exporter (protobuf) and joins its events to the span', async () => {
+  it.skipIf(PYTHON_SKIP)('takes the OpenTelemetry Python SDK log exporter (protobuf) and joins its events to the span', async () => {
     const { stdout } = await promisify(execFile)(PYTHON, [path.join(root, 'test', 'fixtures', 'python', 'export_genai_logs.py'), '--base-url', server.url, '--api-key', tenant.apiKey], {
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_'))), PYTHONDONTWRITEBYTECODE: '1' },
       timeout: 60_000,

@@ -18,36 +18,16 @@
  * where it fails.
  */
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVercelAgent } from '../fixtures/js/vercel-ai-agent.js';
+import { pythonEnvironment, ROOT } from '../support/python.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PYTHON = process.env.TRACEFOLD_COMPAT_PYTHON ?? path.join(root, '.cache', 'python-compat-venv', 'bin', 'python');
+const root = ROOT;
+const { python: PYTHON, available: AVAILABLE, skip: SKIP } = pythonEnvironment('compat', 'the producer compatibility suite');
 const DIR = path.join(root, 'test', 'fixtures', 'python', 'compat');
-const ci = process.env.CI;
-const REQUIRED = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.TRACEFOLD_REQUIRE_PYTHON === '1';
-const AVAILABLE = fs.existsSync(PYTHON);
-const SKIP = !AVAILABLE && !REQUIRED;
-
-if (SKIP) {
-  const rule = '!'.repeat(78);
-  console.warn(
-    [
-      '',
-      rule,
-      `!! NO PYTHON ENVIRONMENT at ${PYTHON}: the producer compatibility suite is SKIPPED.`,
-      '!! Create it with: bash scripts/python-env.sh   (needs python3 with venv; Debian: python3-venv)',
-      '!! Under CI (CI or TRACEFOLD_REQUIRE_PYTHON=1) this is a failure, not a skip.',
-      rule,
-      '',
-    ].join('\n'),
-  );
-}
 
 type Scenario = 'weather' | 'loop' | 'raise';
 const SCENARIOS: readonly Scenario[] = ['weather', 'loop', 'raise'];
