@@ -118,7 +118,8 @@ function toExportRecord(r: AuditRecord): AuditExportRecord {
   };
 }
 
-function fromExportRecord(r: AuditExportRecord): AuditRecord {
+/** An exported record back as the chain's record (what verification reads). */
+export function fromExportRecord(r: Omit<AuditExportRecord, 'at'>): AuditRecord {
   return {
     tenantId: r.tenant_id,
     seq: r.seq,

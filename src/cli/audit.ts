@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, verifyAuditChain, type AuditVerification } from '../audit/chain.js';
-import { AuditExportError, EXPORT_PROFILES, buildAuditExport, verifyAuditExport, type ExportProfile } from '../audit/export.js';
+import { AuditExportError, EXPORT_PROFILES, buildAuditExport, fromExportRecord, verifyAuditExport, type ExportProfile } from '../audit/export.js';
 import { loadConfig } from '../config/config.js';
 import type { Log, LogRecord } from '../log/port.js';
 import { TOPICS } from '../log/topics.js';
@@ -355,17 +355,7 @@ export async function wholeChain(io: CliIo, tenantId: string, server: { url: str
     const pkg = parseAnswer(z.object({ records: z.array(packagedRecord) }), text, 'audit export');
     const check = verifyAuditExport(JSON.parse(text), { tenantId });
     if (!check.ok) throw new BrokenLogError(describe(`the export of tenant ${tenantId}`, check));
-    records = pkg.records.map((r) => ({
-      tenantId: r.tenant_id,
-      seq: r.seq,
-      type: r.type,
-      subjectId: r.subject_id,
-      atMs: r.at_ms,
-      payloadJson: r.payload_json,
-      payloadDigest: r.payload_digest,
-      prevHash: r.prev_hash,
-      hash: r.hash,
-    }));
+    records = pkg.records.map(fromExportRecord);
   } else {
     records = await io.readLocalAuditRecords(tenantId, io.env);
   }
