@@ -5,14 +5,14 @@
  * so the caller's next request sees the change (a revoked key fails at once).
  */
 import { TOPICS } from '../log/topics.js';
-import type { TenantEvent } from '../model/outputs.js';
+import type { TenantRegistryEvent } from '../model/outputs.js';
 import type { TenantStageEvent } from '../model/tenant-records.js';
 import { tenantStageEvent, tenantStageRecord } from '../stages/tenant/events.js';
 import type { AppContext } from '../http/context.js';
 import { appendAllAndWait } from '../http/write-through.js';
 
 /** The compaction key: the latest event per tenant, per key and per tenant's settings is the state. */
-function tenantEventKey(e: TenantEvent): string {
+function tenantRegistryEventKey(e: TenantRegistryEvent): string {
   switch (e.type) {
     case 'tenant_created':
       return `tenant/${e.tenantId}`;
@@ -25,7 +25,7 @@ function tenantEventKey(e: TenantEvent): string {
 }
 
 /** What the audit chain records of a change: never a secret or its hash. */
-function auditedFact(e: TenantEvent): TenantStageEvent {
+function auditedFact(e: TenantRegistryEvent): TenantStageEvent {
   switch (e.type) {
     case 'tenant_created':
       return tenantStageEvent(e.tenantId, 'tenant_created', e.tenantId, e.atMs, { tenantId: e.tenantId, name: e.name });
@@ -38,13 +38,13 @@ function auditedFact(e: TenantEvent): TenantStageEvent {
   }
 }
 
-export async function recordTenantEvents(ctx: AppContext, events: readonly TenantEvent[]): Promise<void> {
+export async function recordTenantEvents(ctx: AppContext, events: readonly TenantRegistryEvent[]): Promise<void> {
   await appendAllAndWait(
     ctx,
     [
       {
         topic: TOPICS.tenants,
-        records: await Promise.all(events.map(async (e) => ({ key: Buffer.from(tenantEventKey(e)), value: await ctx.codecs.tenantEvent.encode(e), timestamp: e.atMs }))),
+        records: await Promise.all(events.map(async (e) => ({ key: Buffer.from(tenantRegistryEventKey(e)), value: await ctx.codecs.tenantRegistryEvent.encode(e), timestamp: e.atMs }))),
       },
       { topic: TOPICS.tenantEvents, records: await Promise.all(events.map((e) => tenantStageRecord(ctx.codecs, auditedFact(e)))) },
     ],

@@ -198,8 +198,13 @@ export interface FeedbackRecord {
   readonly detectorId: string;
 }
 
-/** Events of tracefold.tenants.v1 (compacted): every API instance learns keys from the log. */
-export type TenantEvent =
+/**
+ * Events of tracefold.tenants.v1, the registry of tenants, keys and settings (compacted):
+ * every API instance learns keys from the log. Its Avro record keeps the name `TenantEvent`
+ * (schemas/tenant-event.avsc: a name is part of the schema's identity). Not to be confused
+ * with TenantStageEvent, the facts on tracefold.tenant-events.v1 the tenant stage chains.
+ */
+export type TenantRegistryEvent =
   | { readonly type: 'tenant_created'; readonly tenantId: string; readonly name: string; readonly atMs: number }
   | {
       readonly type: 'api_key_created';

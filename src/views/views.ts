@@ -20,7 +20,7 @@ import { StatefulProcessor } from '../runtime/stateful-processor.js';
 import { ApiKeyCache } from './api-key-cache.js';
 import { applyRollups, type MetricsLike } from './rollups.js';
 import { traceSummaryOf, VIEW_KEYS, type TraceSummary } from './view-model.js';
-import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord, Withdrawal } from '../model/outputs.js';
+import type { Detection, FeedbackRecord, TenantRegistryEvent, TraceMetrics, TraceRecord, Withdrawal } from '../model/outputs.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord } from '../model/tenant-records.js';
 import { withDetection, withMetrics, withoutDetection, withTrace, type TraceFacets } from './trace-facets.js';
 import { buildTraceIndex, listTrace, unlistTrace } from './trace-index.js';
@@ -56,7 +56,7 @@ type ViewInput =
   | { readonly kind: 'detection'; readonly detection: Detection }
   | { readonly kind: 'metrics'; readonly metrics: TraceMetrics }
   | { readonly kind: 'feedback'; readonly feedback: FeedbackRecord }
-  | { readonly kind: 'tenant'; readonly event: TenantEvent }
+  | { readonly kind: 'tenant'; readonly event: TenantRegistryEvent }
   | { readonly kind: 'session'; readonly session: SessionRecord }
   | { readonly kind: 'audit'; readonly record: AuditRecord }
   | { readonly kind: 'baseline'; readonly baseline: BaselineRecord }
@@ -210,7 +210,7 @@ export class Views extends StatefulProcessor {
       case TOPICS.feedback:
         return { kind: 'feedback', feedback: await codecs.feedback.decode(value) };
       case TOPICS.tenants:
-        return { kind: 'tenant', event: await codecs.tenantEvent.decode(value) };
+        return { kind: 'tenant', event: await codecs.tenantRegistryEvent.decode(value) };
       case TOPICS.sessions:
         return { kind: 'session', session: await codecs.session.decode(value) };
       case TOPICS.audit:
@@ -406,7 +406,7 @@ export class Views extends StatefulProcessor {
     store.put(VIEW_KEYS.feedback(feedback.tenantId, feedback.detectionId, feedback.id), json(feedback));
   }
 
-  private async applyTenantEvent(store: BufferedStore, event: TenantEvent): Promise<void> {
+  private async applyTenantEvent(store: BufferedStore, event: TenantRegistryEvent): Promise<void> {
     switch (event.type) {
       case 'tenant_created':
         store.put(VIEW_KEYS.tenant(event.tenantId), json({ tenantId: event.tenantId, name: event.name, createdAtMs: event.atMs }));

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { TenantEvent } from '../../model/outputs.js';
+import type { TenantRegistryEvent } from '../../model/outputs.js';
 import { authenticateForTenant, callerFromApiKey, checkAdmin } from '../../http/auth.js';
 import { errors } from '../../model/errors.js';
 import type { ApiKeyView, TenantView } from '../../views/view-model.js';
@@ -37,7 +37,7 @@ export function authRoutes(ctx: AppContext) {
       const tenantId = randomUUID();
       const key = issueApiKey();
       const atMs = Date.now();
-      const events: TenantEvent[] = [
+      const events: TenantRegistryEvent[] = [
         { type: 'tenant_created', tenantId, name: body.name, atMs },
         { type: 'api_key_created', tenantId, keyId: key.keyId, secretHash: key.secretHash, atMs },
       ];

@@ -8,7 +8,7 @@ import { verifyAuditChain } from '../../audit/chain.js';
 import { AuditExportError, buildAuditExport, EXPORT_PROFILES } from '../../audit/export.js';
 import { stddev } from '../../baselines/baseline.js';
 import { errors } from '../../model/errors.js';
-import type { TenantEvent, TenantSettings } from '../../model/outputs.js';
+import type { TenantRegistryEvent, TenantSettings } from '../../model/outputs.js';
 import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
 import { recordTenantEvents } from '../tenant-writes.js';
 import { authenticateForTenant } from '../../http/auth.js';
@@ -79,7 +79,7 @@ export function tenantRoutes(ctx: AppContext) {
       const body = parseWith(settingsBody, request.body, 'body');
       const atMs = Date.now();
       const settings: TenantSettings = { baselineSigma: body.baseline_sigma ?? null, baselineMinSamples: body.baseline_min_samples ?? null };
-      const change: TenantEvent = { type: 'tenant_settings_changed', tenantId, atMs, ...settings };
+      const change: TenantRegistryEvent = { type: 'tenant_settings_changed', tenantId, atMs, ...settings };
       await recordTenantEvents(ctx, [change]);
       return presentSettings(tenantId, settings);
     });

@@ -8,7 +8,7 @@
 import type avro from 'avsc';
 import type { Resolver } from 'avsc';
 import type { RawEvent } from '../../model/span.js';
-import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
+import type { Detection, FeedbackRecord, TenantRegistryEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import type { SessionRecord } from '../../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord, TenantStageEvent } from '../../model/tenant-records.js';
 import { TOPICS } from '../topics.js';
@@ -22,7 +22,7 @@ import {
   feedbackMapping,
   rawEventMapping,
   sessionRecordMapping,
-  tenantEventMapping,
+  tenantRegistryEventMapping,
   tenantStageEventMapping,
   traceMetricsMapping,
   traceRecordMapping,
@@ -43,7 +43,7 @@ export interface Codecs {
   readonly detection: Codec<Detection>;
   readonly metrics: Codec<TraceMetrics>;
   readonly feedback: Codec<FeedbackRecord>;
-  readonly tenantEvent: Codec<TenantEvent>;
+  readonly tenantRegistryEvent: Codec<TenantRegistryEvent>;
   readonly session: Codec<SessionRecord>;
   readonly tenantStageEvent: Codec<TenantStageEvent>;
   readonly audit: Codec<AuditRecord>;
@@ -173,18 +173,18 @@ export async function createCodecs(ids: SchemaIds, options: { schemaDir?: URL } 
   const codec = async <T, A>(topic: string, schema: ValueSchemaName, mapping: RecordMapping<T, A>): Promise<Codec<T>> =>
     createCodec(ids, valueSubject(topic), await typeOf(schema), mapping);
 
-  const [rawEvent, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline] = await Promise.all([
+  const [rawEvent, trace, detection, metrics, feedback, tenantRegistryEvent, session, tenantStageEvent, audit, calibration, baseline] = await Promise.all([
     codec(TOPICS.raw, 'raw-event', rawEventMapping),
     codec(TOPICS.traces, 'trace-record', traceRecordMapping),
     codec(TOPICS.detections, 'detection', detectionMapping),
     codec(TOPICS.metrics, 'trace-metrics', traceMetricsMapping),
     codec(TOPICS.feedback, 'feedback', feedbackMapping),
-    codec(TOPICS.tenants, 'tenant-event', tenantEventMapping),
+    codec(TOPICS.tenants, 'tenant-event', tenantRegistryEventMapping),
     codec(TOPICS.sessions, 'session-record', sessionRecordMapping),
     codec(TOPICS.tenantEvents, 'tenant-stage-event', tenantStageEventMapping),
     codec(TOPICS.audit, 'audit-record', auditRecordMapping),
     codec(TOPICS.calibration, 'calibration', calibrationMapping),
     codec(TOPICS.baselines, 'baseline', baselineMapping),
   ]);
-  return { rawEvent, trace, detection, metrics, feedback, tenantEvent, session, tenantStageEvent, audit, calibration, baseline };
+  return { rawEvent, trace, detection, metrics, feedback, tenantRegistryEvent, session, tenantStageEvent, audit, calibration, baseline };
 }

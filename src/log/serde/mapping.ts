@@ -18,7 +18,7 @@ import type {
   SpanSource,
   WindowMarker,
 } from '../../model/span.js';
-import type { CloseReason, Detection, Evidence, Withdrawal, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
+import type { CloseReason, Detection, Evidence, Withdrawal, FeedbackRecord, TenantRegistryEvent, TraceMetrics, TraceRecord } from '../../model/outputs.js';
 import type { SessionMode, SessionRecord, SessionState } from '../../model/session.js';
 import type { AuditRecord, BaselineRecord, CalibrationRecord, RunningStats, TenantStageEvent } from '../../model/tenant-records.js';
 import { SerdeError } from './errors.js';
@@ -699,8 +699,8 @@ export const feedbackMapping: RecordMapping<FeedbackRecord, AvroFeedbackRecord> 
   }),
 };
 
-export interface AvroTenantEvent {
-  type: OrUnknown<TenantEvent['type']>;
+export interface AvroTenantRegistryEvent {
+  type: OrUnknown<TenantRegistryEvent['type']>;
   tenant_id: string;
   at_ms: bigint;
   name: string | null;
@@ -710,7 +710,7 @@ export interface AvroTenantEvent {
   baseline_min_samples: bigint | null;
 }
 
-export const tenantEventMapping: RecordMapping<TenantEvent, AvroTenantEvent> = {
+export const tenantRegistryEventMapping: RecordMapping<TenantRegistryEvent, AvroTenantRegistryEvent> = {
   toAvro(e) {
     const common = { tenant_id: e.tenantId, at_ms: longFromNumber(e.atMs, 'at_ms'), baseline_sigma: null, baseline_min_samples: null };
     switch (e.type) {

@@ -10,7 +10,7 @@ import { issueApiKey } from '../../../src/http/credentials.js';
 import { createEmbeddedLog, type EmbeddedLog } from '../../../src/log/embedded/index.js';
 import { createCodecs, LocalSchemaIds, type Codecs } from '../../../src/log/serde/index.js';
 import { loadTopicDeclarations, TOPICS } from '../../../src/log/topics.js';
-import type { TenantEvent } from '../../../src/model/outputs.js';
+import type { TenantRegistryEvent } from '../../../src/model/outputs.js';
 import { ViewQueries } from '../../../src/views/queries.js';
 import { Views } from '../../../src/views/views.js';
 import { tempDir } from '../log/helpers.js';
@@ -41,10 +41,10 @@ afterEach(async () => {
 });
 
 /** Appends tenant events and waits until the views applied them, as the API's write-through does. */
-async function record(...events: TenantEvent[]): Promise<void> {
+async function record(...events: TenantRegistryEvent[]): Promise<void> {
   await log.append(
     TOPICS.tenants,
-    await Promise.all(events.map(async (e) => ({ key: Buffer.from(`key/${'keyId' in e ? e.keyId : e.tenantId}`), value: await codecs.tenantEvent.encode(e), timestamp: e.atMs }))),
+    await Promise.all(events.map(async (e) => ({ key: Buffer.from(`key/${'keyId' in e ? e.keyId : e.tenantId}`), value: await codecs.tenantRegistryEvent.encode(e), timestamp: e.atMs }))),
   );
   await views.catchUp([TOPICS.tenants], 10_000);
 }

@@ -91,7 +91,7 @@ describe('round trips', () => {
     expect(await codecs.metrics.decode(await codecs.metrics.encode(metrics))).toStrictEqual(metrics);
     expect(await codecs.metrics.decode(await codecs.metrics.encode(unpricedMetrics))).toStrictEqual(unpricedMetrics);
     expect(await codecs.feedback.decode(await codecs.feedback.encode(feedback))).toStrictEqual(feedback);
-    for (const e of tenantEvents) expect(await codecs.tenantEvent.decode(await codecs.tenantEvent.encode(e))).toStrictEqual(e);
+    for (const e of tenantEvents) expect(await codecs.tenantRegistryEvent.decode(await codecs.tenantRegistryEvent.encode(e))).toStrictEqual(e);
   });
 
   it('round-trips the tenant stage records: its input, audit links, calibration and baselines', async () => {
@@ -150,7 +150,7 @@ describe('Confluent framing', () => {
     expect(codecs.detection.subject).toBe('tracefold.detections.v1-value');
     expect(codecs.metrics.subject).toBe('tracefold.metrics.v1-value');
     expect(codecs.feedback.subject).toBe('tracefold.feedback.v1-value');
-    expect(codecs.tenantEvent.subject).toBe('tracefold.tenants.v1-value');
+    expect(codecs.tenantRegistryEvent.subject).toBe('tracefold.tenants.v1-value');
   });
 
   it('rejects a value whose first byte is not the magic byte', async () => {
@@ -199,7 +199,7 @@ describe('encoding errors name the field', () => {
     const type = await loadSchema('tenant-event');
     const body = type.toBuffer({ type: 'tenant_created', tenant_id: 'acme', at_ms: 1n, name: null, key_id: null, secret_hash: null });
     const framed = frame(localSchemaId(type), body);
-    await expect(codecs.tenantEvent.decode(framed)).rejects.toThrow(/tenant event of type tenant_created has no name/);
+    await expect(codecs.tenantRegistryEvent.decode(framed)).rejects.toThrow(/tenant event of type tenant_created has no name/);
   });
 });
 

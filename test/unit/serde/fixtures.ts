@@ -1,5 +1,5 @@
 import type { AnyValue, CanonicalSpan, KeyValue } from '../../../src/model/span.js';
-import type { Detection, FeedbackRecord, TenantEvent, TraceMetrics, TraceRecord } from '../../../src/model/outputs.js';
+import type { Detection, FeedbackRecord, TenantRegistryEvent, TraceMetrics, TraceRecord } from '../../../src/model/outputs.js';
 
 export const str = (value: string): AnyValue => ({ type: 'string', value });
 export const int = (value: bigint): AnyValue => ({ type: 'int', value });
@@ -281,7 +281,7 @@ export const feedback: FeedbackRecord = {
   detectorId: 'loop',
 };
 
-export const tenantEvents: TenantEvent[] = [
+export const tenantEvents: TenantRegistryEvent[] = [
   { type: 'tenant_created', tenantId: 'acme', name: 'Acme Corp', atMs: 1_700_000_000_000 },
   { type: 'api_key_created', tenantId: 'acme', keyId: 'key_abc', secretHash: 'f'.repeat(64), atMs: 1_700_000_000_001 },
   { type: 'api_key_revoked', tenantId: 'acme', keyId: 'key_abc', atMs: 1_700_000_000_002 },

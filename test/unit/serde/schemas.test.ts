@@ -73,7 +73,7 @@ describe('schemas/', () => {
         ...['CanonicalSpan', 'KeyValue', 'AnyValue', 'ArrayValue', 'KeyValueList', 'SpanEvent', 'SpanLink', 'SpanStatus'],
         ...['Resource', 'InstrumentationScope', 'SpanSource', 'RawEvent', 'RawEventType', 'WindowMarker', 'WindowMarkerKind'],
         ...['TraceRecord', 'CloseReason', 'Detection', 'ConfidenceTier', 'Severity', 'Evidence', 'TraceMetrics'],
-        ...['FeedbackRecord', 'FeedbackType', 'TenantEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
+        ...['FeedbackRecord', 'FeedbackType', 'TenantRegistryEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
         ...['TenantStageEvent', 'TenantStageEventType', 'AuditRecord', 'AuditEventType', 'CalibrationRecord', 'BaselineRecord', 'RunningStats'],
         ...['Withdrawal', 'WithdrawalReason'],
       ]),
@@ -245,7 +245,7 @@ describe('local schema ids', () => {
     expect(old).toBeDefined();
     const codecs = await createCodecs(new LocalSchemaIds());
     const before = { type: 'api_key_revoked', tenant_id: 'acme', at_ms: 1_700_000_000_000n, name: null, key_id: 'key_1', secret_hash: null };
-    expect(await codecs.tenantEvent.decode(frame(197185651, old.toBuffer(before)))).toEqual({
+    expect(await codecs.tenantRegistryEvent.decode(frame(197185651, old.toBuffer(before)))).toEqual({
       type: 'api_key_revoked',
       tenantId: 'acme',
       keyId: 'key_1',
