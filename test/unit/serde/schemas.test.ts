@@ -73,7 +73,7 @@ describe('schemas/', () => {
         ...['CanonicalSpan', 'KeyValue', 'AnyValue', 'ArrayValue', 'KeyValueList', 'SpanEvent', 'SpanLink', 'SpanStatus'],
         ...['Resource', 'InstrumentationScope', 'SpanSource', 'RawEvent', 'RawEventType', 'WindowMarker', 'WindowMarkerKind'],
         ...['TraceRecord', 'CloseReason', 'Detection', 'ConfidenceTier', 'Severity', 'Evidence', 'TraceMetrics'],
-        ...['FeedbackRecord', 'FeedbackType', 'TenantRegistryEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
+        ...['FeedbackRecord', 'FeedbackType', 'TenantEvent', 'TenantEventType', 'SessionRecord', 'SessionState', 'SessionMode'],
         ...['TenantStageEvent', 'TenantStageEventType', 'AuditRecord', 'AuditEventType', 'CalibrationRecord', 'BaselineRecord', 'RunningStats'],
         ...['Withdrawal', 'WithdrawalReason'],
       ]),
