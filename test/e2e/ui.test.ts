@@ -14,7 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UI_CONTENT_SECURITY_POLICY } from '../../src/api/routes/ui-routes.js';
 import { launchChromium, skipBrowserTests } from '../support/browser.js';
-import { loopingTrace, otlpPayload, type SpanSpec } from '../support/otlp.js';
+import { invoiceCall, loopingTrace, otlpPayload, type SpanSpec } from '../support/otlp.js';
 import { createTenant, request, startServer, type TestServer } from '../support/server.js';
 
 // The page functions below run in the browser; this project's type check has no DOM library.
@@ -302,6 +302,32 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
     expect(await page.evaluate(() => document.querySelectorAll('#app img').length)).toBe(0);
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('live: a retry storm shows while its run is still open, and a new run joins the list, without a reload', async () => {
+    await open('#/detections');
+    await page.getByRole('heading', { name: 'Detections' }).waitFor();
+    const marker = await page.evaluate(() => {
+      window.__sameDocument = true;
+      return true;
+    });
+    expect(marker).toBe(true);
+    // Three failing calls of one tool, no root span: the window stays open.
+    const calls = [invoiceCall('r1', 100, 'HTTP 500'), invoiceCall('r2', 200, 'HTTP 500'), invoiceCall('r3', 300, 'HTTP 500')];
+    const sent = await request(`${server.url}/v1/traces`, 'POST', { token: tenant.apiKey, body: otlpPayload('ui-live-retry', calls) });
+    expect(sent.status).toBe(200);
+    const row = page.getByRole('row').filter({ hasText: 'ui-live-retry' }).filter({ hasText: 'retry_storm' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('live');
+    await shot('live-detection');
+
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    await ingest(loopingTrace('ui-new-run', 4));
+    await analyze('ui-new-run');
+    await page.getByRole('row').filter({ hasText: 'ui-new-run' }).waitFor();
+    // Still the same document: the view updated itself.
+    expect(await page.evaluate(() => window.__sameDocument === true)).toBe(true);
   });
 
   it('a 10,000-span run renders its first view within 1 s of its data arriving', async () => {
