@@ -6,9 +6,9 @@
 #
 # The build stage compiles the TypeScript sources to dist/ and bundles the web UI into
 # dist/ui (`npm ci` runs the build through the `prepare` script); the runtime stage holds
-# the production dependencies and dist/ and
-# runs the compiled JavaScript with source maps on the image's own Node 24. Neither tsx
-# nor the packaged Node binary (an optional dependency, for checkouts) is in it.
+# the production dependencies and dist/ and runs the compiled JavaScript with source maps on
+# the image's own Node 24. Neither tsx nor the packaged Node binary (an optional dependency,
+# for checkouts) is in it.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

@@ -3,8 +3,8 @@
  * server: the README walkthrough through the UI (sign in, open the looping run, see the
  * loop on its spans, mark it a true positive, see the feedback stats change), hostile span
  * content that must render as inert text, basic accessibility with axe-core, keyboard use
- * of the span tree, and a 10,000-span run's first view. Screenshots go to
- * .cache/ui-screenshots/ (kept by CI as artifacts).
+ * of the span tree, live updates, and a 10,000-span run's first view. Screenshots go to
+ * .cache/ui-screenshots/ (kept by CI as artifacts; docs/ui-run.png is its run.png).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -127,6 +127,7 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
+    for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('failed-')) fs.rmSync(path.join(SHOTS, f));
     // Room for the 10,000-span run in one window (the default cap is 10,000 spans).
     server = await startServer({ TRACEFOLD_WINDOW_MAX_SPANS: '20000' });
     tenant = await createTenant(server.url, 'ui-project');
