@@ -133,6 +133,9 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
     tenant = await createTenant(server.url, 'ui-project');
     await ingest(loopingTrace('ui-loop-run', 5));
     await analyze('ui-loop-run');
+    // A run of a minute ago, for the dashboards (rollups count runs by their start time).
+    await ingest(loopingTrace('ui-recent-run', 4, Date.now() - 60_000));
+    await analyze('ui-recent-run');
     await ingest(hostileTrace('ui-hostile-run'));
     await analyze('ui-hostile-run');
     browser = await launchChromium();
@@ -241,6 +244,11 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
 
     await page.getByRole('link', { name: 'Dashboards' }).click();
     await page.getByRole('heading', { name: 'Dashboards' }).waitFor();
+    // The recent run is in the rollups of the last 24 hours: the charts have points.
+    await page.locator('figure.chart').first().waitFor();
+    expect(await page.locator('figure.chart').count()).toBe(5);
+    await expect.poll(async () => page.locator('figure.chart').first().locator('circle').count()).toBeGreaterThan(0);
+    await shot('dashboards');
     await checkAccessibility('dashboards');
 
     await page.getByRole('link', { name: 'Audit' }).click();

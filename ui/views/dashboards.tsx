@@ -35,11 +35,12 @@ const METRICS: readonly Metric[] = [
   { title: 'p95 duration (ms)', value: (r) => r.p95_duration_ms, format: (v) => String(Math.round(v)) },
 ];
 
-function Chart({ metric, series, buckets }: { metric: Metric; series: [string, Map<number, Rollup>][]; buckets: number[] }) {
+function Chart({ metric, series, buckets, range }: { metric: Metric; series: [string, Map<number, Rollup>][]; buckets: number[]; range: readonly [number, number] }) {
   let max = 0;
   for (const [, m] of series) for (const r of m.values()) max = Math.max(max, metric.value(r) ?? 0);
   if (max === 0) max = 1;
-  const x = (i: number) => PAD.l + (buckets.length <= 1 ? (W - PAD.l - PAD.r) / 2 : (i / (buckets.length - 1)) * (W - PAD.l - PAD.r));
+  // Time runs over the whole range asked for, so gaps show as gaps.
+  const x = (t: number) => PAD.l + Math.min(1, Math.max(0, (t - range[0]) / Math.max(1, range[1] - range[0]))) * (W - PAD.l - PAD.r);
   const y = (v: number) => PAD.t + (1 - v / max) * (H - PAD.t - PAD.b);
   const label = (t: number) => new Date(t).toISOString().slice(5, 16).replace('T', ' ');
   return (
@@ -54,21 +55,17 @@ function Chart({ metric, series, buckets }: { metric: Metric; series: [string, M
         <text x={PAD.l - 4} y={H - PAD.b} class="tick" text-anchor="end">
           0
         </text>
-        {buckets.length > 0 && (
-          <>
-            <text x={PAD.l} y={H - 6} class="tick">
-              {label(buckets[0]!)}
-            </text>
-            <text x={W - PAD.r} y={H - 6} class="tick" text-anchor="end">
-              {label(buckets[buckets.length - 1]!)}
-            </text>
-          </>
-        )}
+        <text x={PAD.l} y={H - 6} class="tick">
+          {label(range[0])}
+        </text>
+        <text x={W - PAD.r} y={H - 6} class="tick" text-anchor="end">
+          {label(range[1])}
+        </text>
         {series.map(([group, m], si) => {
-          const pts = buckets.flatMap((b, i) => {
+          const pts = buckets.flatMap((b) => {
             const r = m.get(b);
             const v = r === undefined ? null : metric.value(r);
-            return v === null ? [] : [[x(i), y(v)] as const];
+            return v === null ? [] : [[x(b), y(v)] as const];
           });
           const color = COLORS[si % COLORS.length]!;
           return (
@@ -90,27 +87,33 @@ export function DashboardsView() {
   const [granularity, setGranularity] = useState<'hour' | 'minute'>('hour');
   const [groupBy, setGroupBy] = useState<'service' | 'agent' | 'model'>('service');
   const [rangeH, setRangeH] = useState('24');
+  // An explicit window (runs count by their start time) overrides the range.
+  const [fromAt, setFromAt] = useState('');
+  const [toAt, setToAt] = useState('');
   const [rows, setRows] = useState<Rollup[]>([]);
+  const [range, setRange] = useState<readonly [number, number]>([0, 1]);
   const [error, setError] = useState<string | null>(null);
   usePoll(
     async () => {
       try {
-        const to = Date.now();
+        const to = toAt === '' ? Date.now() : new Date(toAt).getTime();
+        const from = fromAt === '' ? to - Number(rangeH) * 3_600_000 : new Date(fromAt).getTime();
         const { body } = await api.get<{ items: Rollup[] }>('/metrics/rollups', {
           granularity,
           group_by: groupBy,
-          from: new Date(to - Number(rangeH) * 3_600_000).toISOString(),
+          from: new Date(from).toISOString(),
           to: new Date(to).toISOString(),
           limit: 10_000,
         });
         setRows(body.items);
+        setRange([from, to]);
         setError(null);
       } catch (e) {
         setError(errorText(e));
       }
     },
     live,
-    [granularity, groupBy, rangeH],
+    [granularity, groupBy, rangeH, fromAt, toAt],
   );
   const { series, buckets } = useMemo(() => {
     const byGroup = new Map<string, Map<number, Rollup>>();
@@ -138,6 +141,12 @@ export function DashboardsView() {
             <option value="168">last 7 days</option>
           </select>
         </Field>
+        <Field id="dash-from" label="From (overrides the range)">
+          <input id="dash-from" type="datetime-local" value={fromAt} onChange={(e) => setFromAt(e.currentTarget.value)} />
+        </Field>
+        <Field id="dash-to" label="To">
+          <input id="dash-to" type="datetime-local" value={toAt} onChange={(e) => setToAt(e.currentTarget.value)} />
+        </Field>
         <Field id="dash-gran" label="Granularity">
           <select id="dash-gran" value={granularity} onChange={(e) => setGranularity(e.currentTarget.value as 'hour' | 'minute')}>
             <option value="hour">hour</option>
@@ -154,7 +163,7 @@ export function DashboardsView() {
       </form>
       <ErrorNote error={error} />
       {rows.length === 0 ? (
-        <p>No runs closed in this range.</p>
+        <p>No runs started in this range.</p>
       ) : (
         <>
           <ul class="legend-list" aria-label="Groups">
@@ -167,7 +176,7 @@ export function DashboardsView() {
           </ul>
           <div class="charts">
             {METRICS.map((m) => (
-              <Chart key={m.title} metric={m} series={series} buckets={buckets} />
+              <Chart key={m.title} metric={m} series={series} buckets={buckets} range={range} />
             ))}
           </div>
         </>

@@ -13,6 +13,8 @@ interface Row {
 }
 
 const ROW_HEIGHT = 26;
+/** Above this many spans, live mode does not re-read the run. */
+const LIVE_SPAN_LIMIT = 2000;
 const VIEW_ROWS = 22;
 const OVERSCAN = 10;
 
@@ -541,7 +543,9 @@ export function RunView({ traceId, span, detection }: { traceId: string; span: s
       setError(errorText(e));
     }
   };
-  usePoll(load, live && revision === null, [traceId, revision]);
+  // A large run is not re-read every few seconds (its answer is megabytes): Refresh does it.
+  const large = trace !== null && trace.span_count > LIVE_SPAN_LIMIT;
+  usePoll(load, live && revision === null && !large, [traceId, revision]);
 
   const spans = useMemo(() => (trace === null ? [] : allSpans(trace.spans)), [trace?.spans]);
   const rows = useMemo(() => (trace === null ? [] : flatten(trace.spans, collapsed)), [trace?.spans, collapsed]);
@@ -618,6 +622,10 @@ export function RunView({ traceId, span, detection }: { traceId: string; span: s
           ))}
         </select>{' '}
         made by pipeline <bdi>{reveal(trace.pipeline_version)}</bdi>
+        <button type="button" onClick={() => void load()}>
+          Refresh
+        </button>
+        {large && live && <span class="sub">(live refresh is off for runs over {LIVE_SPAN_LIMIT} spans)</span>}
       </div>
       <ErrorNote error={error} />
       <Metrics m={trace.metrics} />
