@@ -238,6 +238,8 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
   it('detections list links to the span in its run; dashboards and audit render', async () => {
     await open('#/detections');
     const link = page.getByRole('row').filter({ hasText: 'ui-loop-run' }).getByRole('link');
+    await link.first().waitFor();
+    await checkAccessibility('detections');
     await link.first().click();
     await page.getByRole('tree').waitFor();
     await expect.poll(async () => page.locator('.wf-row.selected').getAttribute('data-span-id')).toMatch(/^call-/);
@@ -260,6 +262,20 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
     expect(exported).toHaveProperty('records');
     await shot('audit');
     await checkAccessibility('audit');
+  });
+
+  it('runs list: filters and failure-score order reach the API', async () => {
+    await open('#/runs');
+    await page.getByRole('row').filter({ hasText: 'ui-loop-run' }).waitFor();
+    await page.getByLabel('Detection type').selectOption('tool_failure');
+    await page.getByLabel('Order').selectOption('failure_score');
+    const listed = page.waitForResponse((r) => r.url().includes('detection_type=tool_failure') && r.url().includes('sort=failure_score'));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    expect((await listed).status()).toBe(200);
+    await expect.poll(async () => page.locator('table.list tbody tr').count()).toBe(1);
+    expect(await page.locator('table.list tbody tr').textContent()).toContain('ui-hostile-run');
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByRole('row').filter({ hasText: 'ui-loop-run' }).waitFor();
   });
 
   it('the span tree works from the keyboard', async () => {

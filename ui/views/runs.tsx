@@ -15,10 +15,11 @@ interface Filters {
   detection_type: string;
   min_severity: string;
   name_contains: string;
+  min_failure_score: string;
   sort: string;
 }
 
-const EMPTY: Filters = { from: '', to: '', service: '', agent: '', model: '', status: '', has_failures: '', detection_type: '', min_severity: '', name_contains: '', sort: 'closed_at' };
+const EMPTY: Filters = { from: '', to: '', service: '', agent: '', model: '', status: '', has_failures: '', detection_type: '', min_severity: '', name_contains: '', min_failure_score: '', sort: 'closed_at' };
 const PAGE = 50;
 
 function toQuery(f: Filters) {
@@ -106,6 +107,9 @@ export function RunsView() {
         {select('has_failures', 'Failures', [['', 'any'], ['true', 'with failures'], ['false', 'without']])}
         {select('detection_type', 'Detection type', [['', 'any'], ...DETECTION_TYPES.map((t) => [t, t] as const)])}
         {select('min_severity', 'Severity at least', [['', 'any'], ...SEVERITIES.map((s) => [s, s] as const)])}
+        <Field id="runs-min_failure_score" label="Failure score at least (0–1)">
+          <input id="runs-min_failure_score" type="number" min="0" max="1" step="0.05" value={draft.min_failure_score} onChange={set('min_failure_score')} />
+        </Field>
         {select('sort', 'Order', [['closed_at', 'newest first'], ['failure_score', 'most likely failed first']])}
         <div class="field actions">
           <button type="submit">Apply</button>
