@@ -355,6 +355,19 @@ describe.skipIf(skipBrowserTests)('web UI in a browser', { timeout: 60_000 }, ()
     expect(await page.evaluate(() => window.__sameDocument === true)).toBe(true);
   });
 
+  it('revisions: a late span makes revision 2, and revision 1 stays readable with its pipeline version', async () => {
+    const t0 = Date.now() - 60_000;
+    await ingest(otlpPayload('ui-recent-run', [{ spanId: 'late-1', parentSpanId: 'root', name: 'late tool call', startMs: t0 + 5000, attributes: { 'gen_ai.tool.name': 'web_search' } }]));
+    await analyze('ui-recent-run');
+    await open('#/runs/ui-recent-run');
+    const revision = page.getByLabel('Revision');
+    await expect.poll(async () => revision.locator('option').first().textContent()).toBe('latest (2)');
+    await page.locator('[data-span-id="late-1"]').waitFor();
+    await revision.selectOption('1');
+    await expect.poll(async () => page.locator('[data-span-id="late-1"]').count()).toBe(0);
+    expect(await page.locator('.revision').textContent()).toMatch(/made by pipeline \S+/);
+  });
+
   it('a 10,000-span run renders its first view within 1 s of its data arriving', async () => {
     for (const batch of largeTraceBatches('ui-large-run')) await ingest(batch);
     await analyze('ui-large-run');

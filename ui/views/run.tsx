@@ -528,6 +528,11 @@ export function RunView({ traceId, span, detection }: { traceId: string; span: s
   const [selected, setSelected] = useState<string | null>(span);
 
   useEffect(() => setSelected(span), [span, traceId]);
+  // Another run: its latest revision, its tree unfolded.
+  useEffect(() => {
+    setRevision(null);
+    setCollapsed(new Set());
+  }, [traceId]);
 
   const load = async () => {
     try {
