@@ -121,8 +121,7 @@ function DetectionCard({ d, onSpan, onSent, open }: { d: Detection; onSpan: (id:
         {d.subsumed_by !== null && <span class="tag">subsumed</span>}
       </h3>
       <p class="meta">
-        confidence {pct(d.confidence)} ({reveal(d.confidence_tier)}) · detector <bdi>{reveal(d.detector.id)}</bdi> {reveal(d.detector.version)} · pipeline{' '}
-        <bdi>{reveal(d.pipeline_version)}</bdi> · revision {d.revision}
+        confidence {pct(d.confidence)} ({reveal(d.confidence_tier)}) · detector <bdi>{reveal(d.detector.id)}</bdi> {reveal(d.detector.version)} · revision {d.revision}
         {d.agent !== null && (
           <>
             {' '}
