@@ -19,16 +19,26 @@ export function useApp(): AppState {
 
 export const LIVE_INTERVAL_MS = 3000;
 
-/** Calls `f` now, when `deps` change, and every LIVE_INTERVAL_MS while live. */
+/**
+ * Calls `f` now, when `deps` change, and every LIVE_INTERVAL_MS while live; a tick is
+ * skipped while the previous call is still running (a slow API is not piled on).
+ */
 export function usePoll(f: () => Promise<void> | void, live: boolean, deps: readonly unknown[]): void {
   const ref = useRef(f);
   ref.current = f;
+  const running = useRef(false);
   useEffect(() => {
     void ref.current();
   }, deps);
   useEffect(() => {
     if (!live) return undefined;
-    const id = setInterval(() => void ref.current(), LIVE_INTERVAL_MS);
+    const id = setInterval(() => {
+      if (running.current) return;
+      running.current = true;
+      void Promise.resolve(ref.current()).finally(() => {
+        running.current = false;
+      });
+    }, LIVE_INTERVAL_MS);
     return () => clearInterval(id);
   }, [live]);
 }
