@@ -4,17 +4,21 @@
 #   docker run --rm -p 4318:4318 tracefold                     # embedded log, every role
 #   docker compose up                                          # Kafka, Apicurio, one process per role
 #
-# The build stage compiles the TypeScript sources to dist/ (`npm ci` runs the build through
-# the `prepare` script); the runtime stage holds the production dependencies and dist/ and
-# runs the compiled JavaScript with source maps on the image's own Node 24. Neither tsx
-# nor the packaged Node binary (an optional dependency, for checkouts) is in it.
+# The build stage compiles the TypeScript sources to dist/ and bundles the web UI into
+# dist/ui (`npm ci` runs the build through the `prepare` script); the runtime stage holds
+# the production dependencies and dist/ and runs the compiled JavaScript with source maps on
+# the image's own Node 24. Neither tsx nor the packaged Node binary (an optional dependency,
+# for checkouts) is in it.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# --omit=optional: the image has its own Node 24; the build needs only tsc.
-RUN npm ci --omit=optional --no-audit --no-fund
+# The web UI's sources, bundled into dist/ui by the same build.
+COPY ui ./ui
+# Optional dependencies stay in this stage: esbuild's platform binary is one (so is the
+# packaged Node, which the image does not keep: only dist/ leaves this stage).
+RUN npm ci --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app

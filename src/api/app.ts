@@ -22,6 +22,7 @@ import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
+import { uiRoutes } from './routes/ui-routes.js';
 import { agentaIngestRoutes, agentaQueryRoutes } from './routes/compat/agenta-routes.js';
 import { cognipeerRoutes } from './routes/compat/cognipeer-routes.js';
 import { agentStraceIngestRoutes, agentStraceTokenRoutes } from './routes/compat/agent-strace-routes.js';
@@ -68,6 +69,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     void app.register(replayRoutes(ctx));
     void app.register(agentaQueryRoutes(ctx));
     void app.register(agentStraceTokenRoutes(ctx));
+    void app.register(uiRoutes());
   }
   return app;
 }

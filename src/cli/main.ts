@@ -67,7 +67,8 @@ function printWelcome(url: string, adminToken: boolean): void {
     `\ntracefold is listening on ${url}\n\n` +
       `Create a tenant and its API key:\n` +
       `  curl -s -X POST ${url}/api/v1/auth/tenants${auth} -H 'content-type: application/json' -d '{"name":"my-project"}'\n\n` +
-      `Then send OTLP/HTTP JSON to ${url}/v1/traces with "Authorization: Bearer <api_key>".\n\n`,
+      `Then send OTLP/HTTP JSON to ${url}/v1/traces with "Authorization: Bearer <api_key>",\n` +
+      `and open the web UI at ${url}/ to sign in with that key.\n\n`,
   );
 }
 
