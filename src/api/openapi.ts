@@ -167,40 +167,6 @@ const flatSpansRequest: JsonSchema = {
 
 const SESSION_TAG = 'sessions';
 const SEED_SESSION_TAG = 'sessions (compatible paths)';
-const diffCounts = object({
-  added: int,
-  removed: int,
-  changed: int,
-  unchanged: int,
-  examples: object({ added: strings, removed: strings, changed: strings }),
-});
-const replayAnswer = object({
-  replay_id: str,
-  state: { type: 'string', enum: ['running', 'finished', 'cancelled', 'failed'] },
-  created_at: dateTime,
-  ended_at: nullable(dateTime),
-  pipeline_version: str,
-  settings: { type: 'object' },
-  scope: object({ tenants: nullable(strings), from: nullable(dateTime), to: nullable(dateTime) }),
-  records_read: int,
-  records_total: int,
-  records_per_second: nullable(int),
-  eta_seconds: nullable(int),
-  traces_replayed: int,
-  error: nullable(str),
-  promotions: array(
-    object({
-      tenant_id: str,
-      promoted_at: dateTime,
-      rolled_back_at: nullable(dateTime),
-      traces: int,
-      withdrawn: int,
-      put: int,
-      skipped: int,
-      digest: str,
-    }),
-  ),
-});
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
@@ -452,139 +418,15 @@ export const operations: readonly Operation[] = [
   tenantApi.tenantOperations.feedbackStats,
 
   // ---- replays
-  {
-    method: 'post',
-    path: '/api/v1/replays',
-    operationId: 'startReplay',
-    summary: 'Re-run the raw topic (all, a time range, some tenants) through detectors with other settings, beside live processing',
-    description:
-      'The run has its own consumer group and state; nothing it finds reaches the output topics, baselines or the audit chain. ' +
-      '`settings` is detector settings as in TRACEFOLD_DETECTORS (default: the server\'s). At most two runs go at once (409 beyond). Needs the admin token when the server has one.',
-    tags: ['replays'],
-    security: 'admin',
-    body: { schema: replayApi.startReplayBody, required: false },
-    response: { status: 201, description: 'the run, started', schema: replayAnswer },
-    errors: [400, 401, 404, 409],
-  },
-  {
-    method: 'get',
-    path: '/api/v1/replays',
-    operationId: 'listReplays',
-    summary: 'Every replay run, newest first',
-    tags: ['replays'],
-    security: 'admin',
-    response: { status: 200, description: 'the runs', schema: object({ items: array(replayAnswer) }) },
-    errors: [401, 404],
-  },
-  {
-    method: 'get',
-    path: '/api/v1/replays/:replayId',
-    operationId: 'getReplay',
-    summary: 'A replay run: state, progress, rate and ETA',
-    tags: ['replays'],
-    security: 'admin',
-    params: replayApi.replayParams,
-    response: { status: 200, description: 'the run', schema: replayAnswer },
-    errors: [400, 401, 404],
-  },
-  {
-    method: 'get',
-    path: '/api/v1/replays/:replayId/diff',
-    operationId: 'replayDiff',
-    summary: "A replay's detections against the ones in force: added, removed and changed per tenant and detector, with example trace ids",
-    description: 'Matched by detector, detection type and affected spans. Anomaly detections (baselines) are left out.',
-    tags: ['replays'],
-    security: 'admin',
-    params: replayApi.replayParams,
-    response: {
-      status: 200,
-      description: 'the diff so far (complete once the run finished)',
-      schema: object({ traces: int, traces_changed: int, total: diffCounts, by_tenant: { type: 'object', additionalProperties: { type: 'object', additionalProperties: diffCounts } } }),
-    },
-    errors: [400, 401, 404],
-  },
-  {
-    method: 'post',
-    path: '/api/v1/replays/:replayId/promote',
-    operationId: 'promoteReplay',
-    summary: "Put a finished replay's detections in force, for some of its tenants or all",
-    description:
-      'Per tenant: a withdrawal on tracefold.detections.v1 for each detection in force the run no longer finds, the run\'s record for each it adds or changes, ' +
-      'and one replay_promoted fact in the audit chain with the digest of the change, all in one unit. Baselines and rollups do not move. ' +
-      'Traces that closed again since the run analyzed them are skipped. 409 when the run has not finished or is promoted already for a named tenant.',
-    tags: ['replays'],
-    security: 'admin',
-    params: replayApi.replayParams,
-    body: { schema: replayApi.promoteReplayBody, required: false },
-    response: { status: 200, description: 'the run, with its promotions', schema: replayAnswer },
-    errors: [400, 401, 404, 409],
-  },
-  {
-    method: 'post',
-    path: '/api/v1/replays/:replayId/rollback',
-    operationId: 'rollbackReplay',
-    summary: "Undo a replay's promotion: what it replaced is in force again",
-    description:
-      'Withdraws the detections the promotion added and writes again the ones it withdrew or changed, with one replay_rolled_back fact in the audit chain. ' +
-      '409 when the run is not promoted for the tenants named, or another run was promoted for one of them since.',
-    tags: ['replays'],
-    security: 'admin',
-    params: replayApi.replayParams,
-    body: { schema: replayApi.promoteReplayBody, required: false },
-    response: { status: 200, description: 'the run, with its promotions', schema: replayAnswer },
-    errors: [400, 401, 404, 409],
-  },
-  {
-    method: 'delete',
-    path: '/api/v1/replays/:replayId',
-    operationId: 'cancelReplay',
-    summary: 'Cancel a running replay (its state stays, for its diff so far), or remove an ended one with its state',
-    description: 'An ended run (finished, cancelled or failed) is removed: its record, its state and what its promotions replaced; the answer is the run as it was. 409 while one of its promotions is in force.',
-    tags: ['replays'],
-    security: 'admin',
-    params: replayApi.replayParams,
-    response: { status: 200, description: 'the run, cancelled; or as it was, removed', schema: replayAnswer },
-    errors: [400, 401, 404, 409],
-  },
+  replayApi.replayOperations.startReplay,
+  replayApi.replayOperations.listReplays,
+  replayApi.replayOperations.getReplay,
+  replayApi.replayOperations.replayDiff,
+  replayApi.replayOperations.promoteReplay,
+  replayApi.replayOperations.rollbackReplay,
+  replayApi.replayOperations.cancelReplay,
 
-  {
-    method: 'get',
-    path: '/api/v1/tenants/:tenantId/metrics/rollups',
-    operationId: 'metricRollups',
-    summary: 'Runs, tokens, cost, error rates and duration percentiles per minute or hour, by service, agent or model',
-    tags: ['traces'],
-    security: 'tenant',
-    params: tenantParams,
-    query: rollupApi.rollupQuery,
-    response: {
-      status: 200,
-      description: 'buckets overlapping [from, to), oldest first',
-      schema: object({
-        tenant_id: str,
-        granularity: str,
-        group_by: str,
-        from: dateTime,
-        to: dateTime,
-        items: array(
-          object({
-            bucket_start: dateTime,
-            group: str,
-            runs: int,
-            spans: int,
-            input_tokens: int,
-            output_tokens: int,
-            cost_usd: nullable(num),
-            unpriced_runs: int,
-            error_rate: nullable(num),
-            span_error_rate: nullable(num),
-            p50_duration_ms: nullable(num),
-            p95_duration_ms: nullable(num),
-          }),
-        ),
-      }),
-    },
-    errors: ERRORS_TENANT,
-  },
+  rollupApi.rollupOperations.metricRollups,
 
   // ---- the tenant stage's views
   tenantApi.tenantOperations.verifyAudit,
