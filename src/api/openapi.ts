@@ -170,6 +170,8 @@ const SEED_SESSION_TAG = 'sessions (compatible paths)';
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
 const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
+/** A token in the path may be longer than the router takes (414), or than Node's request line limit (431). */
+const ERRORS_URL_TOKEN: readonly ErrorStatus[] = [400, 401, 413, 414, 415, 429, 431, 503];
 
 const seedAnswer = (properties: Record<string, JsonSchema>): JsonSchema => object({ success: { type: 'boolean', const: true }, ...properties });
 
@@ -520,7 +522,7 @@ export const operations: readonly Operation[] = [
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
     response: { status: 202, description: 'accepted', schema: ref('FlatIngestAnswer') },
-    errors: [400, 401, 413, 415, 429, 503],
+    errors: ERRORS_URL_TOKEN,
   },
   {
     method: 'post',
@@ -532,7 +534,7 @@ export const operations: readonly Operation[] = [
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
     response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
-    errors: [400, 401, 413, 415, 429, 503],
+    errors: ERRORS_URL_TOKEN,
   },
   {
     method: 'post',
@@ -544,7 +546,7 @@ export const operations: readonly Operation[] = [
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
     response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
-    errors: [400, 401, 413, 415, 429, 503],
+    errors: ERRORS_URL_TOKEN,
   },
   {
     method: 'post',
@@ -556,7 +558,7 @@ export const operations: readonly Operation[] = [
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
     response: { status: 200, description: 'accepted', schema: metricsAnswer },
-    errors: [400, 401, 413, 415, 429, 503],
+    errors: ERRORS_URL_TOKEN,
   },
   {
     method: 'post',

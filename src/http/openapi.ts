@@ -23,8 +23,10 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   405: 'method not supported on this path (the Allow header lists those that are)',
   409: 'conflict: the session has ended',
   413: 'request body (or its decompressed size) exceeds the limit',
+  414: 'a path parameter longer than the router takes',
   415: 'unsupported Content-Type or Content-Encoding',
   429: "over the tenant's ingest rate limit; see Retry-After",
+  431: 'the request line and headers exceed the size Node takes',
   503: 'temporarily unavailable (log, ingest buffer, or a read-your-writes wait); retry after Retry-After',
 };
 

@@ -10,17 +10,18 @@
  * JSON.stringify, not compiled from the response schema, which would drop the fields it
  * does not list (open objects: attributes, settings, evidence data).
  *
- * One preHandler hook per route checks the request in a fixed order, by its security:
- *   tenant   params, query, the credential (and that it is the path's tenant), body
- *   agenta   the same, with Agenta's `ApiKey` scheme accepted beside `Bearer`
- *   admin    the admin token, then params, query, body
- *   none, url-token   params, query, body (a url-token route checks its token itself)
+ * One preHandler hook per route checks the request, the caller first:
+ *   1. the credential of the route's security: tenant (a bearer API key or JWT), agenta
+ *      (Agenta's `ApiKey` scheme as well), admin (the admin token, when one is configured);
+ *      none and url-token routes have none here (a url-token route checks its token itself);
+ *   2. params, and on a tenant path that the credential is the path's tenant (404 if not);
+ *   3. query, then body;
  * and the handler gets what zod made of each part, and the caller.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { z } from 'zod';
 import { errors } from '../model/errors.js';
-import { authenticate, authenticateForTenant, checkAdmin, type AuthScheme, type Caller } from './auth.js';
+import { authenticate, checkAdmin, type AuthScheme, type Caller } from './auth.js';
 import type { AppContext } from './context.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 import { parseWith } from './validate.js';
@@ -36,7 +37,7 @@ export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
 export type Security = 'none' | 'tenant' | 'admin' | 'agenta' | 'url-token';
 
 /** Error statuses an operation documents; each answers with the `Error` body. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 414 | 415 | 429 | 431 | 503;
 
 export interface Operation {
   readonly method: HttpMethod;
@@ -105,26 +106,17 @@ function paramsTenant(params: unknown): string | undefined {
   return typeof tenantId === 'string' ? tenantId : undefined;
 }
 
-async function callerOf(ctx: RouteContext, op: Operation, request: FastifyRequest, params: unknown): Promise<Caller> {
-  if (ctx === null) throw new Error(`${op.operationId}: a ${op.security} route needs the API context`);
-  const tenantId = paramsTenant(params);
-  const schemes = SCHEMES[op.security]!;
-  if (tenantId === undefined) return authenticate(ctx, request, schemes);
-  if (schemes.length === 1) return authenticateForTenant(ctx, request, tenantId);
-  const caller = await authenticate(ctx, request, schemes);
-  if (caller.tenantId !== tenantId) throw errors.notFound(`tenant ${tenantId} not found`);
-  return caller;
-}
-
 /** The checks of one route, in the order of its security (see the file comment). */
 async function checkRequest(ctx: RouteContext, op: Operation, request: FastifyRequest): Promise<RouteInput<Operation>> {
-  if (op.security === 'admin') {
-    if (ctx === null) throw new Error(`${op.operationId}: an admin route needs the API context`);
-    checkAdmin(ctx, request);
-  }
+  const schemes = SCHEMES[op.security];
+  if ((op.security === 'admin' || schemes !== undefined) && ctx === null) throw new Error(`${op.operationId}: a ${op.security} route needs the API context`);
+  if (op.security === 'admin') checkAdmin(ctx!, request);
+  const caller = schemes === undefined ? null : await authenticate(ctx!, request, schemes);
   const params = op.params === undefined ? undefined : parseWith(op.params, request.params, 'params');
+  // A credential of another tenant gets 404 on a tenant path, never a hint that the tenant exists.
+  const tenantId = paramsTenant(params);
+  if (caller !== null && tenantId !== undefined && caller.tenantId !== tenantId) throw errors.notFound(`tenant ${tenantId} not found`);
   const query = op.query === undefined ? undefined : parseWith(op.query, request.query, 'query');
-  const caller = op.security === 'tenant' || op.security === 'agenta' ? await callerOf(ctx, op, request, params) : null;
   const bodySchema = op.body?.schema;
   const body = bodySchema === undefined ? undefined : isZod(bodySchema) ? parseWith(bodySchema, op.body?.required === false ? (request.body ?? {}) : request.body, 'body') : request.body;
   return { params, query, body, caller } as RouteInput<Operation>;
