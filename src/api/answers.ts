@@ -7,6 +7,11 @@ import { z } from 'zod';
 import { EXPORT_PROFILES } from '../audit/export.js';
 
 export const dateTime = z.iso.datetime();
+/**
+ * An instant a caller asked for, echoed back: any time a Date holds, so a year past 9999 is
+ * written as ISO-8601's expanded form (`+275760-09-13T00:00:00.000Z`), which `date-time` does not take.
+ */
+export const requestedInstant = z.string().describe('ISO-8601 time; years past 9999 in the expanded form, e.g. +275760-09-13T00:00:00.000Z');
 const strings = z.array(z.string());
 /** Any JSON object (attributes, settings, evidence data). */
 export const openObject = z.record(z.string(), z.unknown());

@@ -12,7 +12,7 @@ import type { ReplayStatus } from '../../replay/replay-runs.js';
 import type { AppContext } from '../../http/context.js';
 import { defineOperation, routesOf } from '../../http/route.js';
 import { instantQuery, keyPartString } from '../../http/validate.js';
-import { dateTime, openObject } from '../answers.js';
+import { dateTime, openObject, requestedInstant } from '../answers.js';
 
 /** Epoch milliseconds as a JSON number, within what a date holds. */
 const epochMs = z.number().int().min(0).max(8.64e15, 'must be at most 8.64e15 (the last instant a date holds)');
@@ -84,7 +84,7 @@ const replayAnswer = z
     ended_at: dateTime.nullable(),
     pipeline_version: z.string(),
     settings: openObject,
-    scope: z.object({ tenants: z.array(z.string()).nullable(), from: dateTime.nullable(), to: dateTime.nullable() }),
+    scope: z.object({ tenants: z.array(z.string()).nullable(), from: requestedInstant.nullable(), to: requestedInstant.nullable() }),
     records_read: z.int(),
     records_total: z.int(),
     records_per_second: z.int().nullable(),

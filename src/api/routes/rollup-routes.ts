@@ -11,7 +11,7 @@ import { GRANULARITIES, GROUP_BYS } from '../../views/rollups.js';
 import type { AppContext } from '../../http/context.js';
 import { defineOperation, routesOf } from '../../http/route.js';
 import { instantQuery, tenantParams } from '../../http/validate.js';
-import { dateTime } from '../answers.js';
+import { dateTime, requestedInstant } from '../answers.js';
 
 
 export const MAX_ROLLUP_ROWS = 10_000;
@@ -57,8 +57,8 @@ export const rollupOperations = {
         tenant_id: z.string(),
         granularity: z.enum(GRANULARITIES),
         group_by: z.enum(GROUP_BYS),
-        from: dateTime,
-        to: dateTime,
+        from: requestedInstant,
+        to: requestedInstant,
         items: z.array(
           z.object({
             bucket_start: dateTime,
