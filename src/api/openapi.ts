@@ -19,6 +19,9 @@ import { agentaOperations } from './routes/compat/agenta-openapi.js';
 import { ingestTokenBody, tokenParams } from './routes/compat/agent-strace-routes.js';
 import { tenantParams } from '../http/validate.js';
 import { openApiDocument, openApiPath } from '../http/openapi.js';
+import { ERRORS_INGEST, flatIngestAnswer, flatSpansRequest, otlpAnswer, otlpJsonRequest } from '../ingest/contract.js';
+import { otlpOperations } from '../ingest/routes.js';
+import { flatSpanOperations } from '../ingest/flat/routes.js';
 import type { ErrorStatus, JsonSchema, Operation } from '../http/route.js';
 
 export { openApiPath };
@@ -54,122 +57,18 @@ const schemas = {
     total_events: int,
     duration_ms: nullable(num),
   }),
-  OtlpAnswer: object(
-    {
-      partialSuccess: object({ rejectedSpans: { type: 'string', description: 'a count, as OTLP/JSON writes int64' }, errorMessage: str }),
-      accepted_spans: int,
-      rejected_spans: int,
-    },
-    ['partialSuccess'],
-  ),
-  OtlpLogsAnswer: object(
-    {
-      partialSuccess: object({ rejectedLogRecords: { type: 'string', description: 'a count, as OTLP/JSON writes int64' }, errorMessage: str }),
-      accepted_log_records: int,
-      rejected_log_records: int,
-    },
-    ['partialSuccess'],
-  ),
-  TenantIngestAnswer: {
-    allOf: [
-      { $ref: '#/components/schemas/OtlpAnswer' },
-      object({
-        status: { type: 'string', const: 'accepted' },
-        submitted: int,
-        accepted: int,
-        rejected: int,
-        rejections: array(object({ path: str, reason: str })),
-      }),
-    ],
-  },
-  FlatIngestAnswer: object({ count: int, links: array(object({ trace_id: str, span_id: str })) }),
 } satisfies Record<string, JsonSchema>;
 
 
 
 
-/** OTLP/JSON ExportTraceServiceRequest, loosely: the decoder reports bad spans one by one. */
-const otlpLogsJsonRequest: JsonSchema = {
-  type: 'object',
-  description: 'An OTLP ExportLogsServiceRequest in its JSON encoding (opentelemetry-proto).',
-  properties: {
-    resourceLogs: array({
-      type: 'object',
-      properties: {
-        resource: { type: 'object', properties: { attributes: array({ type: 'object' }) } },
-        scopeLogs: array({
-          type: 'object',
-          properties: {
-            scope: { type: 'object' },
-            logRecords: array({
-              type: 'object',
-              properties: {
-                timeUnixNano: { type: ['string', 'integer'] },
-                observedTimeUnixNano: { type: ['string', 'integer'] },
-                traceId: str,
-                spanId: str,
-                eventName: str,
-                severityNumber: { type: ['integer', 'string'] },
-                severityText: str,
-                body: { type: 'object' },
-                attributes: array({ type: 'object', properties: { key: str, value: { type: 'object' } } }),
-              },
-            }),
-          },
-        }),
-      },
-    }),
-  },
-};
 
-const otlpJsonRequest: JsonSchema = {
-  type: 'object',
-  description: 'An OTLP ExportTraceServiceRequest in its JSON encoding (opentelemetry-proto).',
-  properties: {
-    resourceSpans: array({
-      type: 'object',
-      properties: {
-        resource: { type: 'object', properties: { attributes: array({ type: 'object' }) } },
-        scopeSpans: array({
-          type: 'object',
-          properties: {
-            scope: { type: 'object' },
-            spans: array({
-              type: 'object',
-              properties: {
-                traceId: str,
-                spanId: str,
-                parentSpanId: str,
-                name: str,
-                kind: { type: ['integer', 'string'] },
-                startTimeUnixNano: { type: ['string', 'integer'] },
-                endTimeUnixNano: { type: ['string', 'integer'] },
-                attributes: array({ type: 'object', properties: { key: str, value: { type: 'object' } } }),
-                status: { type: 'object' },
-              },
-            }),
-          },
-        }),
-      },
-    }),
-  },
-};
 
-/** Flat spans (src/ingest/flat/spans.ts): a list, a bare array, or traces keyed by id. */
-const flatSpansRequest: JsonSchema = {
-  description: 'Flat spans: {"spans": [...]}, a bare array of spans, or {"traces": {"<trace_id>": {"spans": {...}}}}.',
-  anyOf: [
-    object({ spans: array({ type: 'object', properties: { trace_id: str, span_id: str, parent_id: nullable(str), name: str } }) }),
-    array({ type: 'object' }),
-    object({ traces: { type: 'object', additionalProperties: { type: 'object' } } }),
-  ],
-};
 
 const SESSION_TAG = 'sessions';
 const SEED_SESSION_TAG = 'sessions (compatible paths)';
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
-const ERRORS_INGEST: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 503];
 /** A token in the path may be longer than the router takes (414), or than Node's request line limit (431). */
 const ERRORS_URL_TOKEN: readonly ErrorStatus[] = [400, 401, 413, 414, 415, 429, 431, 503];
 
@@ -178,87 +77,12 @@ const seedAnswer = (properties: Record<string, JsonSchema>): JsonSchema => objec
 /** Every HTTP route, in the order of the README's API table. */
 export const operations: readonly Operation[] = [
   // ---- ingest
-  {
-    method: 'post',
-    path: '/v1/traces',
-    operationId: 'exportTraces',
-    summary: 'OTLP/HTTP trace export (tenant from the credential)',
-    description:
-      'The OpenTelemetry default path. Protobuf or JSON, optionally gzip- or deflate-compressed. Invalid spans are reported (partial success), the rest accepted; the answer comes once the append is durable.',
-    tags: ['ingest'],
-    security: 'tenant',
-    body: { schema: otlpJsonRequest, protobuf: true },
-    response: { status: 200, description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)', schema: ref('OtlpAnswer') },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/v1/logs',
-    operationId: 'exportLogs',
-    summary: 'OTLP/HTTP logs export: GenAI events and other log records, joined to the spans they name',
-    description:
-      'Protobuf or JSON, optionally gzip- or deflate-compressed. Each record must carry the trace and span id of its span; one without them is refused alone (partial success). Records show as events of their span once its trace closes.',
-    tags: ['ingest'],
-    security: 'tenant',
-    body: { schema: otlpLogsJsonRequest, protobuf: true },
-    response: { status: 200, description: 'accepted (a protobuf request gets a protobuf ExportLogsServiceResponse)', schema: ref('OtlpLogsAnswer') },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/traces/ingest',
-    operationId: 'ingestTenantTraces',
-    summary: 'OTLP trace ingest for the tenant in the path',
-    tags: ['ingest'],
-    security: 'tenant',
-    params: tenantParams,
-    body: { schema: otlpJsonRequest, protobuf: true },
-    response: {
-      status: 202,
-      description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)',
-      schema: ref('TenantIngestAnswer'),
-    },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/traces/ingest',
-    operationId: 'ingestTracesForCaller',
-    summary: 'OTLP trace ingest for the tenant of the credential, answered as the tenant path is',
-    tags: ['ingest'],
-    security: 'tenant',
-    body: { schema: otlpJsonRequest, protobuf: true },
-    response: {
-      status: 202,
-      description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)',
-      schema: ref('TenantIngestAnswer'),
-    },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/spans/ingest',
-    operationId: 'ingestFlatSpans',
-    summary: 'Flat span ingest (tenant from the credential)',
-    description: 'Accepted or rejected as a whole: a span without a usable id rejects the request with a 400 naming the field.',
-    tags: ['ingest'],
-    security: 'tenant',
-    body: { schema: flatSpansRequest },
-    response: { status: 202, description: 'durable in the log; analysed once the window closes', schema: ref('FlatIngestAnswer') },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/spans/ingest',
-    operationId: 'ingestTenantFlatSpans',
-    summary: 'Flat span ingest for the tenant in the path',
-    tags: ['ingest'],
-    security: 'tenant',
-    params: tenantParams,
-    body: { schema: flatSpansRequest },
-    response: { status: 202, description: 'durable in the log; analysed once the window closes', schema: ref('FlatIngestAnswer') },
-    errors: ERRORS_INGEST,
-  },
+  otlpOperations.exportTraces,
+  otlpOperations.exportLogs,
+  otlpOperations.ingestTenantTraces,
+  otlpOperations.ingestTracesForCaller,
+  flatSpanOperations.ingestFlatSpans,
+  flatSpanOperations.ingestTenantFlatSpans,
 
   // ---- sessions (tracefold's paths)
   {
@@ -521,7 +345,7 @@ export const operations: readonly Operation[] = [
     security: 'url-token',
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 202, description: 'accepted', schema: ref('FlatIngestAnswer') },
+    response: { status: 202, description: 'accepted', schema: flatIngestAnswer },
     errors: ERRORS_URL_TOKEN,
   },
   {
@@ -533,7 +357,7 @@ export const operations: readonly Operation[] = [
     security: 'url-token',
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
+    response: { status: 200, description: 'accepted', schema: otlpAnswer },
     errors: ERRORS_URL_TOKEN,
   },
   {
@@ -545,7 +369,7 @@ export const operations: readonly Operation[] = [
     security: 'url-token',
     params: tokenParams,
     body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 200, description: 'accepted', schema: ref('OtlpAnswer') },
+    response: { status: 200, description: 'accepted', schema: otlpAnswer },
     errors: ERRORS_URL_TOKEN,
   },
   {
@@ -571,7 +395,7 @@ export const operations: readonly Operation[] = [
     response: { status: 200, description: 'OTLP ExportMetricsServiceResponse (JSON)', schema: metricsAnswer },
     errors: [400, 401, 413, 415],
   },
-  ...agentaOperations({ otlpJsonRequest, flatSpansRequest, flatAnswer: ref('FlatIngestAnswer'), otlpAnswer: ref('OtlpAnswer'), errorsIngest: ERRORS_INGEST }),
+  ...agentaOperations({ otlpJsonRequest, flatSpansRequest, flatAnswer: flatIngestAnswer, otlpAnswer: otlpAnswer, errorsIngest: ERRORS_INGEST }),
 ];
 
 // ---- the document

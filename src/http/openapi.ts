@@ -90,10 +90,15 @@ class DocumentBuilder {
 
   responses(op: Operation): Record<string, JsonSchema> {
     const r = op.response;
-    const content =
+    const content: Record<string, JsonSchema> =
       r.schema !== undefined
         ? { [r.contentType ?? 'application/json']: { schema: this.schema(r.schema, 'output') } }
         : { [r.contentType ?? 'application/octet-stream']: { schema: { type: 'string' } } };
+    if (r.protobuf === true) {
+      content['application/x-protobuf'] = {
+        schema: { type: 'string', contentMediaType: 'application/x-protobuf', description: 'an OTLP Export*ServiceResponse (opentelemetry-proto)' },
+      };
+    }
     const success = { description: r.description, content, ...(r.headers === undefined ? {} : { headers: r.headers }) };
     const responses: Record<string, JsonSchema> = { [String(r.status)]: success };
     for (const status of r.also ?? []) responses[String(status)] = success;

@@ -21,7 +21,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { z } from 'zod';
 import { errors } from '../model/errors.js';
-import { authenticate, checkAdmin, type AuthScheme, type Caller } from './auth.js';
+import { authenticate, checkAdmin, openIngestTenant, type AuthScheme, type Caller } from './auth.js';
 import type { AppContext } from './context.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 import { parseWith } from './validate.js';
@@ -48,6 +48,11 @@ export interface Operation {
   readonly description?: string;
   readonly tags: readonly string[];
   readonly security: Security;
+  /**
+   * On a tenant route without a tenant in the path: a request without an Authorization
+   * header is taken for the tenant of TRACEFOLD_OPEN_INGEST_TENANT, when the deployment set one.
+   */
+  readonly openIngest?: boolean;
   /** An object schema holding every `:param` of the path. */
   readonly params?: z.ZodType;
   /** An object schema: each property is a query parameter. */
@@ -67,6 +72,8 @@ export interface Operation {
     /** A JSON body; absent for a non-JSON answer (see `contentType`). */
     readonly schema?: z.ZodType | JsonSchema;
     readonly contentType?: string;
+    /** A protobuf request gets a protobuf answer (an OTLP Export*ServiceResponse). */
+    readonly protobuf?: boolean;
     /** Further statuses with the same body (e.g. 200 for a repeated start, 503 for not ready). */
     readonly also?: readonly number[];
     readonly headers?: Record<string, { description: string; schema: JsonSchema }>;
@@ -90,8 +97,10 @@ export interface RouteInput<O extends Operation> {
   readonly params: Parsed<O['params']>;
   readonly query: Parsed<O['query']>;
   readonly body: BodyOf<O>;
-  /** The authenticated caller; null on routes of security none, admin or url-token. */
-  readonly caller: O['security'] extends 'tenant' | 'agenta' ? Caller : null;
+  /** The authenticated caller; null on routes of security none, admin or url-token, and for open ingest. */
+  readonly caller: O['security'] extends 'tenant' | 'agenta' ? (O['openIngest'] extends true ? Caller | null : Caller) : null;
+  /** The tenant the request acts for: the path's, else the caller's (or the open ingest tenant). */
+  readonly tenantId: O['security'] extends 'tenant' | 'agenta' ? string : null;
 }
 
 export type RouteHandler<O extends Operation> = (input: RouteInput<O>, request: FastifyRequest, reply: FastifyReply) => Promise<AnswerOf<O> | FastifyReply>;
@@ -111,7 +120,8 @@ async function checkRequest(ctx: RouteContext, op: Operation, request: FastifyRe
   const schemes = SCHEMES[op.security];
   if ((op.security === 'admin' || schemes !== undefined) && ctx === null) throw new Error(`${op.operationId}: a ${op.security} route needs the API context`);
   if (op.security === 'admin') checkAdmin(ctx!, request);
-  const caller = schemes === undefined ? null : await authenticate(ctx!, request, schemes);
+  const open = schemes !== undefined && op.openIngest === true ? openIngestTenant(ctx!, request) : null;
+  const caller = schemes === undefined || open !== null ? null : await authenticate(ctx!, request, schemes);
   const params = op.params === undefined ? undefined : parseWith(op.params, request.params, 'params');
   // A credential of another tenant gets 404 on a tenant path, never a hint that the tenant exists.
   const tenantId = paramsTenant(params);
@@ -119,7 +129,7 @@ async function checkRequest(ctx: RouteContext, op: Operation, request: FastifyRe
   const query = op.query === undefined ? undefined : parseWith(op.query, request.query, 'query');
   const bodySchema = op.body?.schema;
   const body = bodySchema === undefined ? undefined : isZod(bodySchema) ? parseWith(bodySchema, op.body?.required === false ? (request.body ?? {}) : request.body, 'body') : request.body;
-  return { params, query, body, caller } as RouteInput<Operation>;
+  return { params, query, body, caller, tenantId: tenantId ?? caller?.tenantId ?? open } as RouteInput<Operation>;
 }
 
 export function isZod(schema: z.ZodType | JsonSchema): schema is z.ZodType {

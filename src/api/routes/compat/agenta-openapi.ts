@@ -1,14 +1,15 @@
 /**
  * The OpenAPI entries of Agenta's paths (agenta-routes.ts), one per path and prefix.
  */
+import type { z } from 'zod';
 import type { ErrorStatus, JsonSchema, Operation } from '../../openapi.js';
 import { AGENTA_PREFIXES, simpleTraceBody, traceIdParams } from './agenta-routes.js';
 
 interface Shared {
   readonly otlpJsonRequest: JsonSchema;
   readonly flatSpansRequest: JsonSchema;
-  readonly flatAnswer: JsonSchema;
-  readonly otlpAnswer: JsonSchema;
+  readonly flatAnswer: z.ZodType;
+  readonly otlpAnswer: z.ZodType;
   readonly errorsIngest: readonly ErrorStatus[];
 }
 
