@@ -9,7 +9,7 @@
  *
  * test/unit/api/openapi.test.ts fails while a route Fastify serves has no entry, or an
  * entry names a route that does not exist.
- */import * as sessionSchemas from '../ingest/sessions/schema.js';
+ */
 import * as authApi from './routes/auth-routes.js';
 import * as replayApi from './routes/replay-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
@@ -22,23 +22,21 @@ import { openApiDocument, openApiPath } from '../http/openapi.js';
 import { ERRORS_INGEST, flatIngestAnswer, flatSpansRequest, otlpAnswer, otlpJsonRequest } from '../ingest/contract.js';
 import { otlpOperations } from '../ingest/routes.js';
 import { flatSpanOperations } from '../ingest/flat/routes.js';
+import { sessionOperations } from '../ingest/sessions/routes.js';
+import { cognipeerOperations } from './routes/compat/cognipeer-routes.js';
 import type { ErrorStatus, JsonSchema, Operation } from '../http/route.js';
 
 export { openApiPath };
 export type { ErrorStatus, JsonSchema, Operation };
-
 
 // ---- JSON Schema shorthands for the response shapes
 
 const str: JsonSchema = { type: 'string' };
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 const int: JsonSchema = { type: 'integer' };
-const num: JsonSchema = { type: 'number' };
 const bool: JsonSchema = { type: 'boolean' };
 const strings: JsonSchema = { type: 'array', items: str };
 const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
-const array = (items: JsonSchema): JsonSchema => ({ type: 'array', items });
-const ref = (name: keyof typeof schemas): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 /** An object whose listed properties are all present (`optional` names the exceptions). */
 const object = (properties: Record<string, JsonSchema>, optional: readonly string[] = []): JsonSchema => ({
   type: 'object',
@@ -46,33 +44,10 @@ const object = (properties: Record<string, JsonSchema>, optional: readonly strin
   required: Object.keys(properties).filter((k) => !optional.includes(k)),
 });
 
-/** Shared response shapes (components.schemas). */
-const schemas = {
-  Session: object({
-    session_id: str,
-    trace_id: str,
-    state: { type: 'string', enum: ['open', 'ended'] },
-    status: str,
-    events_stored: int,
-    total_events: int,
-    duration_ms: nullable(num),
-  }),
-} satisfies Record<string, JsonSchema>;
-
-
-
-
-
-
-
-const SESSION_TAG = 'sessions';
-const SEED_SESSION_TAG = 'sessions (compatible paths)';
 const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
 const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
 /** A token in the path may be longer than the router takes (414), or than Node's request line limit (431). */
 const ERRORS_URL_TOKEN: readonly ErrorStatus[] = [400, 401, 413, 414, 415, 429, 431, 503];
-
-const seedAnswer = (properties: Record<string, JsonSchema>): JsonSchema => object({ success: { type: 'boolean', const: true }, ...properties });
 
 /** Every HTTP route, in the order of the README's API table. */
 export const operations: readonly Operation[] = [
@@ -85,146 +60,18 @@ export const operations: readonly Operation[] = [
   flatSpanOperations.ingestTenantFlatSpans,
 
   // ---- sessions (tracefold's paths)
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/sessions',
-    operationId: 'sendSession',
-    summary: 'Send a whole session (batch); re-sending replaces it',
-    tags: [SESSION_TAG],
-    security: 'tenant',
-    params: tenantParams,
-    body: { schema: sessionSchemas.batchSchema },
-    response: { status: 202, description: 'the session and its events are durable; the trace closes at once', schema: ref('Session') },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'get',
-    path: '/api/v1/tenants/:tenantId/sessions/:sessionId',
-    operationId: 'getSession',
-    summary: "A session's registry record",
-    tags: [SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.tenantSessionParams,
-    response: {
-      status: 200,
-      description: 'the session',
-      schema: object({
-        session_id: str,
-        trace_id: str,
-        root_span_id: str,
-        state: { type: 'string', enum: ['open', 'ended'] },
-        mode: { type: 'string', enum: ['batch', 'stream'] },
-        status: str,
-        total_events: int,
-        started_at: dateTime,
-        ended_at: nullable(dateTime),
-        updated_at: dateTime,
-      }),
-    },
-    errors: ERRORS_TENANT,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/sessions/:sessionId/start',
-    operationId: 'startSession',
-    summary: 'Stream: start a session',
-    tags: [SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.tenantSessionParams,
-    body: { schema: sessionSchemas.startSchema, required: false },
-    response: { status: 201, also: [200], description: 'started (200: it was already open)', schema: ref('Session') },
-    errors: [...ERRORS_INGEST, 409],
-  },
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/sessions/:sessionId/events',
-    operationId: 'appendSessionEvents',
-    summary: 'Stream: append {event} or {events: [...]}',
-    tags: [SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.tenantSessionParams,
-    body: { schema: sessionSchemas.eventsSchema },
-    response: { status: 202, description: 'the events are durable', schema: ref('Session') },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/sessions/:sessionId/end',
-    operationId: 'endSession',
-    summary: 'Stream: end a session; its trace closes',
-    tags: [SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.tenantSessionParams,
-    body: { schema: sessionSchemas.endSchema, required: false },
-    response: { status: 200, description: 'ended', schema: ref('Session') },
-    errors: ERRORS_INGEST,
-  },
+  sessionOperations.sendSession,
+  sessionOperations.getSession,
+  sessionOperations.startSession,
+  sessionOperations.appendSessionEvents,
+  sessionOperations.endSession,
 
   // ---- sessions (the seed's paths and answer shapes; tenant from the credential)
-  {
-    method: 'post',
-    path: '/api/client/v1/tracing/sessions',
-    operationId: 'sendSessionCompat',
-    summary: 'Send a whole session (compatible path)',
-    tags: [SEED_SESSION_TAG],
-    security: 'tenant',
-    body: { schema: sessionSchemas.batchSchema },
-    response: { status: 202, description: 'accepted', schema: seedAnswer({ sessionId: str, eventsStored: int, traceId: str }) },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/client/v1/tracing/sessions/stream/:sessionId/start',
-    operationId: 'startSessionCompat',
-    summary: 'Stream: start a session (compatible path)',
-    tags: [SEED_SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.sessionParams,
-    body: { schema: sessionSchemas.startSchema, required: false },
-    description: 'Starting a session that has ended opens it again (200) on this path: the seed has no 409; the new events make the trace\'s next revision.',
-    response: { status: 201, also: [200], description: 'started (200: it was open, or has ended and is open again)', schema: seedAnswer({ sessionId: str, status: str, traceId: str }) },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/client/v1/tracing/sessions/stream/:sessionId/events',
-    operationId: 'appendSessionEventsCompat',
-    summary: 'Stream: append events (compatible path)',
-    tags: [SEED_SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.sessionParams,
-    body: { schema: sessionSchemas.eventsSchema },
-    response: { status: 202, description: 'accepted', schema: seedAnswer({ sessionId: str, totalEvents: int, eventsStored: int }) },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/client/v1/tracing/sessions/stream/:sessionId/end',
-    operationId: 'endSessionCompat',
-    summary: 'Stream: end a session (compatible path)',
-    tags: [SEED_SESSION_TAG],
-    security: 'tenant',
-    params: sessionSchemas.sessionParams,
-    body: { schema: sessionSchemas.endSchema, required: false },
-    response: { status: 200, description: 'ended', schema: seedAnswer({ sessionId: str, status: str, durationMs: nullable(num), traceId: str }) },
-    errors: ERRORS_INGEST,
-  },
-  {
-    method: 'post',
-    path: '/api/client/v1/traces',
-    operationId: 'sendOtlpCompat',
-    summary: 'OTLP/HTTP JSON ingest answering in the seed\'s shape (compatible path)',
-    description: 'Each trace is a session: sessionsIngested counts distinct trace ids, spansProcessed the spans accepted, eventsStored the spans with a parent. Body limit TRACING_MAX_BODY_SIZE_MB.',
-    tags: [SEED_SESSION_TAG],
-    security: 'tenant',
-    body: { schema: otlpJsonRequest, protobuf: true },
-    response: {
-      status: 200,
-      description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)',
-      schema: object({ success: { type: 'boolean', const: true }, sessionsIngested: int, spansProcessed: int, eventsStored: int, rejected: array(object({ path: str, reason: str })) }, ['rejected']),
-    },
-    errors: ERRORS_INGEST,
-  },
+  cognipeerOperations.sendSessionCompat,
+  cognipeerOperations.startSessionCompat,
+  cognipeerOperations.appendSessionEventsCompat,
+  cognipeerOperations.endSessionCompat,
+  cognipeerOperations.sendOtlpCompat,
 
   // ---- auth
   authApi.authOperations.createTenant,
@@ -409,6 +256,5 @@ export function buildOpenApiDocument(ops: readonly Operation[] = operations, ver
       version,
       description: 'OTLP and session ingest, trace queries, failure detections, feedback, audit and baselines. Errors answer {error, message}.',
     },
-    schemas,
   );
 }
