@@ -15,11 +15,11 @@ import * as replayApi from './routes/replay-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
-import { agentaOperations } from './routes/compat/agenta-openapi.js';
+import { AGENTA_PREFIXES, agentaOperations } from './routes/compat/agenta-routes.js';
 import { ingestTokenBody, tokenParams } from './routes/compat/agent-strace-routes.js';
 import { tenantParams } from '../http/validate.js';
 import { openApiDocument, openApiPath } from '../http/openapi.js';
-import { ERRORS_INGEST, flatIngestAnswer, flatSpansRequest, otlpAnswer, otlpJsonRequest } from '../ingest/contract.js';
+import { flatIngestAnswer, otlpAnswer } from '../ingest/contract.js';
 import { otlpOperations } from '../ingest/routes.js';
 import { flatSpanOperations } from '../ingest/flat/routes.js';
 import { sessionOperations } from '../ingest/sessions/routes.js';
@@ -242,7 +242,7 @@ export const operations: readonly Operation[] = [
     response: { status: 200, description: 'OTLP ExportMetricsServiceResponse (JSON)', schema: metricsAnswer },
     errors: [400, 401, 413, 415],
   },
-  ...agentaOperations({ otlpJsonRequest, flatSpansRequest, flatAnswer: flatIngestAnswer, otlpAnswer: otlpAnswer, errorsIngest: ERRORS_INGEST }),
+  ...AGENTA_PREFIXES.flatMap((prefix) => Object.values(agentaOperations[prefix])),
 ];
 
 // ---- the document
