@@ -16,10 +16,8 @@ import * as rollupApi from './routes/rollup-routes.js';
 import * as tenantApi from './routes/tenant-routes.js';
 import * as traceApi from './routes/trace-routes.js';
 import { AGENTA_PREFIXES, agentaOperations } from './routes/compat/agenta-routes.js';
-import { ingestTokenBody, tokenParams } from './routes/compat/agent-strace-routes.js';
-import { tenantParams } from '../http/validate.js';
+import { agentStraceOperations } from './routes/compat/agent-strace-routes.js';
 import { openApiDocument, openApiPath } from '../http/openapi.js';
-import { flatIngestAnswer, otlpAnswer } from '../ingest/contract.js';
 import { otlpOperations } from '../ingest/routes.js';
 import { flatSpanOperations } from '../ingest/flat/routes.js';
 import { sessionOperations } from '../ingest/sessions/routes.js';
@@ -32,7 +30,6 @@ export type { ErrorStatus, JsonSchema, Operation };
 // ---- JSON Schema shorthands for the response shapes
 
 const str: JsonSchema = { type: 'string' };
-const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 const int: JsonSchema = { type: 'integer' };
 const bool: JsonSchema = { type: 'boolean' };
 const strings: JsonSchema = { type: 'array', items: str };
@@ -44,10 +41,6 @@ const object = (properties: Record<string, JsonSchema>, optional: readonly strin
   required: Object.keys(properties).filter((k) => !optional.includes(k)),
 });
 
-const ERRORS_TENANT: readonly ErrorStatus[] = [400, 401, 404];
-const metricsAnswer = object({ partialSuccess: object({ rejectedDataPoints: str, errorMessage: str }) });
-/** A token in the path may be longer than the router takes (414), or than Node's request line limit (431). */
-const ERRORS_URL_TOKEN: readonly ErrorStatus[] = [400, 401, 413, 414, 415, 429, 431, 503];
 
 /** Every HTTP route, in the order of the README's API table. */
 export const operations: readonly Operation[] = [
@@ -170,78 +163,12 @@ export const operations: readonly Operation[] = [
     response: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } },
     errors: [],
   },
-  {
-    method: 'post',
-    path: '/api/v1/tenants/:tenantId/ingest-tokens',
-    operationId: 'createIngestToken',
-    summary: 'An ingest token for a stream URL (agent-strace watch --stream-to), for clients that cannot send headers',
-    description: 'Append-only, through /api/agent-strace/{token} paths only, until it expires (ttl_seconds, 60 to 604800, default 3600) or its API key is revoked.',
-    tags: ['auth'],
-    security: 'tenant',
-    params: tenantParams,
-    body: { schema: ingestTokenBody, required: false },
-    response: { status: 201, description: 'created', schema: object({ token: str, scope: { type: 'string', const: 'ingest' }, expires_at: dateTime, stream_path: str }) },
-    errors: ERRORS_TENANT,
-  },
-  {
-    method: 'post',
-    path: '/api/agent-strace/:token',
-    operationId: 'agentStraceStream',
-    summary: 'agent-strace NDJSON events (watch --stream-to URL)',
-    tags: ['agent-strace (compatible paths)'],
-    security: 'url-token',
-    params: tokenParams,
-    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 202, description: 'accepted', schema: flatIngestAnswer },
-    errors: ERRORS_URL_TOKEN,
-  },
-  {
-    method: 'post',
-    path: '/api/agent-strace/:token/v1/traces',
-    operationId: 'agentStraceOtlp',
-    summary: 'agent-strace OTLP (watch --stream-to URL --stream-otlp), or NDJSON',
-    tags: ['agent-strace (compatible paths)'],
-    security: 'url-token',
-    params: tokenParams,
-    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 200, description: 'accepted', schema: otlpAnswer },
-    errors: ERRORS_URL_TOKEN,
-  },
-  {
-    method: 'post',
-    path: '/api/agent-strace/:token/v1/traces/v1/traces',
-    operationId: 'agentStraceOtlpDoubled',
-    summary: 'agent-strace OTLP when the URL given already ends in /v1/traces',
-    tags: ['agent-strace (compatible paths)'],
-    security: 'url-token',
-    params: tokenParams,
-    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 200, description: 'accepted', schema: otlpAnswer },
-    errors: ERRORS_URL_TOKEN,
-  },
-  {
-    method: 'post',
-    path: '/api/agent-strace/:token/v1/metrics',
-    operationId: 'agentStraceMetrics',
-    summary: 'OTLP metrics through a stream URL: accepted, data points reported rejected (not kept)',
-    tags: ['agent-strace (compatible paths)'],
-    security: 'url-token',
-    params: tokenParams,
-    body: { schema: { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' } },
-    response: { status: 200, description: 'accepted', schema: metricsAnswer },
-    errors: ERRORS_URL_TOKEN,
-  },
-  {
-    method: 'post',
-    path: '/v1/metrics',
-    operationId: 'otlpMetrics',
-    summary: 'OTLP metrics: accepted, data points reported rejected (tracefold computes its own per-run metrics)',
-    tags: ['ingest'],
-    security: 'tenant',
-    body: { schema: { type: 'object' }, protobuf: true },
-    response: { status: 200, description: 'OTLP ExportMetricsServiceResponse (JSON)', schema: metricsAnswer },
-    errors: [400, 401, 413, 415],
-  },
+  agentStraceOperations.createIngestToken,
+  agentStraceOperations.agentStraceStream,
+  agentStraceOperations.agentStraceOtlp,
+  agentStraceOperations.agentStraceOtlpDoubled,
+  agentStraceOperations.agentStraceMetrics,
+  agentStraceOperations.otlpMetrics,
   ...AGENTA_PREFIXES.flatMap((prefix) => Object.values(agentaOperations[prefix])),
 ];
 

@@ -13,15 +13,15 @@
  * One preHandler hook per route checks the request, the caller first:
  *   1. the credential of the route's security: tenant (a bearer API key or JWT), agenta
  *      (Agenta's `ApiKey` scheme as well), admin (the admin token, when one is configured);
- *      none and url-token routes have none here (a url-token route checks its token itself);
  *   2. params, and on a tenant path that the credential is the path's tenant (404 if not);
+ *      a url-token route's credential is the ingest token in its path (`:token`), checked here;
  *   3. query, then body;
  * and the handler gets what zod made of each part, and the caller.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { z } from 'zod';
 import { errors } from '../model/errors.js';
-import { authenticate, checkAdmin, openIngestTenant, type AuthScheme, type Caller } from './auth.js';
+import { authenticate, authenticateIngestToken, checkAdmin, openIngestTenant, type AuthScheme, type Caller } from './auth.js';
 import type { AppContext } from './context.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 import { parseWith } from './validate.js';
@@ -32,7 +32,8 @@ export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
 /**
  * Who may call: `none` (open), `tenant` (bearer API key or JWT of the tenant), `admin`
  * (the admin token, when the server has one configured), `agenta` (the tenant's API key as
- * `Authorization: ApiKey <key>`, or the bearer forms), `url-token` (an ingest token in the path).
+ * `Authorization: ApiKey <key>`, or the bearer forms), `url-token` (an ingest token as the
+ * path's `:token`, for clients that cannot send headers).
  */
 export type Security = 'none' | 'tenant' | 'admin' | 'agenta' | 'url-token';
 
@@ -97,10 +98,10 @@ export interface RouteInput<O extends Operation> {
   readonly params: Parsed<O['params']>;
   readonly query: Parsed<O['query']>;
   readonly body: BodyOf<O>;
-  /** The authenticated caller; null on routes of security none, admin or url-token, and for open ingest. */
-  readonly caller: O['security'] extends 'tenant' | 'agenta' ? (O['openIngest'] extends true ? Caller | null : Caller) : null;
+  /** The authenticated caller; null on routes of security none or admin, and for open ingest. */
+  readonly caller: O['security'] extends 'tenant' | 'agenta' | 'url-token' ? (O['openIngest'] extends true ? Caller | null : Caller) : null;
   /** The tenant the request acts for: the path's, else the caller's (or the open ingest tenant). */
-  readonly tenantId: O['security'] extends 'tenant' | 'agenta' ? string : null;
+  readonly tenantId: O['security'] extends 'tenant' | 'agenta' | 'url-token' ? string : null;
 }
 
 export type RouteHandler<O extends Operation> = (input: RouteInput<O>, request: FastifyRequest, reply: FastifyReply) => Promise<AnswerOf<O> | FastifyReply>;
@@ -118,18 +119,21 @@ function paramsTenant(params: unknown): string | undefined {
 /** The checks of one route, in the order of its security (see the file comment). */
 async function checkRequest(ctx: RouteContext, op: Operation, request: FastifyRequest): Promise<RouteInput<Operation>> {
   const schemes = SCHEMES[op.security];
-  if ((op.security === 'admin' || schemes !== undefined) && ctx === null) throw new Error(`${op.operationId}: a ${op.security} route needs the API context`);
+  if (op.security !== 'none' && ctx === null) throw new Error(`${op.operationId}: a ${op.security} route needs the API context`);
   if (op.security === 'admin') checkAdmin(ctx!, request);
   const open = schemes !== undefined && op.openIngest === true ? openIngestTenant(ctx!, request) : null;
   const caller = schemes === undefined || open !== null ? null : await authenticate(ctx!, request, schemes);
   const params = op.params === undefined ? undefined : parseWith(op.params, request.params, 'params');
+  // An ingest token in the path (a stream URL): the caller is its tenant.
+  const urlCaller = op.security === 'url-token' ? await authenticateIngestToken(ctx!, (params as { token: string }).token) : null;
   // A credential of another tenant gets 404 on a tenant path, never a hint that the tenant exists.
   const tenantId = paramsTenant(params);
   if (caller !== null && tenantId !== undefined && caller.tenantId !== tenantId) throw errors.notFound(`tenant ${tenantId} not found`);
   const query = op.query === undefined ? undefined : parseWith(op.query, request.query, 'query');
   const bodySchema = op.body?.schema;
   const body = bodySchema === undefined ? undefined : isZod(bodySchema) ? parseWith(bodySchema, op.body?.required === false ? (request.body ?? {}) : request.body, 'body') : request.body;
-  return { params, query, body, caller, tenantId: tenantId ?? caller?.tenantId ?? open } as RouteInput<Operation>;
+  const who = caller ?? urlCaller;
+  return { params, query, body, caller: who, tenantId: tenantId ?? who?.tenantId ?? open } as RouteInput<Operation>;
 }
 
 export function isZod(schema: z.ZodType | JsonSchema): schema is z.ZodType {
