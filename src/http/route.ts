@@ -70,8 +70,8 @@ export interface Operation {
   readonly response: {
     readonly status: number;
     readonly description: string;
-    /** A JSON body; absent for a non-JSON answer (see `contentType`). */
-    readonly schema?: z.ZodType | JsonSchema;
+    /** A JSON body, as the handler must return it; absent for a non-JSON answer (see `contentType`). */
+    readonly schema?: z.ZodType;
     readonly contentType?: string;
     /** A protobuf request gets a protobuf answer (an OTLP Export*ServiceResponse). */
     readonly protobuf?: boolean;
@@ -91,7 +91,7 @@ type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 type BodyOf<O extends Operation> = O['body'] extends { schema: infer S } ? (S extends z.ZodType ? z.output<S> : unknown) : undefined;
 /** What a handler may return for a schema: arrays and properties may be readonly. */
 type Answer<T> = T extends readonly (infer U)[] ? readonly Answer<U>[] : T extends object ? { readonly [K in keyof T]: Answer<T[K]> } : T;
-type AnswerOf<O extends Operation> = O['response'] extends { schema: infer S } ? (S extends z.ZodType ? Answer<z.input<S>> : unknown) : unknown;
+type AnswerOf<O extends Operation> = O['response'] extends { schema: infer S extends z.ZodType } ? Answer<z.input<S>> : unknown;
 
 /** What the preHandler made of a request, for the handler. */
 export interface RouteInput<O extends Operation> {
@@ -148,7 +148,7 @@ function fastifySchema(op: Operation) {
     ...(op.params === undefined ? {} : { params: request(op.params) }),
     ...(op.query === undefined ? {} : { querystring: request(op.query) }),
     ...(op.body === undefined ? {} : { body: request(op.body.schema) }),
-    ...(answer === undefined ? {} : { response: { [op.response.status]: isZod(answer) ? jsonSchemaOf(answer, 'output') : answer } }),
+    ...(answer === undefined ? {} : { response: { [op.response.status]: jsonSchemaOf(answer, 'output') } }),
   };
 }
 
