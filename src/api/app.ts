@@ -17,6 +17,7 @@ import { ingestMetricsHook, metricsRoutes } from '../http/prometheus/http.js';
 import { createHttpServer } from '../http/server.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
@@ -44,7 +45,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
 
   void app.register(healthRoutes(base.log, ctx?.views ?? null, roles, base.config.readyMaxViewLag, base.stages ?? []));
   void app.register(metricsRoutes(base.metrics));
-  void app.register(docsRoutes());
+  void app.register(docsRoutes(() => buildOpenApiDocument()));
   if (ctx !== null && routes.ingest) {
     const ingestCtx: AppContext = { ...ctx, log: new BoundedIngestLog(ctx.log, ctx.limits.inflight, ctx.metrics) };
     // Every ingest route goes in this scope, so the hook counts its answers and rejections.

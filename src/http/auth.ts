@@ -1,6 +1,7 @@
 /**
- * Authentication of tenant-scoped requests: a bearer API key or a JWT. A credential of
- * another tenant gets 404 on a tenant path, never a hint that the tenant exists.
+ * Authentication of tenant-scoped requests: a bearer API key or a JWT. Routes ask for it by
+ * their declared security (route.ts), which also gives a credential of another tenant 404 on
+ * a tenant path, never a hint that the tenant exists.
  */
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../model/errors.js';
@@ -95,13 +96,6 @@ export async function authenticateIngestToken(ctx: AppContext, token: string): P
  */
 export function openIngestTenant(ctx: AppContext, request: FastifyRequest): string | null {
   return request.headers.authorization === undefined ? ctx.config.openIngestTenant : null;
-}
-
-/** Authenticates and checks that the caller belongs to the tenant in the path. */
-export async function authenticateForTenant(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<Caller> {
-  const caller = await authenticate(ctx, request);
-  if (caller.tenantId !== tenantId) throw errors.notFound(`tenant ${tenantId} not found`);
-  return caller;
 }
 
 export function checkAdmin(ctx: AppContext, request: FastifyRequest): void {

@@ -5,7 +5,8 @@
  * retryable ones), a log error that says it is retryable (a broker or coordinator away or
  * moving) as 503 with Retry-After, Fastify's own 4xx with a message, other 5xx masked.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { errors, TracefoldError } from '../model/errors.js';
 import { KEY_PART_LIMITS } from '../model/key-parts.js';
 import type { BaseContext } from './context.js';
@@ -53,6 +54,29 @@ export function createHttpServer(base: BaseContext): FastifyInstance {
     routerOptions: { maxParamLength: MAX_ENCODED_PARAM_LENGTH },
     // Per-request logs would dominate at ingest volumes; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
+    // A URL the router refuses (a parameter past maxParamLength, bad encoding) answers in the documented shape.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      const code = CLIENT_ERROR_CODES[status] ?? 'INVALID_REQUEST';
+      noteErrorCode(request, code);
+      void reply.code(status).send({ error: code, message: error.message });
+    },
+    // Requests Node's parser refuses before Fastify sees them (a request line and headers past
+    // its size limit, a malformed request) answer in the documented shape too.
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message] =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'HEADERS_TOO_LARGE', 'the request line and headers exceed the allowed size']
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'REQUEST_TIMEOUT', 'the request was not received in time']
+            : [400, 'INVALID_REQUEST', 'malformed HTTP request'];
+      const body = JSON.stringify({ error: code, message });
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy(error);
+    },
   });
 
   app.addHook('onResponse', httpMetricsHook(base.metrics));

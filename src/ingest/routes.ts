@@ -18,9 +18,10 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, authenticateForTenant, openIngestTenant } from '../http/auth.js';
 import type { AppContext } from '../http/context.js';
-import { parseWith, tenantParams } from '../http/validate.js';
+import { defineOperation, routesOf } from '../http/route.js';
+import { tenantParams } from '../http/validate.js';
+import { ERRORS_INGEST, otlpAnswer, otlpJsonRequest, otlpLogsAnswer, otlpLogsJsonRequest, tenantIngestAnswer } from './contract.js';
 import { errors, TracefoldError } from '../model/errors.js';
 import { appendRaw, spanRecord } from './append-raw.js';
 import { admitIngest } from '../http/limits/index.js';
@@ -182,54 +183,101 @@ export function otlpContentTypes(app: FastifyInstance, limitBytes: number): void
   });
 }
 
+export const otlpOperations = {
+  exportTraces: defineOperation({
+    method: 'post',
+    path: '/v1/traces',
+    operationId: 'exportTraces',
+    summary: 'OTLP/HTTP trace export (tenant from the credential)',
+    description:
+      'The OpenTelemetry default path. Protobuf or JSON, optionally gzip- or deflate-compressed. Invalid spans are reported (partial success), the rest accepted; the answer comes once the append is durable.',
+    tags: ['ingest'],
+    security: 'tenant',
+    openIngest: true,
+    body: { schema: otlpJsonRequest, protobuf: true },
+    response: { status: 200, description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)', schema: otlpAnswer, protobuf: true },
+    errors: ERRORS_INGEST,
+  }),
+  exportLogs: defineOperation({
+    method: 'post',
+    path: '/v1/logs',
+    operationId: 'exportLogs',
+    summary: 'OTLP/HTTP logs export: GenAI events and other log records, joined to the spans they name',
+    description:
+      'Protobuf or JSON, optionally gzip- or deflate-compressed. Each record must carry the trace and span id of its span; one without them is refused alone (partial success). Records show as events of their span once its trace closes.',
+    tags: ['ingest'],
+    security: 'tenant',
+    openIngest: true,
+    body: { schema: otlpLogsJsonRequest, protobuf: true },
+    response: { status: 200, description: 'accepted (a protobuf request gets a protobuf ExportLogsServiceResponse)', schema: otlpLogsAnswer, protobuf: true },
+    errors: ERRORS_INGEST,
+  }),
+  ingestTenantTraces: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/traces/ingest',
+    operationId: 'ingestTenantTraces',
+    summary: 'OTLP trace ingest for the tenant in the path',
+    tags: ['ingest'],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: otlpJsonRequest, protobuf: true },
+    response: { status: 202, description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)', schema: tenantIngestAnswer, protobuf: true },
+    errors: ERRORS_INGEST,
+  }),
+  ingestTracesForCaller: defineOperation({
+    method: 'post',
+    path: '/api/v1/traces/ingest',
+    operationId: 'ingestTracesForCaller',
+    summary: 'OTLP trace ingest for the tenant of the credential, answered as the tenant path is',
+    tags: ['ingest'],
+    security: 'tenant',
+    openIngest: true,
+    body: { schema: otlpJsonRequest, protobuf: true },
+    response: { status: 202, description: 'accepted (a protobuf request gets a protobuf ExportTraceServiceResponse)', schema: tenantIngestAnswer, protobuf: true },
+    errors: ERRORS_INGEST,
+  }),
+};
+
 /**
  * The OTLP routes, in their own encapsulation context: their content-type parsers replace
- * Fastify's JSON parser for these two routes only.
+ * Fastify's JSON parser for these routes only. Without a credential, /v1/traces, /v1/logs and
+ * /api/v1/traces/ingest take the open ingest tenant when the deployment opted into one.
  */
 export function otlpRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
     otlpContentTypes(app, ctx.config.maxBodyBytes);
+    const route = routesOf(app, ctx);
+    const ops = otlpOperations;
 
     // OTLP/HTTP answers 200 on success (OTLP specification); exporters treat it as delivered.
-    app.post('/v1/traces', async (request, reply) => {
-      // Without a credential, only when the deployment opted into open ingest (local demos).
-      const tenantId = openIngestTenant(ctx, request) ?? (await authenticate(ctx, request)).tenantId;
+    route(ops.exportTraces, async ({ tenantId }, request, reply) => {
       const outcome = await ingestOtlp(ctx, request, tenantId);
-      if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
-      return reply.code(200).send(otlpResponse(outcome));
+      if (isProtobuf(request)) return reply.type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
+      return otlpResponse(outcome);
     });
 
     // OTLP logs: records joined to their spans (GenAI events: prompts, completions, tool messages).
-    app.post('/v1/logs', async (request, reply) => {
-      const tenantId = openIngestTenant(ctx, request) ?? (await authenticate(ctx, request)).tenantId;
+    route(ops.exportLogs, async ({ tenantId }, request, reply) => {
       const outcome = await ingestOtlp(ctx, request, tenantId, LOGS_SIGNAL);
-      if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome, 'logs'));
-      return reply.code(200).send(otlpLogsResponse(outcome));
+      if (isProtobuf(request)) return reply.type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome, 'logs'));
+      return otlpLogsResponse(outcome);
     });
 
     const accepted = (request: FastifyRequest, reply: FastifyReply, outcome: IngestOutcome) => {
-      if (isProtobuf(request)) return reply.code(202).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
-      return reply.code(202).send({
-        status: 'accepted',
+      if (isProtobuf(request)) return reply.type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
+      return {
+        status: 'accepted' as const,
         ...otlpResponse(outcome),
         // Pisama's counts: spans sent, accepted and rejected; the rejections themselves, each with its path and reason.
         submitted: outcome.accepted + outcome.rejected.length,
         accepted: outcome.accepted,
         rejected: outcome.rejected.length,
         rejections: outcome.rejected,
-      });
+      };
     };
 
-    app.post('/api/v1/tenants/:tenantId/traces/ingest', async (request, reply) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
-      return accepted(request, reply, await ingestOtlp(ctx, request, tenantId));
-    });
-
-    app.post('/api/v1/traces/ingest', async (request, reply) => {
-      const tenantId = openIngestTenant(ctx, request) ?? (await authenticate(ctx, request)).tenantId;
-      return accepted(request, reply, await ingestOtlp(ctx, request, tenantId));
-    });
+    route(ops.ingestTenantTraces, async ({ tenantId }, request, reply) => accepted(request, reply, await ingestOtlp(ctx, request, tenantId)));
+    route(ops.ingestTracesForCaller, async ({ tenantId }, request, reply) => accepted(request, reply, await ingestOtlp(ctx, request, tenantId)));
   };
 }
 

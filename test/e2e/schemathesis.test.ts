@@ -1,7 +1,8 @@
 /**
  * Property-based fuzzing of the whole HTTP API with schemathesis (PyPI, pinned in
  * test/fixtures/python/requirements-schemathesis.txt) against a live tracefold, driven by the
- * OpenAPI document it serves at /docs: no request, valid or not, may get a 5xx.
+ * OpenAPI document it serves at /docs: no request, valid or not, may get a 5xx, and every
+ * answer must be one the document describes (status, content type, headers, body schema).
  *
  * The run is bounded (a fixed number of examples per operation, a fixed seed, so a failure
  * reproduces), and fixes tenantId and traceId to a real tenant and trace so that requests get
@@ -38,6 +39,33 @@ const SEED = process.env.TRACEFOLD_SCHEMATHESIS_SEED ?? '20251125';
 const EXAMPLES = process.env.TRACEFOLD_SCHEMATHESIS_EXAMPLES ?? '25';
 const REVOKE_OPERATION = 'revokeApiKey';
 const TRACE_ID = 'schemathesis-seed-trace';
+
+/**
+ * Every check schemathesis has runs (no 5xx; statuses, content types, headers and bodies as
+ * the document says; schema-invalid requests refused; resources gone after a DELETE), except
+ * these, which do not fit this API:
+ * - ignored_auth: admin routes are open while the server has no TRACEFOLD_ADMIN_TOKEN (the
+ *   test server has none), and schemathesis sends one credential, the tenant's;
+ * - object_level_authorization: needs a second tenant's credential; test/e2e/isolation.test.ts
+ *   checks that one tenant sees nothing of another's;
+ * - unsupported_method, allow_header_conformance: a method a path does not serve is answered
+ *   404 (no route), not 405 with Allow;
+ * - negative_data_rejection: ingest bodies are decoded as the OTLP/JSON and other products'
+ *   decoders take them (null is a field's default in the protobuf JSON mapping; a replay or
+ *   promote body may be left out or null), so their schemas describe the shape loosely rather
+ *   than bound what is refused; test/e2e/bad-input.test.ts checks the refusals field by field;
+ * - positive_data_acceptance: the document cannot say everything zod checks (refinements, a
+ *   trace or detection that must exist, ids that must name a tenant's own resources), so a
+ *   request valid by the document may rightly get a 4xx.
+ */
+const EXCLUDED_CHECKS = [
+  'ignored_auth',
+  'object_level_authorization',
+  'unsupported_method',
+  'allow_header_conformance',
+  'negative_data_rejection',
+  'positive_data_acceptance',
+];
 
 if (SKIP) {
   const rule = '!'.repeat(78);
@@ -101,7 +129,7 @@ describe.skipIf(SKIP)('schemathesis against the OpenAPI document at /docs', () =
     if (workDir !== undefined) await fs.rm(workDir, { recursive: true, force: true });
   });
 
-  it('gets no 5xx for any generated request', async () => {
+  it('gets no 5xx, and only answers the document describes, for any generated request', async () => {
     const tenant = await createTenant(server.url, 'schemathesis');
     // One closed trace, so the trace routes have something to read.
     const ingested = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/spans/ingest`, 'POST', {
@@ -136,7 +164,9 @@ describe.skipIf(SKIP)('schemathesis against the OpenAPI document at /docs', () =
       '--header',
       `Authorization: Bearer ${tenant.token}`,
       '--checks',
-      'not_a_server_error',
+      'all',
+      '--exclude-checks',
+      EXCLUDED_CHECKS.join(','),
       '--phases',
       'examples,coverage,fuzzing',
       '--max-examples',

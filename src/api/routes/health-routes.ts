@@ -12,6 +12,8 @@
  * FIRST_BUDGET_MS, and only while the log is healthy.
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { defineOperation, routesOf } from '../../http/route.js';
 import type { Log } from '../../log/port.js';
 import type { StageHealth } from '../../runtime/health.js';
 import type { Views } from '../../views/views.js';
@@ -54,27 +56,65 @@ class ViewLag {
   }
 }
 
+export const healthOperations = {
+  healthz: defineOperation({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'healthz',
+    summary: 'Liveness',
+    tags: ['operations'],
+    security: 'none',
+    response: { status: 200, description: 'the process runs', schema: z.object({ status: z.literal('ok'), roles: z.array(z.string()) }) },
+    errors: [],
+  }),
+  readyz: defineOperation({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readyz',
+    summary: "Readiness: the log's connectivity and the views' lag",
+    tags: ['operations'],
+    security: 'none',
+    response: {
+      status: 200,
+      // 503 answers with the same shape (status not_ready), not the Error body.
+      also: [503],
+      description: 'ready (503: not ready, and why)',
+      schema: z.object({
+        status: z.enum(['ready', 'not_ready']),
+        roles: z.array(z.string()),
+        log: z.object({ kind: z.string(), healthy: z.boolean() }),
+        view_lag: z.int().nullable(),
+        max_view_lag: z.int(),
+        failed_stages: z.array(z.object({ stage: z.string(), reason: z.string() })),
+      }),
+    },
+    errors: [],
+  }),
+};
+
 export function healthRoutes(log: Log, views: Views | null, roles: readonly string[], maxViewLag: number, stages: readonly StageHealth[]) {
   const viewLag = views === null ? null : new ViewLag(log, views);
   return async (app: FastifyInstance) => {
     app.addHook('onReady', async () => viewLag?.prime());
-    app.get('/healthz', async () => ({ status: 'ok', roles }));
+    const route = routesOf(app, null);
+    route(healthOperations.healthz, async () => ({ status: 'ok' as const, roles }));
 
-    app.get('/readyz', async (_request, reply) => {
+    route(healthOperations.readyz, async (_input, _request, reply) => {
       const logHealthy = await log.healthy();
       const lag = logHealthy && viewLag !== null ? await viewLag.within(READY_BUDGET_MS) : null;
       // Not measured yet (a slow log right after start) counts as not caught up.
       const caughtUp = viewLag === null || (lag !== null && lag <= maxViewLag);
       const failed = stages.flatMap((stage) => (stage.status.state === 'failed' ? [{ stage: stage.name, reason: stage.status.reason }] : []));
       const ready = logHealthy && caughtUp && failed.length === 0;
-      return reply.code(ready ? 200 : 503).send({
-        status: ready ? 'ready' : 'not_ready',
+      if (!ready) void reply.code(503);
+      return {
+        status: ready ? ('ready' as const) : ('not_ready' as const),
         roles,
         log: { kind: log.kind, healthy: logHealthy },
         view_lag: lag,
         max_view_lag: maxViewLag,
         failed_stages: failed,
-      });
+      };
     });
   };
 }

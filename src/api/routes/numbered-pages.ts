@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { errors } from '../../model/errors.js';
 import type { Page } from '../../views/queries.js';
+import { detectionAnswer } from '../answers.js';
 import type { presentDetection, presentTraceListItem } from '../present.js';
 
 /** The most items a numbered page may lie beyond (page × per_page); deeper lists page by cursor. */
@@ -56,6 +57,18 @@ export async function readNumberedPage<T>(at: NumberedPage, read: (limit: number
 }
 
 const PLATFORM_SEVERITY = { info: 0, low: 25, medium: 50, high: 75, critical: 100 } as const;
+
+/** The answer schema of platformDetection. */
+export const platformDetectionAnswer = detectionAnswer.extend({
+  confidence: z.int().min(0).max(100),
+  explanation: z.string(),
+  details: z.object({
+    severity: detectionAnswer.shape.severity,
+    severity_score: z.int(),
+    summary: z.string(),
+    evidence: detectionAnswer.shape.evidence,
+  }),
+});
 
 /**
  * A detection as the Pisama platform lists it: confidence 0–100, and severity, summary and

@@ -8,9 +8,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GRANULARITIES, GROUP_BYS } from '../../views/rollups.js';
-import { authenticateForTenant } from '../../http/auth.js';
 import type { AppContext } from '../../http/context.js';
-import { instantQuery, parseWith, tenantParams } from '../../http/validate.js';
+import { defineOperation, routesOf } from '../../http/route.js';
+import { instantQuery, tenantParams } from '../../http/validate.js';
+import { dateTime, requestedInstant } from '../answers.js';
 
 
 export const MAX_ROLLUP_ROWS = 10_000;
@@ -39,12 +40,50 @@ export const rollupQuery = z
 
 export type RollupQueryInput = z.input<typeof rollupQuery>;
 
+export const rollupOperations = {
+  metricRollups: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/metrics/rollups',
+    operationId: 'metricRollups',
+    summary: 'Runs, tokens, cost, error rates and duration percentiles per minute or hour, by service, agent or model',
+    tags: ['traces'],
+    security: 'tenant',
+    params: tenantParams,
+    query: rollupQuery,
+    response: {
+      status: 200,
+      description: 'buckets overlapping [from, to), oldest first',
+      schema: z.object({
+        tenant_id: z.string(),
+        granularity: z.enum(GRANULARITIES),
+        group_by: z.enum(GROUP_BYS),
+        from: requestedInstant,
+        to: requestedInstant,
+        items: z.array(
+          z.object({
+            bucket_start: dateTime,
+            group: z.string(),
+            runs: z.int(),
+            spans: z.int(),
+            input_tokens: z.int(),
+            output_tokens: z.int(),
+            cost_usd: z.number().nullable(),
+            unpriced_runs: z.int(),
+            error_rate: z.number().nullable(),
+            span_error_rate: z.number().nullable(),
+            p50_duration_ms: z.number().nullable(),
+            p95_duration_ms: z.number().nullable(),
+          }),
+        ),
+      }),
+    },
+    errors: [400, 401, 404],
+  }),
+};
+
 export function rollupRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    app.get('/api/v1/tenants/:tenantId/metrics/rollups', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      const query = parseWith(rollupQuery, request.query, 'query');
-      await authenticateForTenant(ctx, request, tenantId);
+    routesOf(app, ctx)(rollupOperations.metricRollups, async ({ params: { tenantId }, query }) => {
       const to = query.to ?? Date.now();
       const from = query.from ?? to - DEFAULT_SPAN_MS[query.granularity];
       const rows = await ctx.queries.rollups(tenantId, {

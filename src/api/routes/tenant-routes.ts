@@ -11,10 +11,10 @@ import { errors } from '../../model/errors.js';
 import type { TenantRegistryEvent, TenantSettings } from '../../model/outputs.js';
 import { BASELINE_DETECTOR } from '../../stages/tenant/events.js';
 import { recordTenantEvents } from '../tenant-writes.js';
-import { authenticateForTenant } from '../../http/auth.js';
 import type { AppContext } from '../../http/context.js';
-import { instantQuery, parseWith, tenantParams, traceParams } from '../../http/validate.js';
-
+import { defineOperation, routesOf } from '../../http/route.js';
+import { instantQuery, tenantParams, traceParams } from '../../http/validate.js';
+import { auditExportAnswer, dateTime, settingsAnswer } from '../answers.js';
 
 /** A tenant's own settings: PUT replaces them; an absent or null value means the default. */
 export const settingsBody = z.strictObject({
@@ -28,11 +28,157 @@ export const exportQuery = z.object({
   to: instantQuery.optional(),
 });
 
+const ERRORS_TENANT = [400, 401, 404] as const;
+
+export const tenantOperations = {
+  verifyAudit: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/audit/verify',
+    operationId: 'verifyAudit',
+    summary: "Verify the tenant's audit hash chain",
+    tags: ['audit'],
+    security: 'tenant',
+    params: tenantParams,
+    response: {
+      status: 200,
+      description: 'the verification',
+      schema: z.object({
+        tenant_id: z.string(),
+        ok: z.boolean(),
+        checked: z.int(),
+        head: z.object({ seq: z.int(), hash: z.string() }).nullable(),
+        first_broken: z.object({ seq: z.int(), index: z.int(), reason: z.string() }).nullable(),
+      }),
+    },
+    errors: ERRORS_TENANT,
+  }),
+  exportAudit: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/audit/export',
+    operationId: 'exportAudit',
+    summary: 'Export the audit records as a verifiable package',
+    tags: ['audit'],
+    security: 'tenant',
+    params: tenantParams,
+    query: exportQuery,
+    response: { status: 200, description: 'the export package', schema: auditExportAnswer },
+    errors: ERRORS_TENANT,
+  }),
+  listBaselines: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/baselines',
+    operationId: 'listBaselines',
+    summary: 'Baselines per service and agent',
+    tags: ['baselines'],
+    security: 'tenant',
+    params: tenantParams,
+    response: {
+      status: 200,
+      description: 'the baselines',
+      schema: z.object({
+        tenant_id: z.string(),
+        sigma_threshold: z.number(),
+        min_samples: z.int(),
+        baselines: z.array(
+          z.object({
+            service: z.string(),
+            agent: z.string().nullable(),
+            updated_at: dateTime,
+            metrics: z.record(z.string(), z.object({ samples: z.int(), mean: z.number(), stddev: z.number() })),
+          }),
+        ),
+      }),
+    },
+    errors: ERRORS_TENANT,
+  }),
+  getSettings: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/settings',
+    operationId: 'getSettings',
+    summary: "The tenant's settings, with the server's defaults",
+    tags: ['settings'],
+    security: 'tenant',
+    params: tenantParams,
+    response: { status: 200, description: 'the settings in force', schema: settingsAnswer },
+    errors: ERRORS_TENANT,
+  }),
+  putSettings: defineOperation({
+    method: 'put',
+    path: '/api/v1/tenants/:tenantId/settings',
+    operationId: 'putSettings',
+    summary: "Replace the tenant's settings (absent or null: the default)",
+    tags: ['settings'],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: settingsBody },
+    response: { status: 200, description: 'the settings in force', schema: settingsAnswer },
+    errors: [...ERRORS_TENANT, 503],
+  }),
+  traceAnomalies: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/traces/:traceId/anomalies',
+    operationId: 'traceAnomalies',
+    summary: "The trace's metrics that stand out from their baseline",
+    tags: ['baselines'],
+    security: 'tenant',
+    params: traceParams,
+    response: {
+      status: 200,
+      description: 'the anomalies',
+      schema: z.object({
+        trace_id: z.string(),
+        anomalous: z.boolean(),
+        anomalies: z.array(
+          z.object({
+            detection_id: z.string(),
+            metric: z.string(),
+            value: z.number(),
+            mean: z.number(),
+            sigma: z.number(),
+            z_score: z.number().nullable(),
+            scope: z.object({ service: z.string(), agent: z.string().nullable() }),
+          }),
+        ),
+      }),
+    },
+    errors: ERRORS_TENANT,
+  }),
+  feedbackStats: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/feedback/stats',
+    operationId: 'feedbackStats',
+    summary: 'Feedback counts and calibration per detector',
+    tags: ['feedback'],
+    security: 'tenant',
+    params: tenantParams,
+    response: {
+      status: 200,
+      description: 'per-detector statistics',
+      schema: z.object({
+        tenant_id: z.string(),
+        detectors: z.array(
+          z.object({
+            detector: z.string(),
+            true_positives: z.int(),
+            false_positives: z.int(),
+            missed: z.int(),
+            precision: z.number().nullable(),
+            confidence_shift: z.number(),
+            updated_at: dateTime,
+          }),
+        ),
+      }),
+    },
+    errors: ERRORS_TENANT,
+  }),
+};
+
 export function tenantRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    app.get('/api/v1/tenants/:tenantId/audit/verify', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
+    const route = routesOf(app, ctx);
+    const ops = tenantOperations;
+
+    route(ops.verifyAudit, async ({ params: { tenantId } }) => {
       const result = verifyAuditChain(await ctx.queries.auditRecords(tenantId), { tenantId });
       return {
         tenant_id: tenantId,
@@ -43,17 +189,15 @@ export function tenantRoutes(ctx: AppContext) {
       };
     });
 
-    app.get('/api/v1/tenants/:tenantId/audit/export', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      const query = parseWith(exportQuery, request.query, 'query');
-      await authenticateForTenant(ctx, request, tenantId);
+    route(ops.exportAudit, async ({ params: { tenantId }, query }) => {
       try {
-        return buildAuditExport(tenantId, await ctx.queries.auditRecords(tenantId), {
+        const pkg = buildAuditExport(tenantId, await ctx.queries.auditRecords(tenantId), {
           ...(query.from === undefined ? {} : { fromMs: query.from }),
           ...(query.to === undefined ? {} : { toMs: query.to }),
           generatedAtMs: Date.now(),
           profile: query.format,
         });
+        return { ...pkg };
       } catch (err) {
         if (err instanceof AuditExportError) throw errors.invalidRequest(`query: ${err.message}`);
         throw err;
@@ -67,16 +211,9 @@ export function tenantRoutes(ctx: AppContext) {
       defaults: { baseline_sigma: ctx.config.baselineSigma, baseline_min_samples: ctx.config.baselineMinSamples },
     });
 
-    app.get('/api/v1/tenants/:tenantId/settings', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
-      return presentSettings(tenantId, await ctx.queries.settings(tenantId));
-    });
+    route(ops.getSettings, async ({ params: { tenantId } }) => presentSettings(tenantId, await ctx.queries.settings(tenantId)));
 
-    app.put('/api/v1/tenants/:tenantId/settings', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
-      const body = parseWith(settingsBody, request.body, 'body');
+    route(ops.putSettings, async ({ params: { tenantId }, body }) => {
       const atMs = Date.now();
       const settings: TenantSettings = { baselineSigma: body.baseline_sigma ?? null, baselineMinSamples: body.baseline_min_samples ?? null };
       const change: TenantRegistryEvent = { type: 'tenant_settings_changed', tenantId, atMs, ...settings };
@@ -84,9 +221,7 @@ export function tenantRoutes(ctx: AppContext) {
       return presentSettings(tenantId, settings);
     });
 
-    app.get('/api/v1/tenants/:tenantId/baselines', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
+    route(ops.listBaselines, async ({ params: { tenantId } }) => {
       const baselines = await ctx.queries.baselines(tenantId);
       const own = await ctx.queries.settings(tenantId);
       return {
@@ -102,9 +237,7 @@ export function tenantRoutes(ctx: AppContext) {
       };
     });
 
-    app.get('/api/v1/tenants/:tenantId/traces/:traceId/anomalies', async (request) => {
-      const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
+    route(ops.traceAnomalies, async ({ params: { tenantId, traceId } }) => {
       const summary = await ctx.queries.trace(tenantId, traceId);
       if (summary === null) throw errors.notFound(`trace ${traceId} not found`);
       const found = (await ctx.queries.detectionsOfTrace(tenantId, traceId)).filter((d) => d.detectorId === BASELINE_DETECTOR.id);
@@ -125,9 +258,7 @@ export function tenantRoutes(ctx: AppContext) {
       return { trace_id: traceId, anomalous: anomalies.length > 0, anomalies };
     });
 
-    app.get('/api/v1/tenants/:tenantId/feedback/stats', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
+    route(ops.feedbackStats, async ({ params: { tenantId } }) => {
       const calibrations = await ctx.queries.calibrations(tenantId);
       return {
         tenant_id: tenantId,

@@ -15,13 +15,14 @@ import type { Detection, FeedbackRecord } from '../../model/outputs.js';
 import { TRACE_STAGE_GROUP } from '../../stages/trace/trace-stage.js';
 import { BASELINE_DETECTOR, tenantStageEvent, tenantStageRecord } from '../../stages/tenant/events.js';
 import { detectorVersions } from '../../detectors/registry.js';
-import { authenticateForTenant } from '../../http/auth.js';
 import type { AppContext } from '../../http/context.js';
 import { presentDetection, presentFeedback, presentMetrics, presentTraceListItem, presentTraceSummary, spanTree, standingFailureScore } from '../present.js';
-import { booleanQuery, instantQuery, keyPartString, parseWith, severityQuery, tenantParams, traceParams } from '../../http/validate.js';
+import { defineOperation, routesOf } from '../../http/route.js';
+import { booleanQuery, instantQuery, keyPartString, severityQuery, tenantParams, traceParams } from '../../http/validate.js';
+import { dateTime, detectionAnswer, failureScore, feedbackAnswer, spanNodeAnswer, traceMetricsAnswer, traceSummaryFields } from '../answers.js';
 import { traceSummaryOf } from '../../views/view-model.js';
 import { appendAllAndWait } from '../../http/write-through.js';
-import { numberedPageOf, numberedPageQuery, platformDetection, platformTrace, readNumberedPage } from './numbered-pages.js';
+import { numberedPageOf, numberedPageQuery, platformDetectionAnswer, platformDetection, platformTrace, readNumberedPage } from './numbered-pages.js';
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -98,12 +99,147 @@ async function waitForTraceStage(ctx: AppContext, partition: number, offset: num
   }
 }
 
+const ERRORS_TENANT = [400, 401, 404] as const;
+
+const traceListItem = z.object({
+  trace_id: z.string(),
+  revision: z.int(),
+  service_name: z.string(),
+  root_name: z.string(),
+  closed_at: dateTime.nullable(),
+  start_time: dateTime.nullable(),
+  duration_ms: z.number().nullable(),
+  span_count: z.int(),
+  has_error: z.boolean(),
+  agents: z.array(z.string()),
+  models: z.array(z.string()),
+  cost_usd: z.number().nullable(),
+  failure_count: z.int(),
+  failure_score: failureScore,
+  detection_types: z.array(z.string()),
+  max_severity: z.string().nullable(),
+});
+
+export const traceOperations = {
+  listTraces: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/traces',
+    operationId: 'listTraces',
+    summary: 'Traces, newest first, with filters',
+    description: 'Paged by cursor (`limit`, `cursor`), or by number (`page`, `per_page`: answered in the Pisama platform envelope, `traces`).',
+    tags: ['traces'],
+    security: 'tenant',
+    params: tenantParams,
+    query: traceListQuery,
+    response: {
+      status: 200,
+      description: 'a page of traces',
+      schema: z.union([
+        z.object({ items: z.array(traceListItem), next_cursor: z.string().nullable() }),
+        z.object({
+          traces: z.array(traceListItem.extend({ id: z.string(), session_id: z.string(), detection_status: z.literal('complete') })),
+          page: z.int(),
+          per_page: z.int(),
+          next_cursor: z.string().nullable(),
+        }),
+      ]),
+    },
+    errors: ERRORS_TENANT,
+  }),
+  getTrace: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/traces/:traceId',
+    operationId: 'getTrace',
+    summary: 'A trace: summary, metrics, detections and the span tree',
+    tags: ['traces'],
+    security: 'tenant',
+    params: traceParams,
+    query: traceDetailQuery,
+    response: {
+      status: 200,
+      description: 'the trace (its latest revision, or the one asked for)',
+      schema: z.object({
+        ...traceSummaryFields,
+        metrics: traceMetricsAnswer.nullable(),
+        failure_score: failureScore,
+        detections: z.array(detectionAnswer),
+        spans: z.array(spanNodeAnswer),
+      }),
+    },
+    errors: ERRORS_TENANT,
+  }),
+  analyzeTrace: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/traces/:traceId/analyze',
+    operationId: 'analyzeTrace',
+    summary: "Close the trace's window now and answer with its detections",
+    tags: ['traces'],
+    security: 'tenant',
+    params: traceParams,
+    response: {
+      status: 200,
+      description: 'the analysis',
+      schema: z.object({
+        trace_id: z.string(),
+        revision: z.int(),
+        has_failures: z.boolean(),
+        failure_count: z.int(),
+        failure_score: failureScore,
+        primary_failure: detectionAnswer.nullable(),
+        all_detections: z.array(detectionAnswer),
+        detection_time_ms: z.number(),
+      }),
+    },
+    errors: [...ERRORS_TENANT, 503],
+  }),
+  listDetections: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/detections',
+    operationId: 'listDetections',
+    summary: 'Detections, newest first',
+    description: 'Paged by cursor (`limit`, `cursor`; a plain array, the next cursor in `x-next-cursor`), or by number (`page`, `per_page`: the Pisama platform envelope and item shape).',
+    tags: ['traces'],
+    security: 'tenant',
+    params: tenantParams,
+    query: detectionListQuery,
+    response: {
+      status: 200,
+      description: 'a page of detections',
+      schema: z.union([
+        z.array(detectionAnswer),
+        z.object({ items: z.array(platformDetectionAnswer), page: z.int(), per_page: z.int(), next_cursor: z.string().nullable() }),
+      ]),
+      headers: { 'x-next-cursor': { description: 'pass as `cursor` for the next page; absent on the last page', schema: { type: 'string' } } },
+    },
+    errors: ERRORS_TENANT,
+  }),
+  recordFeedback: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/feedback',
+    operationId: 'recordFeedback',
+    summary: 'A verdict on a detection, or a missed detection on a trace',
+    description: 'true_positive / false_positive name a detection (`detection_id`); `missed` names a trace (`trace_id`) and the detector that should have fired.',
+    tags: ['feedback'],
+    security: 'tenant',
+    params: tenantParams,
+    body: {
+      schema: feedbackBody,
+      examples: {
+        verdict: { value: { feedback_type: 'false_positive', detection_id: 'd0c5e1', comment: 'expected retry' } },
+        missed: { value: { feedback_type: 'missed', trace_id: 'run-001', detector: 'tool_failure', comment: '' } },
+      },
+    },
+    response: { status: 201, description: 'recorded', schema: feedbackAnswer },
+    errors: [...ERRORS_TENANT, 503],
+  }),
+};
+
 export function traceRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    app.get('/api/v1/tenants/:tenantId/traces', async (request) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      const q = parseWith(traceListQuery, request.query, 'query');
-      await authenticateForTenant(ctx, request, tenantId);
+    const route = routesOf(app, ctx);
+    const ops = traceOperations;
+
+    route(ops.listTraces, async ({ params: { tenantId }, query: q }, request) => {
       const filter = defined({
         fromMs: q.from,
         toMs: q.to,
@@ -126,10 +262,7 @@ export function traceRoutes(ctx: AppContext) {
       return { items: page.items.map(presentTraceListItem), next_cursor: page.nextCursor };
     });
 
-    app.get('/api/v1/tenants/:tenantId/traces/:traceId', async (request) => {
-      const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
-      const { revision } = parseWith(traceDetailQuery, request.query, 'query');
-      await authenticateForTenant(ctx, request, tenantId);
+    route(ops.getTrace, async ({ params: { tenantId, traceId }, query: { revision } }) => {
       if (revision !== undefined) {
         const found = await ctx.queries.traceRevision(tenantId, traceId, revision);
         if (found === null) throw errors.notFound(`trace ${traceId} has no revision ${revision}`);
@@ -159,10 +292,8 @@ export function traceRoutes(ctx: AppContext) {
       };
     });
 
-    app.post('/api/v1/tenants/:tenantId/traces/:traceId/analyze', async (request) => {
+    route(ops.analyzeTrace, async ({ params: { tenantId, traceId } }) => {
       const started = performance.now();
-      const { tenantId, traceId } = parseWith(traceParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
       // The request is a marker in the trace's own partition: it closes the window after
       // every span appended before it, and a replay sees it at the same place.
       const marker = { tenantId, traceId, kind: 'analyze' as const, requestId: randomUUID(), receivedAtMs: Date.now() };
@@ -186,10 +317,7 @@ export function traceRoutes(ctx: AppContext) {
       };
     });
 
-    app.get('/api/v1/tenants/:tenantId/detections', async (request, reply) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      const q = parseWith(detectionListQuery, request.query, 'query');
-      await authenticateForTenant(ctx, request, tenantId);
+    route(ops.listDetections, async ({ params: { tenantId }, query: q }, request, reply) => {
       const filter = defined({
         fromMs: q.from,
         toMs: q.to,
@@ -213,10 +341,7 @@ export function traceRoutes(ctx: AppContext) {
       return present(page.items);
     });
 
-    app.post('/api/v1/tenants/:tenantId/feedback', async (request, reply) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
-      const body = parseWith(feedbackBody, request.body, 'body');
+    route(ops.recordFeedback, async ({ params: { tenantId }, body }) => {
       let about: { detectionId: string; traceId: string; detectorId: string };
       if (body.feedback_type === 'missed') {
         if ((await ctx.queries.trace(tenantId, body.trace_id)) === null) throw errors.notFound(`body.trace_id: trace ${body.trace_id} not found`);
@@ -253,7 +378,7 @@ export function traceRoutes(ctx: AppContext) {
         ],
         [TOPICS.feedback],
       );
-      return reply.code(201).send(presentFeedback(feedback));
+      return presentFeedback(feedback);
     });
   };
 }

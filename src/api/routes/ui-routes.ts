@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { defineOperation, routesOf } from '../../http/route.js';
 
 /** src/api/routes and dist/api/routes are both three folders below the package root. */
 export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'ui');
@@ -26,12 +27,30 @@ export const UI_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The files the bundle consists of, by the path they are served at. */
-const FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/ui/app.js': { file: 'main.js', type: 'text/javascript; charset=utf-8' },
-  '/ui/app.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+const uiOperation = (path: string, operationId: string, summary: string, description: string, contentType: string) =>
+  defineOperation({
+    method: 'get',
+    path,
+    operationId,
+    summary,
+    tags: ['operations'],
+    security: 'none',
+    response: { status: 200, description, contentType },
+    errors: [],
+  });
+
+export const uiOperations = {
+  webUi: uiOperation('/', 'webUi', 'The web UI (README: Web UI); 503 when dist/ui is not built', 'the UI page, with a strict Content-Security-Policy', 'text/html'),
+  webUiScript: uiOperation('/ui/app.js', 'webUiScript', "The web UI's script bundle", 'JavaScript module', 'text/javascript'),
+  webUiStyles: uiOperation('/ui/app.css', 'webUiStyles', "The web UI's style sheet", 'CSS', 'text/css'),
 };
+
+/** The files the bundle consists of, by the operation that serves them. */
+const FILES = [
+  { op: uiOperations.webUi, file: 'index.html', type: 'text/html; charset=utf-8' },
+  { op: uiOperations.webUiScript, file: 'main.js', type: 'text/javascript; charset=utf-8' },
+  { op: uiOperations.webUiStyles, file: 'style.css', type: 'text/css; charset=utf-8' },
+];
 
 function secure(reply: FastifyReply): FastifyReply {
   return reply
@@ -44,8 +63,9 @@ function secure(reply: FastifyReply): FastifyReply {
 
 export function uiRoutes(dir: string = UI_DIR) {
   return async (app: FastifyInstance) => {
-    for (const [route, { file, type }] of Object.entries(FILES)) {
-      app.get(route, async (_request, reply) => {
+    const route = routesOf(app, null);
+    for (const { op, file, type } of FILES) {
+      route(op, async (_input, _request, reply) => {
         let body: Buffer;
         try {
           body = await fs.readFile(path.join(dir, file));

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rejectionReason, type Metrics } from './metrics.js';
+import { defineOperation, routesOf } from '../route.js';
 
 /** Error codes of answered requests, noted by the error handler for the onResponse hooks. */
 const errorCodes = new WeakMap<FastifyRequest, string>();
@@ -37,9 +38,20 @@ export function ingestMetricsHook(metrics: Metrics) {
 }
 
 /** GET /metrics in the Prometheus text format; unauthenticated (no tenant data in it). */
+export const metricsOperation = defineOperation({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'metrics',
+  summary: 'Prometheus metrics',
+  tags: ['operations'],
+  security: 'none',
+  response: { status: 200, description: 'Prometheus text exposition format', contentType: 'text/plain' },
+  errors: [],
+});
+
 export function metricsRoutes(metrics: Metrics) {
   return async (app: FastifyInstance) => {
-    app.get('/metrics', async (_request, reply) => {
+    routesOf(app, null)(metricsOperation, async (_input, _request, reply) => {
       const text = await metrics.registry.metrics();
       return reply.header('content-type', metrics.registry.contentType).send(text);
     });

@@ -16,10 +16,11 @@
  * without creating half a trace. Re-sent spans (same trace and span id) replace the earlier
  * copy in the trace stage.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, authenticateForTenant } from '../../http/auth.js';
+import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../http/context.js';
-import { parseWith, tenantParams } from '../../http/validate.js';
+import { defineOperation, routesOf } from '../../http/route.js';
+import { tenantParams } from '../../http/validate.js';
+import { ERRORS_INGEST, flatIngestAnswer, flatSpansRequest } from '../contract.js';
 import { errors } from '../../model/errors.js';
 import { appendRaw, spanRecord } from '../append-raw.js';
 import { checkSpanKeyParts } from '../key-parts.js';
@@ -39,10 +40,6 @@ export interface FlatIngestOptions {
   readonly referencesAttribute?: string;
   /** Rewrites each decoded span before it is appended (attribute namespace rules). */
   readonly transform?: (span: CanonicalSpan) => CanonicalSpan;
-}
-
-async function ingestFlat(ctx: AppContext, request: FastifyRequest, tenantId: string): Promise<FlatIngestAnswer> {
-  return ingestFlatBody(ctx, tenantId, request.body);
 }
 
 /** Decodes a flat-span body, appends its spans durably and answers `{count, links}`. */
@@ -68,17 +65,37 @@ export async function ingestFlatBody(ctx: AppContext, tenantId: string, body: un
   return { count: spans.length, links: spans.map((s) => ({ trace_id: s.traceId, span_id: s.spanId })) };
 }
 
+export const flatSpanOperations = {
+  ingestFlatSpans: defineOperation({
+    method: 'post',
+    path: '/api/v1/spans/ingest',
+    operationId: 'ingestFlatSpans',
+    summary: 'Flat span ingest (tenant from the credential)',
+    description: 'Accepted or rejected as a whole: a span without a usable id rejects the request with a 400 naming the field.',
+    tags: ['ingest'],
+    security: 'tenant',
+    body: { schema: flatSpansRequest },
+    response: { status: 202, description: 'durable in the log; analysed once the window closes', schema: flatIngestAnswer },
+    errors: ERRORS_INGEST,
+  }),
+  ingestTenantFlatSpans: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/spans/ingest',
+    operationId: 'ingestTenantFlatSpans',
+    summary: 'Flat span ingest for the tenant in the path',
+    tags: ['ingest'],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: flatSpansRequest },
+    response: { status: 202, description: 'durable in the log; analysed once the window closes', schema: flatIngestAnswer },
+    errors: ERRORS_INGEST,
+  }),
+};
+
 export function flatSpanRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    app.post('/api/v1/spans/ingest', async (request, reply) => {
-      const caller = await authenticate(ctx, request);
-      return reply.code(202).send(await ingestFlat(ctx, request, caller.tenantId));
-    });
-
-    app.post('/api/v1/tenants/:tenantId/spans/ingest', async (request, reply) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      await authenticateForTenant(ctx, request, tenantId);
-      return reply.code(202).send(await ingestFlat(ctx, request, tenantId));
-    });
+    const route = routesOf(app, ctx);
+    route(flatSpanOperations.ingestFlatSpans, async ({ tenantId, body }) => ingestFlatBody(ctx, tenantId, body));
+    route(flatSpanOperations.ingestTenantFlatSpans, async ({ tenantId, body }) => ingestFlatBody(ctx, tenantId, body));
   };
 }

@@ -37,10 +37,12 @@
  *   size limits are the server's.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateForTenant } from '../../http/auth.js';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../../http/context.js';
-import { parseWith, tenantParams } from '../../http/validate.js';
+import { defineOperation, routesOf } from '../../http/route.js';
+import { tenantParams } from '../../http/validate.js';
+import { ERRORS_INGEST } from '../contract.js';
 import { errors, TracefoldError } from '../../model/errors.js';
 import { HEADER } from '../../model/record-keys.js';
 import type { SessionRecord } from '../../model/session.js';
@@ -59,7 +61,7 @@ import {
   type SessionIdentity,
 } from './convert.js';
 import { findSession, SessionLocks, writeSession } from './registry.js';
-import { batchSchema, endSchema, eventsSchema, startSchema, tenantSessionParams } from './schema.js';
+import { batchSchema, endSchema, eventsSchema, startSchema, tenantSessionParams, type BatchSession, type EndSession, type SessionEvents, type StartSession } from './schema.js';
 
 /** What every session route answers, before it is shaped for its path family. */
 export interface SessionAnswer {
@@ -189,8 +191,8 @@ export class SessionService {
   constructor(private readonly ctx: AppContext) {}
 
   /** A whole session: replaces whatever the session's trace held, then closes it. */
-  async batch(tenantId: string, body: unknown): Promise<SessionAnswer> {
-    const { events, ...fields } = parseWith(batchSchema, body, 'body');
+  async batch(tenantId: string, body: BatchSession): Promise<SessionAnswer> {
+    const { events, ...fields } = body;
     const receivedAtMs = Date.now();
     return this.locks.run(tenantId, fields.sessionId, () =>
       converting(async () => {
@@ -256,8 +258,7 @@ export class SessionService {
    * Its trace goes on: the closed revision stays, and the events sent from now on (late
    * spans of that trace) make its next revision, closed again by end.
    */
-  async start(tenantId: string, sessionId: string, body: unknown, options: { reopenEnded?: boolean } = {}): Promise<{ answer: SessionAnswer; created: boolean }> {
-    const fields = parseWith(startSchema, body ?? {}, 'body');
+  async start(tenantId: string, sessionId: string, fields: StartSession, options: { reopenEnded?: boolean } = {}): Promise<{ answer: SessionAnswer; created: boolean }> {
     if (fields.sessionId !== undefined && fields.sessionId !== sessionId) {
       throw errors.invalidRequest(`body.sessionId: ${fields.sessionId} differs from the session id in the path (${sessionId})`);
     }
@@ -326,8 +327,7 @@ export class SessionService {
     );
   }
 
-  async events(tenantId: string, sessionId: string, body: unknown): Promise<SessionAnswer> {
-    const parsed = parseWith(eventsSchema, body, 'body');
+  async events(tenantId: string, sessionId: string, parsed: SessionEvents): Promise<SessionAnswer> {
     const single = parsed.events === undefined;
     const list = parsed.events ?? (parsed.event === undefined ? [] : [parsed.event]);
     const receivedAtMs = Date.now();
@@ -360,8 +360,7 @@ export class SessionService {
     );
   }
 
-  async end(tenantId: string, sessionId: string, body: unknown): Promise<SessionAnswer> {
-    const endFields = parseWith(endSchema, body ?? {}, 'body');
+  async end(tenantId: string, sessionId: string, endFields: EndSession): Promise<SessionAnswer> {
     const receivedAtMs = Date.now();
     return this.locks.run(tenantId, sessionId, () =>
       converting(async () => {
@@ -408,38 +407,110 @@ export class SessionService {
   }
 }
 
+const SESSION_TAG = 'sessions';
+const sessionAnswer = z
+  .object({
+    session_id: z.string(),
+    trace_id: z.string(),
+    state: z.enum(['open', 'ended']),
+    status: z.string(),
+    events_stored: z.int(),
+    total_events: z.int(),
+    duration_ms: z.number().nullable(),
+  })
+  .meta({ id: 'Session' });
+const ERRORS_TENANT = [400, 401, 404] as const;
+
+export const sessionOperations = {
+  sendSession: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/sessions',
+    operationId: 'sendSession',
+    summary: 'Send a whole session (batch); re-sending replaces it',
+    tags: [SESSION_TAG],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: batchSchema },
+    response: { status: 202, description: 'the session and its events are durable; the trace closes at once', schema: sessionAnswer },
+    errors: ERRORS_INGEST,
+  }),
+  getSession: defineOperation({
+    method: 'get',
+    path: '/api/v1/tenants/:tenantId/sessions/:sessionId',
+    operationId: 'getSession',
+    summary: "A session's registry record",
+    tags: [SESSION_TAG],
+    security: 'tenant',
+    params: tenantSessionParams,
+    response: {
+      status: 200,
+      description: 'the session',
+      schema: z.object({
+        session_id: z.string(),
+        trace_id: z.string(),
+        root_span_id: z.string(),
+        state: z.enum(['open', 'ended']),
+        mode: z.enum(['batch', 'stream']),
+        status: z.string(),
+        total_events: z.int(),
+        started_at: z.iso.datetime(),
+        ended_at: z.iso.datetime().nullable(),
+        updated_at: z.iso.datetime(),
+      }),
+    },
+    errors: ERRORS_TENANT,
+  }),
+  startSession: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/sessions/:sessionId/start',
+    operationId: 'startSession',
+    summary: 'Stream: start a session',
+    tags: [SESSION_TAG],
+    security: 'tenant',
+    params: tenantSessionParams,
+    body: { schema: startSchema, required: false },
+    response: { status: 201, also: [200], description: 'started (200: it was already open)', schema: sessionAnswer },
+    errors: [...ERRORS_INGEST, 409],
+  }),
+  appendSessionEvents: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/sessions/:sessionId/events',
+    operationId: 'appendSessionEvents',
+    summary: 'Stream: append {event} or {events: [...]}',
+    tags: [SESSION_TAG],
+    security: 'tenant',
+    params: tenantSessionParams,
+    body: { schema: eventsSchema },
+    response: { status: 202, description: 'the events are durable', schema: sessionAnswer },
+    errors: ERRORS_INGEST,
+  }),
+  endSession: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/sessions/:sessionId/end',
+    operationId: 'endSession',
+    summary: 'Stream: end a session; its trace closes',
+    tags: [SESSION_TAG],
+    security: 'tenant',
+    params: tenantSessionParams,
+    body: { schema: endSchema, required: false },
+    response: { status: 200, description: 'ended', schema: sessionAnswer },
+    errors: ERRORS_INGEST,
+  }),
+};
+
 /** tracefold's session paths; Cognipeer Console's are in src/api/routes/compat/cognipeer-routes.ts, over the same service. */
 export function sessionRoutes(ctx: AppContext, sessions = new SessionService(ctx)) {
-  const scoped = async (request: FastifyRequest, withSession: boolean) => {
-    const { tenantId, sessionId } = withSession
-      ? parseWith(tenantSessionParams, request.params, 'params')
-      : { ...parseWith(tenantParams, request.params, 'params'), sessionId: '' };
-    await authenticateForTenant(ctx, request, tenantId);
-    return { tenantId, sessionId };
-  };
-
   return async (app: FastifyInstance) => {
-    // tracefold's tenant-scoped paths
-    app.post('/api/v1/tenants/:tenantId/sessions', async (request, reply) => {
-      const { tenantId } = await scoped(request, false);
-      return reply.code(202).send(presentSession(await sessions.batch(tenantId, request.body)));
+    const route = routesOf(app, ctx);
+    const ops = sessionOperations;
+    route(ops.sendSession, async ({ tenantId, body }) => presentSession(await sessions.batch(tenantId, body)));
+    route(ops.getSession, async ({ params: { tenantId, sessionId } }) => presentRecord(await sessions.get(tenantId, sessionId)));
+    route(ops.startSession, async ({ params: { tenantId, sessionId }, body }, _request, reply) => {
+      const { answer, created } = await sessions.start(tenantId, sessionId, body);
+      if (!created) void reply.code(200);
+      return presentSession(answer);
     });
-    app.get('/api/v1/tenants/:tenantId/sessions/:sessionId', async (request) => {
-      const { tenantId, sessionId } = await scoped(request, true);
-      return presentRecord(await sessions.get(tenantId, sessionId));
-    });
-    app.post('/api/v1/tenants/:tenantId/sessions/:sessionId/start', async (request, reply) => {
-      const { tenantId, sessionId } = await scoped(request, true);
-      const { answer, created } = await sessions.start(tenantId, sessionId, request.body);
-      return reply.code(created ? 201 : 200).send(presentSession(answer));
-    });
-    app.post('/api/v1/tenants/:tenantId/sessions/:sessionId/events', async (request, reply) => {
-      const { tenantId, sessionId } = await scoped(request, true);
-      return reply.code(202).send(presentSession(await sessions.events(tenantId, sessionId, request.body)));
-    });
-    app.post('/api/v1/tenants/:tenantId/sessions/:sessionId/end', async (request) => {
-      const { tenantId, sessionId } = await scoped(request, true);
-      return presentSession(await sessions.end(tenantId, sessionId, request.body));
-    });
+    route(ops.appendSessionEvents, async ({ params: { tenantId, sessionId }, body }) => presentSession(await sessions.events(tenantId, sessionId, body)));
+    route(ops.endSession, async ({ params: { tenantId, sessionId }, body }) => presentSession(await sessions.end(tenantId, sessionId, body)));
   };
 }

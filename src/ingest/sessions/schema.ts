@@ -135,6 +135,8 @@ export const eventsSchema = z
   })
   .refine((body) => body.event !== undefined || body.events !== undefined, { message: 'expected "event" (one event) or "events" (a list)', path: ['event'] });
 
+export type SessionEvents = z.infer<typeof eventsSchema>;
+
 export const endSchema = z.looseObject({
   status: z.string().max(64).optional(),
   endedAt: timeField.optional(),

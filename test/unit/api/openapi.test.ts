@@ -1,7 +1,8 @@
 /**
- * The OpenAPI document (src/api/openapi.ts) against the routes Fastify really serves: every
- * registered route must be documented and every documented operation registered, so a new
- * route without a catalogue entry fails here. The document must also be valid OpenAPI 3.1.
+ * The OpenAPI document (generated from the routes' declarations, src/api/openapi.ts) against
+ * the routes Fastify really serves: every registered route must be documented and every
+ * documented operation registered, so a route whose declaration is not listed fails here.
+ * The document must also be valid OpenAPI 3.1.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -30,12 +30,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { appendRaw, markerRecord } from '../../../ingest/append-raw.js';
 import { ingestFlatBody } from '../../../ingest/flat/routes.js';
+import { flatIngestAnswer, otlpAnswer } from '../../../ingest/contract.js';
 import { ingestOtlp, isProtobuf, otlpContentTypes, otlpResponse, protobufResponse } from '../../../ingest/routes.js';
 import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
 import { errors } from '../../../model/errors.js';
-import { authenticate, authenticateForTenant, authenticateIngestToken, openIngestTenant } from '../../../http/auth.js';
 import type { AppContext } from '../../../http/context.js';
-import { parseWith, tenantParams } from '../../../http/validate.js';
+import { defineOperation, routesOf, type ErrorStatus, type JsonSchema } from '../../../http/route.js';
+import { tenantParams } from '../../../http/validate.js';
 import { parseNdjson, StraceEventError, straceEventsToSpans } from './agent-strace-events.js';
 
 export const STREAM_PREFIX = '/api/agent-strace';
@@ -55,11 +56,6 @@ interface NdjsonBody {
   readonly ndjson: string;
 }
 const isNdjson = (body: unknown): body is NdjsonBody => typeof body === 'object' && body !== null && 'ndjson' in body;
-
-async function tokenTenant(ctx: AppContext, request: FastifyRequest): Promise<string> {
-  const { token } = parseWith(tokenParams, request.params, 'params');
-  return (await authenticateIngestToken(ctx, token)).tenantId;
-}
 
 async function ingestNdjson(ctx: AppContext, tenantId: string, text: string) {
   let batch;
@@ -119,36 +115,118 @@ function metricsAnswer(request: FastifyRequest) {
   };
 }
 
+const TAG = 'agent-strace (compatible paths)';
+/** A token in the path may be longer than the router takes (414), or than Node's request line limit (431). */
+const ERRORS_URL_TOKEN: readonly ErrorStatus[] = [400, 401, 413, 414, 415, 429, 431, 503];
+const streamBody: JsonSchema = { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' };
+const metricsAnswerSchema = z.object({ partialSuccess: z.object({ rejectedDataPoints: z.string(), errorMessage: z.string() }) });
+
+export const agentStraceOperations = {
+  createIngestToken: defineOperation({
+    method: 'post',
+    path: '/api/v1/tenants/:tenantId/ingest-tokens',
+    operationId: 'createIngestToken',
+    summary: 'An ingest token for a stream URL (agent-strace watch --stream-to), for clients that cannot send headers',
+    description: 'Append-only, through /api/agent-strace/{token} paths only, until it expires (ttl_seconds, 60 to 604800, default 3600) or its API key is revoked.',
+    tags: ['auth'],
+    security: 'tenant',
+    params: tenantParams,
+    body: { schema: ingestTokenBody, required: false },
+    response: {
+      status: 201,
+      description: 'created',
+      schema: z.object({ token: z.string(), scope: z.literal('ingest'), expires_at: z.iso.datetime(), stream_path: z.string() }),
+    },
+    errors: [400, 401, 404],
+  }),
+  agentStraceStream: defineOperation({
+    method: 'post',
+    path: `${STREAM_PREFIX}/:token`,
+    operationId: 'agentStraceStream',
+    summary: 'agent-strace NDJSON events (watch --stream-to URL)',
+    tags: [TAG],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: streamBody },
+    response: { status: 202, description: 'accepted', schema: flatIngestAnswer },
+    errors: ERRORS_URL_TOKEN,
+  }),
+  agentStraceOtlp: defineOperation({
+    method: 'post',
+    path: `${STREAM_PREFIX}/:token/v1/traces`,
+    operationId: 'agentStraceOtlp',
+    summary: 'agent-strace OTLP (watch --stream-to URL --stream-otlp), or NDJSON',
+    description: 'NDJSON is answered as on the stream path (202 {count, links}).',
+    tags: [TAG],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: streamBody },
+    response: { status: 200, description: 'accepted', schema: otlpAnswer, protobuf: true },
+    errors: ERRORS_URL_TOKEN,
+  }),
+  agentStraceOtlpDoubled: defineOperation({
+    method: 'post',
+    path: `${STREAM_PREFIX}/:token/v1/traces/v1/traces`,
+    operationId: 'agentStraceOtlpDoubled',
+    summary: 'agent-strace OTLP when the URL given already ends in /v1/traces',
+    description: 'NDJSON is answered as on the stream path (202 {count, links}).',
+    tags: [TAG],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: streamBody },
+    response: { status: 200, description: 'accepted', schema: otlpAnswer, protobuf: true },
+    errors: ERRORS_URL_TOKEN,
+  }),
+  agentStraceMetrics: defineOperation({
+    method: 'post',
+    path: `${STREAM_PREFIX}/:token/v1/metrics`,
+    operationId: 'agentStraceMetrics',
+    summary: 'OTLP metrics through a stream URL: accepted, data points reported rejected (not kept)',
+    tags: [TAG],
+    security: 'url-token',
+    params: tokenParams,
+    body: { schema: streamBody },
+    response: { status: 200, description: 'accepted', schema: metricsAnswerSchema },
+    errors: ERRORS_URL_TOKEN,
+  }),
+  otlpMetrics: defineOperation({
+    method: 'post',
+    path: '/v1/metrics',
+    operationId: 'otlpMetrics',
+    summary: 'OTLP metrics: accepted, data points reported rejected (tracefold computes its own per-run metrics)',
+    tags: ['ingest'],
+    security: 'tenant',
+    openIngest: true,
+    body: { schema: { type: 'object' }, protobuf: true },
+    response: { status: 200, description: 'OTLP ExportMetricsServiceResponse (JSON)', schema: metricsAnswerSchema },
+    errors: [400, 401, 413, 415],
+  }),
+};
+
 /** The stream paths and /v1/metrics (ingest role). */
 export function agentStraceIngestRoutes(ctx: AppContext) {
+  const ops = agentStraceOperations;
   return async (app: FastifyInstance) => {
     await app.register(async (scope) => {
       otlpContentTypes(scope, ctx.config.maxBodyBytes);
       // NDJSON beside OTLP's content types, in this scope only.
       scope.addContentTypeParser(NDJSON, { parseAs: 'string' }, async (_request: FastifyRequest, text: string | Buffer) => ({ ndjson: String(text) }));
+      const route = routesOf(scope, ctx);
 
-      scope.post(`${STREAM_PREFIX}/:token`, async (request, reply) => {
-        const tenantId = await tokenTenant(ctx, request);
-        if (!isNdjson(request.body)) throw errors.unsupportedMediaType(`send ${NDJSON} (agent-strace watch --stream-to); OTLP goes to ${STREAM_PREFIX}/{token}/v1/traces`);
-        return reply.code(202).send(await ingestNdjson(ctx, tenantId, request.body.ndjson));
+      route(ops.agentStraceStream, async ({ tenantId, body }) => {
+        if (!isNdjson(body)) throw errors.unsupportedMediaType(`send ${NDJSON} (agent-strace watch --stream-to); OTLP goes to ${STREAM_PREFIX}/{token}/v1/traces`);
+        return ingestNdjson(ctx, tenantId, body.ndjson);
       });
-      for (const path of [`${STREAM_PREFIX}/:token/v1/traces`, `${STREAM_PREFIX}/:token/v1/traces/v1/traces`]) {
-        scope.post(path, async (request, reply) => {
-          const tenantId = await tokenTenant(ctx, request);
-          if (isNdjson(request.body)) return reply.code(202).send(await ingestNdjson(ctx, tenantId, request.body.ndjson));
+      for (const op of [ops.agentStraceOtlp, ops.agentStraceOtlpDoubled]) {
+        route(op, async ({ tenantId, body }, request, reply) => {
+          if (isNdjson(body)) return reply.code(202).send(await ingestNdjson(ctx, tenantId, body.ndjson));
           const outcome = await ingestOtlp(ctx, request, tenantId);
-          if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
-          return reply.code(200).send(otlpResponse(outcome));
+          if (isProtobuf(request)) return reply.type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
+          return otlpResponse(outcome);
         });
       }
-      scope.post(`${STREAM_PREFIX}/:token/v1/metrics`, async (request) => {
-        await tokenTenant(ctx, request);
-        return metricsAnswer(request);
-      });
-      scope.post('/v1/metrics', async (request) => {
-        if (openIngestTenant(ctx, request) === null) await authenticate(ctx, request);
-        return metricsAnswer(request);
-      });
+      route(ops.agentStraceMetrics, async (_input, request) => metricsAnswer(request));
+      route(ops.otlpMetrics, async (_input, request) => metricsAnswer(request));
     });
   };
 }
@@ -156,17 +234,14 @@ export function agentStraceIngestRoutes(ctx: AppContext) {
 /** Issuing ingest tokens (api role). */
 export function agentStraceTokenRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    app.post('/api/v1/tenants/:tenantId/ingest-tokens', async (request, reply) => {
-      const { tenantId } = parseWith(tenantParams, request.params, 'params');
-      const { ttl_seconds: ttl } = parseWith(ingestTokenBody, request.body ?? {}, 'body');
-      const caller = await authenticateForTenant(ctx, request, tenantId);
+    routesOf(app, ctx)(agentStraceOperations.createIngestToken, async ({ caller, body: { ttl_seconds: ttl } }) => {
       const { token, expiresAtMs } = ctx.tokens.issueIngest(caller, ttl);
-      return reply.code(201).send({
+      return {
         token,
-        scope: 'ingest',
+        scope: 'ingest' as const,
         expires_at: new Date(expiresAtMs).toISOString(),
         stream_path: `${STREAM_PREFIX}/${token}`,
-      });
+      };
     });
   };
 }

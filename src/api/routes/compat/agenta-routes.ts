@@ -27,24 +27,24 @@
  * is append-only; PUT /traces/:traceId re-sends spans, which replace the earlier copies.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { appendRaw, markerRecord } from '../../../ingest/append-raw.js';
 import { ingestFlatBody, type FlatIngestOptions } from '../../../ingest/flat/routes.js';
 import { normalizeTraceId } from '../../../ingest/otlp/ids.js';
 import { OtlpValueError } from '../../../ingest/otlp/value-error.js';
+import { ERRORS_INGEST, flatIngestAnswer, flatSpansRequest, otlpAnswer, otlpJsonRequest } from '../../../ingest/contract.js';
 import { ingestOtlp, isProtobuf, otlpContentTypes, otlpResponse, protobufResponse } from '../../../ingest/routes.js';
 import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
 import { errors } from '../../../model/errors.js';
 import type { CanonicalSpan } from '../../../model/span.js';
 import { toPlain } from '../../../model/span.js';
 import { assembleTrace } from '../../../stages/trace/assemble.js';
-import { authenticate, type AuthScheme } from '../../../http/auth.js';
 import type { AppContext } from '../../../http/context.js';
-import { keyPartString, parseWith } from '../../../http/validate.js';
+import { defineOperation, routesOf, type ErrorStatus, type JsonSchema } from '../../../http/route.js';
+import { keyPartString } from '../../../http/validate.js';
 import { AG_REFERENCES_ATTRIBUTE, AG_UNSUPPORTED_PREFIX, nestAttributes, normalizeAgSpan } from './agenta-attributes.js';
 
-const SCHEMES: readonly AuthScheme[] = ['ApiKey', 'Bearer'];
 export const AGENTA_PREFIXES = ['/api', ''] as const;
 const FLAT_OPTIONS: FlatIngestOptions = {
   unsupportedPrefix: AG_UNSUPPORTED_PREFIX,
@@ -205,9 +205,8 @@ async function traceSpans(ctx: AppContext, tenantId: string, traceId: string): P
   return body.spans;
 }
 
-function pathTraceId(request: FastifyRequest): string {
-  return traceIdOf('params.traceId', parseWith(traceIdParams, request.params, 'params').traceId);
-}
+/** The trace id of a path, normalized as ingest normalizes ids. */
+const pathTraceId = (traceId: string) => traceIdOf('params.traceId', traceId);
 
 /** The simple shape back from a simple trace's span. */
 function simpleTraceOf(span: CanonicalSpan) {
@@ -242,30 +241,59 @@ function simpleTraceOf(span: CanonicalSpan) {
   };
 }
 
+const TAG = 'Agenta tracing (compatible paths)';
+const tracesRequest: JsonSchema = {
+  type: 'object',
+  description: 'A Trace ({"trace": {"trace_id", "spans"}}) or Traces ({"traces": [...]} or {"traces": {"<trace_id>": {"spans"}}}); spans as in flat span ingest',
+};
+const simpleTraceAnswer = z.object({
+  count: z.int(),
+  trace: z.looseObject({ trace_id: z.string(), span_id: z.string() }),
+});
+const tracesAnswer = z.object({
+  count: z.int(),
+  traces: z.record(z.string(), z.unknown()).describe('by trace id: {spans: SpansTree}, spans keyed by span name, children under spans'),
+});
+const notAllowedAnswer = z.object({ error: z.literal('METHOD_NOT_ALLOWED'), message: z.string() });
+const ERRORS_READ: readonly ErrorStatus[] = [400, 401, 404];
+/** Whatever the path holds: a method that is not supported is refused the same way for any trace id. */
+const anyTraceIdParams = z.object({ traceId: z.string() });
+
+/** The operations of Agenta's paths under one prefix (`/api`, or none: the relative form). */
+function agentaOperationsAt(prefix: (typeof AGENTA_PREFIXES)[number]) {
+  const id = <N extends string>(name: N) => `agenta${name}${prefix === '' ? 'Relative' : ''}`;
+  const accepted = { status: 202, description: 'durable in the log; analysed once the window closes', schema: flatIngestAnswer };
+  const base = { tags: [TAG], security: 'agenta' } as const;
+  return {
+    ingestSpans: defineOperation({ ...base, method: 'post', path: `${prefix}/tracing/spans/ingest`, operationId: id('IngestSpans'), summary: 'Agenta structured span ingest (flat list or nested tree)', body: { schema: flatSpansRequest }, response: accepted, errors: ERRORS_INGEST }),
+    ingestTraces: defineOperation({ ...base, method: 'post', path: `${prefix}/traces/ingest`, operationId: id('IngestTraces'), summary: 'Agenta Trace / Traces ingest', body: { schema: tracesRequest }, response: accepted, errors: ERRORS_INGEST }),
+    createTraces: defineOperation({ ...base, method: 'post', path: `${prefix}/traces/`, operationId: id('CreateTraces'), summary: 'Agenta Trace / Traces create', body: { schema: tracesRequest }, response: accepted, errors: ERRORS_INGEST }),
+    putTrace: defineOperation({ ...base, method: 'put', path: `${prefix}/traces/:traceId`, operationId: id('PutTrace'), summary: 'Agenta trace re-send: its spans replace the earlier copies', params: traceIdParams, body: { schema: tracesRequest }, response: accepted, errors: ERRORS_INGEST }),
+    createSimpleTrace: defineOperation({ ...base, method: 'post', path: `${prefix}/simple/traces/`, operationId: id('CreateSimpleTrace'), summary: 'Agenta single-trace helper: ids generated, the trace closed at once', body: { schema: simpleTraceBody }, response: { status: 202, description: 'accepted: the created trace with its ids', schema: simpleTraceAnswer }, errors: ERRORS_INGEST }),
+    getSimpleTrace: defineOperation({ ...base, method: 'get', path: `${prefix}/simple/traces/:traceId`, operationId: id('GetSimpleTrace'), summary: 'Agenta simple trace, read back', params: traceIdParams, response: { status: 200, description: 'the trace in the simple shape', schema: simpleTraceAnswer }, errors: ERRORS_READ }),
+    // Refused before any credential is asked for: there is nothing to authorize.
+    patchSimpleTrace: defineOperation({ tags: [TAG], security: 'none', method: 'patch', path: `${prefix}/simple/traces/:traceId`, operationId: id('PatchSimpleTrace'), summary: 'Not supported (append-only log): 405', params: anyTraceIdParams, response: { status: 405, description: 'not supported', schema: notAllowedAnswer, headers: { allow: { description: 'GET', schema: { type: 'string' } } } }, errors: [] }),
+    deleteSimpleTrace: defineOperation({ tags: [TAG], security: 'none', method: 'delete', path: `${prefix}/simple/traces/:traceId`, operationId: id('DeleteSimpleTrace'), summary: 'Not supported (append-only log): 405', params: anyTraceIdParams, response: { status: 405, description: 'not supported', schema: notAllowedAnswer, headers: { allow: { description: 'GET', schema: { type: 'string' } } } }, errors: [] }),
+    getTrace: defineOperation({ ...base, method: 'get', path: `${prefix}/traces/:traceId`, operationId: id('GetTrace'), summary: 'Agenta trace as a nested SpansTree, ag.* nested', params: traceIdParams, response: { status: 200, description: 'the trace', schema: tracesAnswer }, errors: ERRORS_READ }),
+    getTracingTrace: defineOperation({ ...base, method: 'get', path: `${prefix}/tracing/traces/:traceId`, operationId: id('GetTracingTrace'), summary: 'Agenta trace as a nested SpansTree (same as GET /traces/{trace_id})', params: traceIdParams, response: { status: 200, description: 'the trace', schema: tracesAnswer }, errors: ERRORS_READ }),
+    otlp: defineOperation({ ...base, method: 'post', path: `${prefix}/otlp/v1/traces`, operationId: id('Otlp'), summary: 'Agenta OTLP/HTTP endpoint (protobuf or JSON)', body: { schema: otlpJsonRequest, protobuf: true }, response: { status: 200, description: 'OTLP ExportTraceServiceResponse', schema: otlpAnswer, protobuf: true }, errors: ERRORS_INGEST }),
+  };
+}
+
+export const agentaOperations = Object.fromEntries(AGENTA_PREFIXES.map((prefix) => [prefix, agentaOperationsAt(prefix)])) as Record<(typeof AGENTA_PREFIXES)[number], ReturnType<typeof agentaOperationsAt>>;
+
 /** Agenta's ingest and OTLP paths (the ingest role). */
 export function agentaIngestRoutes(ctx: AppContext) {
-  const tenantOf = async (request: FastifyRequest) => (await authenticate(ctx, request, SCHEMES)).tenantId;
-  const accepted = (reply: FastifyReply, answer: unknown) => reply.code(202).send(answer);
-
   return async (app: FastifyInstance) => {
+    const route = routesOf(app, ctx);
     for (const prefix of AGENTA_PREFIXES) {
-      app.post(`${prefix}/tracing/spans/ingest`, async (request, reply) =>
-        accepted(reply, await ingestFlatBody(ctx, await tenantOf(request), request.body, FLAT_OPTIONS)),
-      );
-      for (const path of [`${prefix}/traces/ingest`, `${prefix}/traces/`]) {
-        app.post(path, async (request, reply) => {
-          const tenantId = await tenantOf(request);
-          return accepted(reply, await ingestFlatBody(ctx, tenantId, tracesBody(request.body), FLAT_OPTIONS));
-        });
+      const ops = agentaOperations[prefix];
+      route(ops.ingestSpans, async ({ tenantId, body }) => ingestFlatBody(ctx, tenantId, body, FLAT_OPTIONS));
+      for (const op of [ops.ingestTraces, ops.createTraces]) {
+        route(op, async ({ tenantId, body }) => ingestFlatBody(ctx, tenantId, tracesBody(body), FLAT_OPTIONS));
       }
-      app.put(`${prefix}/traces/:traceId`, async (request, reply) => {
-        const traceId = pathTraceId(request);
-        const tenantId = await tenantOf(request);
-        return accepted(reply, await ingestFlatBody(ctx, tenantId, putBody(traceId, request.body), FLAT_OPTIONS));
-      });
-      app.post(`${prefix}/simple/traces/`, async (request, reply) => {
-        const { trace } = parseWith(simpleTraceBody, request.body, 'body');
-        const tenantId = await tenantOf(request);
+      route(ops.putTrace, async ({ tenantId, params, body }) => ingestFlatBody(ctx, tenantId, putBody(pathTraceId(params.traceId), body), FLAT_OPTIONS));
+      route(ops.createSimpleTrace, async ({ tenantId, body: { trace } }) => {
         const traceId = hex(16);
         const spanId = hex(8);
         await ingestFlatBody(ctx, tenantId, { spans: [simpleTraceSpan(trace, traceId, spanId)] }, FLAT_OPTIONS);
@@ -273,20 +301,18 @@ export function agentaIngestRoutes(ctx: AppContext) {
         const marker = { tenantId, traceId, kind: 'analyze' as const, requestId: randomUUID(), receivedAtMs: Date.now() };
         await appendRaw(ctx.log, [await markerRecord(ctx.codecs, marker)]);
         const { links, references } = trace;
-        return accepted(reply, {
+        return {
           count: 1,
           trace: { ...trace, trace_id: traceId, span_id: spanId, ...(links === undefined ? {} : { links }), ...(references === undefined ? {} : { references }) },
-        });
+        };
       });
-      for (const method of ['PATCH', 'DELETE'] as const) {
-        app.route({
-          method,
-          url: `${prefix}/simple/traces/:traceId`,
-          handler: async (_request, reply) =>
-            reply.code(405).header('allow', 'GET').send({
-              error: 'METHOD_NOT_ALLOWED',
-              message: `${method} of a simple trace is not supported: tracefold's log is append-only; send a new simple trace, or PUT /traces/{trace_id} to re-send its spans`,
-            }),
+      for (const [op, method] of [[ops.patchSimpleTrace, 'PATCH'], [ops.deleteSimpleTrace, 'DELETE']] as const) {
+        route(op, async (_input, _request, reply) => {
+          void reply.header('allow', 'GET');
+          return {
+            error: 'METHOD_NOT_ALLOWED' as const,
+            message: `${method} of a simple trace is not supported: tracefold's log is append-only; send a new simple trace, or PUT /traces/{trace_id} to re-send its spans`,
+          };
         });
       }
     }
@@ -294,11 +320,12 @@ export function agentaIngestRoutes(ctx: AppContext) {
     // OTLP in its own scope: its content-type parsers replace the JSON parser for this path only.
     await app.register(async (otlp) => {
       otlpContentTypes(otlp, ctx.config.maxBodyBytes);
+      const route = routesOf(otlp, ctx);
       for (const prefix of AGENTA_PREFIXES) {
-        otlp.post(`${prefix}/otlp/v1/traces`, async (request, reply) => {
-          const outcome = await ingestOtlp(ctx, request, await tenantOf(request));
-          if (isProtobuf(request)) return reply.code(200).type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
-          return reply.code(200).send(otlpResponse(outcome));
+        route(agentaOperations[prefix].otlp, async ({ tenantId }, request, reply) => {
+          const outcome = await ingestOtlp(ctx, request, tenantId);
+          if (isProtobuf(request)) return reply.type(PROTOBUF_CONTENT_TYPE).send(protobufResponse(outcome));
+          return otlpResponse(outcome);
         });
       }
     });
@@ -308,21 +335,18 @@ export function agentaIngestRoutes(ctx: AppContext) {
 /** Agenta's read paths (the api role). */
 export function agentaQueryRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
-    const traceOf = async (request: FastifyRequest) => {
-      const traceId = pathTraceId(request);
-      const { tenantId } = await authenticate(ctx, request, SCHEMES);
-      return { traceId, spans: await traceSpans(ctx, tenantId, traceId) };
-    };
+    const route = routesOf(app, ctx);
     for (const prefix of AGENTA_PREFIXES) {
-      app.get(`${prefix}/simple/traces/:traceId`, async (request) => {
-        const { spans } = await traceOf(request);
+      const ops = agentaOperations[prefix];
+      route(ops.getSimpleTrace, async ({ tenantId, params }) => {
+        const spans = await traceSpans(ctx, tenantId, pathTraceId(params.traceId));
         const root = spans.find((s) => s.parentSpanId === '') ?? spans[0]!;
         return { count: 1, trace: simpleTraceOf(root) };
       });
-      for (const path of [`${prefix}/traces/:traceId`, `${prefix}/tracing/traces/:traceId`]) {
-        app.get(path, async (request) => {
-          const { traceId, spans } = await traceOf(request);
-          return { count: 1, traces: { [traceId]: { spans: spansTree(spans) } } };
+      for (const op of [ops.getTrace, ops.getTracingTrace]) {
+        route(op, async ({ tenantId, params }) => {
+          const traceId = pathTraceId(params.traceId);
+          return { count: 1, traces: { [traceId]: { spans: spansTree(await traceSpans(ctx, tenantId, traceId)) } } };
         });
       }
     }
