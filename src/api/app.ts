@@ -12,7 +12,7 @@ import { BoundedIngestLog } from '../http/limits/index.js';
 import { flatSpanRoutes } from '../ingest/flat/routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { SessionService, sessionRoutes } from '../ingest/sessions/routes.js';
-import type { AppContext, BaseContext } from '../http/context.js';
+import type { AppContext, BaseContext, IngestContext } from '../http/context.js';
 import { ingestMetricsHook, metricsRoutes } from '../http/prometheus/http.js';
 import { createHttpServer } from '../http/server.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -47,7 +47,7 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
   void app.register(metricsRoutes(base.metrics));
   void app.register(docsRoutes(() => buildOpenApiDocument()));
   if (ctx !== null && routes.ingest) {
-    const ingestCtx: AppContext = { ...ctx, log: new BoundedIngestLog(ctx.log, ctx.limits.inflight, ctx.metrics) };
+    const ingestCtx: IngestContext = { ...ctx, log: new BoundedIngestLog(ctx.log, ctx.limits.inflight, ctx.metrics) };
     // Every ingest route goes in this scope, so the hook counts its answers and rejections.
     void app.register(async (ingest) => {
       ingest.addHook('onResponse', ingestMetricsHook(ctx.metrics));

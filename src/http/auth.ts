@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../model/errors.js';
-import type { AppContext } from './context.js';
+import type { IngestContext } from './context.js';
 import { constantTimeEquals, parseApiKey, secretMatches } from './credentials.js';
 
 export interface Caller {
@@ -35,7 +35,7 @@ function bearer(request: FastifyRequest): string {
 }
 
 /** What checking an API key needs of the context. */
-export type KeyLookup = Pick<AppContext, 'views' | 'queries'>;
+export type KeyLookup = Pick<IngestContext, 'views' | 'queries'>;
 
 /** The key's record from the views, through their in-memory cache (api-key-cache.ts). */
 function apiKeyView(ctx: KeyLookup, keyId: string) {
@@ -62,12 +62,12 @@ export async function callerFromApiKey(ctx: KeyLookup, apiKey: string): Promise<
   return { tenantId: key.tenantId, keyId: key.keyId };
 }
 
-export async function authenticate(ctx: AppContext, request: FastifyRequest, schemes: readonly AuthScheme[] = ['Bearer']): Promise<Caller> {
+export async function authenticate(ctx: IngestContext, request: FastifyRequest, schemes: readonly AuthScheme[] = ['Bearer']): Promise<Caller> {
   return authenticateCredential(ctx, credential(request, schemes));
 }
 
 /** Checks an API key or a token, however the request carried it. */
-export async function authenticateCredential(ctx: AppContext, given: string): Promise<Caller> {
+export async function authenticateCredential(ctx: IngestContext, given: string): Promise<Caller> {
   if (given.startsWith('tfk_')) return callerFromApiKey(ctx, given);
   const claims = ctx.tokens.check(given);
   if ('error' in claims) throw errors.unauthorized(claims.error);
@@ -79,7 +79,7 @@ export async function authenticateCredential(ctx: AppContext, given: string): Pr
 }
 
 /** An ingest token from a stream URL: its key must still be valid. */
-export async function authenticateIngestToken(ctx: AppContext, token: string): Promise<Caller> {
+export async function authenticateIngestToken(ctx: IngestContext, token: string): Promise<Caller> {
   const claims = ctx.tokens.checkIngest(token);
   if ('error' in claims) throw errors.unauthorized(claims.error);
   const key = await apiKeyView(ctx, claims.keyId);
@@ -94,11 +94,11 @@ export async function authenticateIngestToken(ctx: AppContext, token: string): P
  * opted into open ingest for one tenant (TRACEFOLD_OPEN_INGEST_TENANT, for local demos);
  * null otherwise, and the request is authenticated as usual.
  */
-export function openIngestTenant(ctx: AppContext, request: FastifyRequest): string | null {
+export function openIngestTenant(ctx: IngestContext, request: FastifyRequest): string | null {
   return request.headers.authorization === undefined ? ctx.config.openIngestTenant : null;
 }
 
-export function checkAdmin(ctx: AppContext, request: FastifyRequest): void {
+export function checkAdmin(ctx: IngestContext, request: FastifyRequest): void {
   const expected = ctx.config.adminToken;
   if (expected === null) return;
   const given = bearer(request);

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { IngestLimits } from './limits/index.js';
-import type { Log } from '../log/port.js';
+import type { Log, LogAppender } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import type { StageHealth } from '../runtime/health.js';
 import type { ReplayRuns } from '../replay/replay-runs.js';
@@ -26,8 +26,12 @@ export interface BaseContext {
   readonly stages?: readonly StageHealth[];
 }
 
-/** What a process serving tenant routes has: views to read and credentials to check. */
-export interface AppContext extends BaseContext {
+/**
+ * What a process serving tenant routes has: views to read and credentials to check. `L` is
+ * the part of the log a route may use: all of it for the API, appends only for ingest.
+ */
+export interface AppContext<L extends LogAppender = Log> extends Omit<BaseContext, 'log'> {
+  readonly log: L;
   readonly views: Views;
   readonly queries: ViewQueries;
   readonly tokens: TokenService;
@@ -38,3 +42,10 @@ export interface AppContext extends BaseContext {
   /** Replay runs, in a process that serves the API. */
   readonly replays?: ReplayRuns;
 }
+
+/**
+ * What ingest routes are given: the app context with a log they can only append to, through
+ * the process's in-flight byte budget (limits/bounded-log.ts). Helpers that serve both
+ * ingest and the API (authentication, route declarations, read-your-writes) take this.
+ */
+export type IngestContext = AppContext<LogAppender>;

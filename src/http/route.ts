@@ -22,7 +22,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptio
 import type { z } from 'zod';
 import { errors } from '../model/errors.js';
 import { authenticate, authenticateIngestToken, checkAdmin, openIngestTenant, type AuthScheme, type Caller } from './auth.js';
-import type { AppContext } from './context.js';
+import type { IngestContext } from './context.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 import { parseWith } from './validate.js';
 
@@ -107,7 +107,7 @@ export interface RouteInput<O extends Operation> {
 export type RouteHandler<O extends Operation> = (input: RouteInput<O>, request: FastifyRequest, reply: FastifyReply) => Promise<AnswerOf<O> | FastifyReply>;
 
 /** What the security check needs; absent in a process that serves no tenant routes. */
-export type RouteContext = AppContext | null;
+export type RouteContext = IngestContext | null;
 
 const SCHEMES: Partial<Record<Security, readonly AuthScheme[]>> = { tenant: ['Bearer'], agenta: ['ApiKey', 'Bearer'] };
 

@@ -3,12 +3,12 @@
  * what it appended, so the caller's next request sees it.
  */
 import type { AppendResult } from '../log/port.js';
-import type { AppContext } from './context.js';
+import type { AppContext, IngestContext } from './context.js';
 
 export async function appendAndWait(
-  ctx: AppContext,
+  ctx: IngestContext,
   topic: string,
-  records: Parameters<AppContext['log']['append']>[1],
+  records: Parameters<IngestContext['log']['append']>[1],
 ): Promise<AppendResult[]> {
   const results = await ctx.log.append(topic, records);
   for (const r of results) await ctx.views.positions.waitFor(r.topic, r.partition, r.offset + 1, ctx.readYourWritesTimeoutMs);

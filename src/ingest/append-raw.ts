@@ -3,7 +3,7 @@
  * every record of a trace lands on one partition in order. Resolves only when the log has
  * made the records durable; a log that cannot append becomes a retryable 503.
  */
-import type { AppendResult, Log, OutgoingRecord } from '../log/port.js';
+import type { AppendResult, LogAppender, OutgoingRecord } from '../log/port.js';
 import type { Codecs } from '../log/serde/index.js';
 import { TOPICS } from '../log/topics.js';
 import { errors, TracefoldError } from '../model/errors.js';
@@ -29,7 +29,7 @@ export async function markerRecord(codecs: Codecs, marker: WindowMarker, extraHe
   };
 }
 
-export async function appendRaw(log: Log, records: readonly OutgoingRecord[]): Promise<AppendResult[]> {
+export async function appendRaw(log: LogAppender, records: readonly OutgoingRecord[]): Promise<AppendResult[]> {
   if (records.length === 0) return [];
   try {
     return await log.append(TOPICS.raw, records);

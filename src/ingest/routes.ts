@@ -18,7 +18,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../http/context.js';
+import type { IngestContext } from '../http/context.js';
 import { defineOperation, routesOf } from '../http/route.js';
 import { tenantParams } from '../http/validate.js';
 import { ERRORS_INGEST, otlpAnswer, otlpJsonRequest, otlpLogsAnswer, otlpLogsJsonRequest, tenantIngestAnswer } from './contract.js';
@@ -112,7 +112,7 @@ function decodeBody(request: FastifyRequest, tenantId: string, signal: OtlpSigna
   return signal.json(parsed, ctx);
 }
 
-export async function ingestOtlp(ctx: AppContext, request: FastifyRequest, tenantId: string, signal: OtlpSignal = TRACE_SIGNAL): Promise<IngestOutcome> {
+export async function ingestOtlp(ctx: IngestContext, request: FastifyRequest, tenantId: string, signal: OtlpSignal = TRACE_SIGNAL): Promise<IngestOutcome> {
   const decoded = decodeBody(request, tenantId, signal);
   admitIngest(ctx, tenantId, decoded.spans.length, decoded.rejected.length);
   if (decoded.spans.length === 0 && decoded.rejected.length > 0) {
@@ -243,7 +243,7 @@ export const otlpOperations = {
  * Fastify's JSON parser for these routes only. Without a credential, /v1/traces, /v1/logs and
  * /api/v1/traces/ingest take the open ingest tenant when the deployment opted into one.
  */
-export function otlpRoutes(ctx: AppContext) {
+export function otlpRoutes(ctx: IngestContext) {
   return async (app: FastifyInstance) => {
     otlpContentTypes(app, ctx.config.maxBodyBytes);
     const route = routesOf(app, ctx);
@@ -281,7 +281,7 @@ export function otlpRoutes(ctx: AppContext) {
   };
 }
 
-export function ingestRoutes(ctx: AppContext) {
+export function ingestRoutes(ctx: IngestContext) {
   return async (app: FastifyInstance) => {
     await app.register(otlpRoutes(ctx));
   };

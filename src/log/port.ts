@@ -131,14 +131,18 @@ export interface TopicDeclaration {
   readonly config?: Readonly<Record<string, string>>;
 }
 
-export interface Log {
-  /** Which adapter this is, for logs and /readyz only; stages must not branch on it. */
-  readonly kind: 'embedded' | 'kafka' | 'memory';
-  /** Creates missing topics from their declarations; returns what it could not reconcile. */
-  ensureTopics(declarations: readonly TopicDeclaration[]): Promise<string[]>;
-  partitionsOf(topic: string): number;
+/**
+ * The log port in three roles, so that a caller is given only the part it uses: ingest
+ * appends (LogAppender), stages and views process (LogProcessor), the runtime and the
+ * health and readiness checks administer and inspect (LogAdmin). An adapter implements
+ * all three (Log).
+ */
+export interface LogAppender {
   /** Resolves once every record is durable; results are in the order of `records`. */
   append(topic: string, records: readonly OutgoingRecord[]): Promise<AppendResult[]>;
+}
+
+export interface LogProcessor {
   consume(options: ConsumerOptions, handlers: ConsumerHandlers): Promise<Consumer>;
   /**
    * Opens (creating if needed) a state store owned by `group`. With `changelog`, a
@@ -155,6 +159,14 @@ export interface Log {
    */
   beginUnit(group: string, options?: { readonly partition?: number }): WorkUnit;
   committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
+}
+
+export interface LogAdmin {
+  /** Which adapter this is, for logs and /readyz only; stages must not branch on it. */
+  readonly kind: 'embedded' | 'kafka' | 'memory';
+  /** Creates missing topics from their declarations; returns what it could not reconcile. */
+  ensureTopics(declarations: readonly TopicDeclaration[]): Promise<string[]>;
+  partitionsOf(topic: string): number;
   endOffsets(topic: string): Promise<number[]>;
   /**
    * Up to `max` records of one partition from offset `from` on, in offset order, read
@@ -172,6 +184,8 @@ export interface Log {
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+export interface Log extends LogAppender, LogProcessor, LogAdmin {}
 
 /** Stable map key for a topic partition. */
 export function tpKey(topic: string, partition: number): string {

@@ -2,24 +2,13 @@
  * The log as ingest routes see it: appends hold part of the process's in-flight byte
  * budget until they are durable (refused with BUFFER_FULL when the budget is spent), are
  * timed, and count the spans they carry as accepted, or as rejected when the log fails.
- * Every other operation goes straight to the log underneath.
+ * Appending is all ingest does with the log (IngestContext), so that is all it offers.
  *
  * Wrapping the log rather than each route's append keeps the bound on every ingest path
  * (OTLP, session events, flat spans) whichever helper the route appends through.
  */
 import type { Metrics } from '../prometheus/metrics.js';
-import type {
-  AppendResult,
-  Consumer,
-  ConsumerHandlers,
-  ConsumerOptions,
-  Log,
-  LogRecord,
-  OutgoingRecord,
-  StateStore,
-  TopicDeclaration,
-  WorkUnit,
-} from '../../log/port.js';
+import type { AppendResult, LogAppender, OutgoingRecord } from '../../log/port.js';
 import { errors } from '../../model/errors.js';
 import { HEADER } from '../../model/record-keys.js';
 import type { InflightBudget } from './inflight.js';
@@ -39,16 +28,12 @@ function spansIn(records: readonly OutgoingRecord[]): number {
   return spans;
 }
 
-export class BoundedIngestLog implements Log {
+export class BoundedIngestLog implements LogAppender {
   constructor(
-    private readonly log: Log,
+    private readonly log: LogAppender,
     private readonly budget: InflightBudget,
     private readonly metrics: Metrics,
   ) {}
-
-  get kind(): Log['kind'] {
-    return this.log.kind;
-  }
 
   async append(topic: string, records: readonly OutgoingRecord[]): Promise<AppendResult[]> {
     const spans = spansIn(records);
@@ -71,45 +56,5 @@ export class BoundedIngestLog implements Log {
     } finally {
       this.budget.release(bytes);
     }
-  }
-
-  ensureTopics(declarations: readonly TopicDeclaration[]): Promise<string[]> {
-    return this.log.ensureTopics(declarations);
-  }
-
-  partitionsOf(topic: string): number {
-    return this.log.partitionsOf(topic);
-  }
-
-  consume(options: ConsumerOptions, handlers: ConsumerHandlers): Promise<Consumer> {
-    return this.log.consume(options, handlers);
-  }
-
-  openStore(group: string, name: string, options?: { readonly changelog?: boolean }): Promise<StateStore> {
-    return this.log.openStore(group, name, options);
-  }
-
-  beginUnit(group: string, options?: { readonly partition?: number }): WorkUnit {
-    return this.log.beginUnit(group, options);
-  }
-
-  committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
-    return this.log.committedOffsets(group, topic);
-  }
-
-  endOffsets(topic: string): Promise<number[]> {
-    return this.log.endOffsets(topic);
-  }
-
-  readPartition(topic: string, partition: number, from: number, max: number): Promise<LogRecord[]> {
-    return this.log.readPartition(topic, partition, from, max);
-  }
-
-  healthy(): Promise<boolean> {
-    return this.log.healthy();
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
   }
 }

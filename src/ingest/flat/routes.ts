@@ -17,7 +17,7 @@
  * copy in the trace stage.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../http/context.js';
+import type { IngestContext } from '../../http/context.js';
 import { defineOperation, routesOf } from '../../http/route.js';
 import { tenantParams } from '../../http/validate.js';
 import { ERRORS_INGEST, flatIngestAnswer, flatSpansRequest } from '../contract.js';
@@ -43,7 +43,7 @@ export interface FlatIngestOptions {
 }
 
 /** Decodes a flat-span body, appends its spans durably and answers `{count, links}`. */
-export async function ingestFlatBody(ctx: AppContext, tenantId: string, body: unknown, options: FlatIngestOptions = {}): Promise<FlatIngestAnswer> {
+export async function ingestFlatBody(ctx: IngestContext, tenantId: string, body: unknown, options: FlatIngestOptions = {}): Promise<FlatIngestAnswer> {
   if (body === undefined || body === null) throw errors.invalidRequest('body: expected {"spans": [...]} or {"traces": {...}}');
   let spans;
   try {
@@ -92,7 +92,7 @@ export const flatSpanOperations = {
   }),
 };
 
-export function flatSpanRoutes(ctx: AppContext) {
+export function flatSpanRoutes(ctx: IngestContext) {
   return async (app: FastifyInstance) => {
     const route = routesOf(app, ctx);
     route(flatSpanOperations.ingestFlatSpans, async ({ tenantId, body }) => ingestFlatBody(ctx, tenantId, body));

@@ -8,20 +8,20 @@
  * are brought up to the registry's end as of now. The common path (the session is known)
  * costs one local read; only a miss pays for the catch-up.
  */
-import type { AppContext } from '../../http/context.js';
+import type { IngestContext } from '../../http/context.js';
 import { appendAndWait } from '../../http/write-through.js';
 import { TOPICS } from '../../log/topics.js';
 import { errors, TracefoldError } from '../../model/errors.js';
 import { sessionKey, type SessionRecord } from '../../model/session.js';
 
-export async function findSession(ctx: AppContext, tenantId: string, sessionId: string): Promise<SessionRecord | null> {
+export async function findSession(ctx: IngestContext, tenantId: string, sessionId: string): Promise<SessionRecord | null> {
   const known = await ctx.queries.session(tenantId, sessionId);
   if (known !== null) return known;
   await ctx.views.catchUp([TOPICS.sessions], ctx.readYourWritesTimeoutMs);
   return ctx.queries.session(tenantId, sessionId);
 }
 
-export async function writeSession(ctx: AppContext, record: SessionRecord): Promise<void> {
+export async function writeSession(ctx: IngestContext, record: SessionRecord): Promise<void> {
   try {
     await appendAndWait(ctx, TOPICS.sessions, [
       { key: sessionKey(record.tenantId, record.sessionId), value: await ctx.codecs.session.encode(record), timestamp: record.updatedAtMs },

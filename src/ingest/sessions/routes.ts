@@ -39,7 +39,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../http/context.js';
+import type { IngestContext } from '../../http/context.js';
 import { defineOperation, routesOf } from '../../http/route.js';
 import { tenantParams } from '../../http/validate.js';
 import { ERRORS_INGEST } from '../contract.js';
@@ -188,7 +188,7 @@ function marker(tenantId: string, traceId: string, kind: WindowMarkerKind, reque
 export class SessionService {
   private readonly locks = new SessionLocks();
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: IngestContext) {}
 
   /** A whole session: replaces whatever the session's trace held, then closes it. */
   async batch(tenantId: string, body: BatchSession): Promise<SessionAnswer> {
@@ -499,7 +499,7 @@ export const sessionOperations = {
 };
 
 /** tracefold's session paths; Cognipeer Console's are in src/api/routes/compat/cognipeer-routes.ts, over the same service. */
-export function sessionRoutes(ctx: AppContext, sessions = new SessionService(ctx)) {
+export function sessionRoutes(ctx: IngestContext, sessions = new SessionService(ctx)) {
   return async (app: FastifyInstance) => {
     const route = routesOf(app, ctx);
     const ops = sessionOperations;

@@ -34,7 +34,7 @@ import { flatIngestAnswer, otlpAnswer } from '../../../ingest/contract.js';
 import { ingestOtlp, isProtobuf, otlpContentTypes, otlpResponse, protobufResponse } from '../../../ingest/routes.js';
 import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
 import { errors } from '../../../model/errors.js';
-import type { AppContext } from '../../../http/context.js';
+import type { AppContext, IngestContext } from '../../../http/context.js';
 import { defineOperation, routesOf, type ErrorStatus, type JsonSchema } from '../../../http/route.js';
 import { tenantParams } from '../../../http/validate.js';
 import { parseNdjson, StraceEventError, straceEventsToSpans } from './agent-strace-events.js';
@@ -57,7 +57,7 @@ interface NdjsonBody {
 }
 const isNdjson = (body: unknown): body is NdjsonBody => typeof body === 'object' && body !== null && 'ndjson' in body;
 
-async function ingestNdjson(ctx: AppContext, tenantId: string, text: string) {
+async function ingestNdjson(ctx: IngestContext, tenantId: string, text: string) {
   let batch;
   try {
     batch = straceEventsToSpans(parseNdjson(text));
@@ -204,7 +204,7 @@ export const agentStraceOperations = {
 };
 
 /** The stream paths and /v1/metrics (ingest role). */
-export function agentStraceIngestRoutes(ctx: AppContext) {
+export function agentStraceIngestRoutes(ctx: IngestContext) {
   const ops = agentStraceOperations;
   return async (app: FastifyInstance) => {
     await app.register(async (scope) => {

@@ -40,7 +40,7 @@ import { errors } from '../../../model/errors.js';
 import type { CanonicalSpan } from '../../../model/span.js';
 import { toPlain } from '../../../model/span.js';
 import { assembleTrace } from '../../../stages/trace/assemble.js';
-import type { AppContext } from '../../../http/context.js';
+import type { AppContext, IngestContext } from '../../../http/context.js';
 import { defineOperation, routesOf, type ErrorStatus, type JsonSchema } from '../../../http/route.js';
 import { keyPartString } from '../../../http/validate.js';
 import { AG_REFERENCES_ATTRIBUTE, AG_UNSUPPORTED_PREFIX, nestAttributes, normalizeAgSpan } from './agenta-attributes.js';
@@ -283,7 +283,7 @@ function agentaOperationsAt(prefix: (typeof AGENTA_PREFIXES)[number]) {
 export const agentaOperations = Object.fromEntries(AGENTA_PREFIXES.map((prefix) => [prefix, agentaOperationsAt(prefix)])) as Record<(typeof AGENTA_PREFIXES)[number], ReturnType<typeof agentaOperationsAt>>;
 
 /** Agenta's ingest and OTLP paths (the ingest role). */
-export function agentaIngestRoutes(ctx: AppContext) {
+export function agentaIngestRoutes(ctx: IngestContext) {
   return async (app: FastifyInstance) => {
     const route = routesOf(app, ctx);
     for (const prefix of AGENTA_PREFIXES) {

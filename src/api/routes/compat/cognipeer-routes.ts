@@ -32,7 +32,7 @@ import { ingestOtlp, isProtobuf, otlpContentTypes, protobufResponse, type Ingest
 import { PROTOBUF_CONTENT_TYPE } from '../../../ingest/otlp/proto.js';
 import type { SessionService } from '../../../ingest/sessions/routes.js';
 import { batchSchema, endSchema, eventsSchema, sessionParams, startSchema } from '../../../ingest/sessions/schema.js';
-import type { AppContext } from '../../../http/context.js';
+import type { IngestContext } from '../../../http/context.js';
 import { defineOperation, routesOf } from '../../../http/route.js';
 
 const BODY_LIMIT_SETTING = 'TRACING_MAX_BODY_SIZE_MB';
@@ -136,7 +136,7 @@ export const cognipeerOperations = {
   }),
 };
 
-export function cognipeerRoutes(ctx: AppContext, sessions: SessionService) {
+export function cognipeerRoutes(ctx: IngestContext, sessions: SessionService) {
   const limit = ctx.config.tracingMaxBodyBytes;
   const options = { bodyLimit: limit, config: { bodyLimitSetting: BODY_LIMIT_SETTING } };
   const ops = cognipeerOperations;
