@@ -77,7 +77,7 @@ describeRegistry('RegistrySchemaIds against a schema registry', () => {
       detection: TOPICS.detections,
       metrics: TOPICS.metrics,
       feedback: TOPICS.feedback,
-      tenantEvent: TOPICS.tenants,
+      tenantRegistryEvent: TOPICS.tenants,
       session: TOPICS.sessions,
     } as const;
     const subjects = (await getJson(`${url}/subjects`)) as string[];
