@@ -15,12 +15,12 @@ import { SessionService, sessionRoutes } from '../ingest/sessions/routes.js';
 import type { AppContext, BaseContext, IngestContext } from '../http/context.js';
 import { ingestMetricsHook, metricsRoutes } from '../http/prometheus/http.js';
 import { createHttpServer } from '../http/server.js';
-import { authRoutes } from './routes/auth-routes.js';
+import { tenantKeyRoutes } from './routes/tenant-key-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
-import { tenantRoutes } from './routes/tenant-routes.js';
+import { tenantStageRoutes } from './routes/tenant-stage-routes.js';
 import { rollupRoutes } from './routes/rollup-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
 import { uiRoutes } from './routes/ui-routes.js';
@@ -63,9 +63,9 @@ export function buildApp(base: BaseContext, ctx: AppContext | null, routes: AppR
     });
   }
   if (ctx !== null && routes.api) {
-    void app.register(authRoutes(ctx));
+    void app.register(tenantKeyRoutes(ctx));
     void app.register(traceRoutes(ctx));
-    void app.register(tenantRoutes(ctx));
+    void app.register(tenantStageRoutes(ctx));
     void app.register(rollupRoutes(ctx));
     void app.register(replayRoutes(ctx));
     void app.register(agentaQueryRoutes(ctx));

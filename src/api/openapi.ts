@@ -7,10 +7,10 @@
  * `operations` is in the order of the README's API table. test/unit/api/openapi.test.ts
  * fails while a route Fastify serves is not listed, or a listed one is not served.
  */
-import * as authApi from './routes/auth-routes.js';
+import * as tenantKeyApi from './routes/tenant-key-routes.js';
 import * as replayApi from './routes/replay-routes.js';
 import * as rollupApi from './routes/rollup-routes.js';
-import * as tenantApi from './routes/tenant-routes.js';
+import * as tenantStageApi from './routes/tenant-stage-routes.js';
 import * as traceApi from './routes/trace-routes.js';
 import { AGENTA_PREFIXES, agentaOperations } from './routes/compat/agenta-routes.js';
 import { agentStraceOperations } from './routes/compat/agent-strace-routes.js';
@@ -53,13 +53,13 @@ export const operations: readonly Operation[] = [
   cognipeerOperations.sendOtlpCompat,
 
   // ---- auth
-  authApi.authOperations.createTenant,
-  authApi.authOperations.issueToken,
-  authApi.authOperations.listTenants,
-  authApi.authOperations.getTenant,
-  authApi.authOperations.createApiKey,
-  authApi.authOperations.listApiKeys,
-  authApi.authOperations.revokeApiKey,
+  tenantKeyApi.tenantKeyOperations.createTenant,
+  tenantKeyApi.tenantKeyOperations.issueToken,
+  tenantKeyApi.tenantKeyOperations.listTenants,
+  tenantKeyApi.tenantKeyOperations.getTenant,
+  tenantKeyApi.tenantKeyOperations.createApiKey,
+  tenantKeyApi.tenantKeyOperations.listApiKeys,
+  tenantKeyApi.tenantKeyOperations.revokeApiKey,
 
   // ---- traces and detections
   traceApi.traceOperations.listTraces,
@@ -67,7 +67,7 @@ export const operations: readonly Operation[] = [
   traceApi.traceOperations.analyzeTrace,
   traceApi.traceOperations.listDetections,
   traceApi.traceOperations.recordFeedback,
-  tenantApi.tenantOperations.feedbackStats,
+  tenantStageApi.tenantStageOperations.feedbackStats,
 
   // ---- replays
   replayApi.replayOperations.startReplay,
@@ -81,12 +81,12 @@ export const operations: readonly Operation[] = [
   rollupApi.rollupOperations.metricRollups,
 
   // ---- the tenant stage's views
-  tenantApi.tenantOperations.verifyAudit,
-  tenantApi.tenantOperations.exportAudit,
-  tenantApi.tenantOperations.listBaselines,
-  tenantApi.tenantOperations.getSettings,
-  tenantApi.tenantOperations.putSettings,
-  tenantApi.tenantOperations.traceAnomalies,
+  tenantStageApi.tenantStageOperations.verifyAudit,
+  tenantStageApi.tenantStageOperations.exportAudit,
+  tenantStageApi.tenantStageOperations.listBaselines,
+  tenantStageApi.tenantStageOperations.getSettings,
+  tenantStageApi.tenantStageOperations.putSettings,
+  tenantStageApi.tenantStageOperations.traceAnomalies,
 
   // ---- operations
   healthOperations.healthz,

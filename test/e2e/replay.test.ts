@@ -39,7 +39,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
   let other: Awaited<ReturnType<typeof createTenant>>;
 
   const api = (path: string, method = 'GET', body?: unknown) => request(`${server.url}${path}`, method, body === undefined ? {} : { body });
-  const tenantApi = (t: typeof tenant, path: string) => request(`${server.url}/api/v1/tenants/${t.tenantId}${path}`, 'GET', { token: t.token });
+  const tenantStageApi = (t: typeof tenant, path: string) => request(`${server.url}/api/v1/tenants/${t.tenantId}${path}`, 'GET', { token: t.token });
 
   async function send(t: typeof tenant, traceId: string, repeats: number) {
     expect((await request(`${server.url}/v1/traces`, 'POST', { token: t.apiKey, body: loopingTrace(traceId, repeats) })).status).toBe(200);
@@ -71,9 +71,9 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
   }, 90_000);
 
   it.runIf(enabled)('reports the loops a raised threshold no longer finds, and changes nothing in force', async () => {
-    const loopsBefore = (await tenantApi(tenant, '/detections?detection_type=loop')).body.length;
+    const loopsBefore = (await tenantStageApi(tenant, '/detections?detection_type=loop')).body.length;
     expect(loopsBefore).toBe(4);
-    const auditBefore = (await tenantApi(tenant, '/audit/verify')).body.checked;
+    const auditBefore = (await tenantStageApi(tenant, '/audit/verify')).body.checked;
 
     const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } }, tenants: [tenant.tenantId] });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
@@ -95,8 +95,8 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect(diff.body.by_tenant[other.tenantId]).toBeUndefined();
 
     // What is in force is untouched: the replay emitted nothing.
-    expect((await tenantApi(tenant, '/detections?detection_type=loop')).body.length).toBe(loopsBefore);
-    expect((await tenantApi(tenant, '/audit/verify')).body.checked).toBe(auditBefore);
+    expect((await tenantStageApi(tenant, '/detections?detection_type=loop')).body.length).toBe(loopsBefore);
+    expect((await tenantStageApi(tenant, '/audit/verify')).body.checked).toBe(auditBefore);
   }, 90_000);
 
   it.runIf(enabled)('with the settings in force finds what is in force, and lists runs newest first', async () => {
@@ -171,7 +171,7 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
   }
 
   async function apiView(t: typeof tenant): Promise<string[]> {
-    const all = (await tenantApi(t, '/detections?limit=500')).body as { id: string }[];
+    const all = (await tenantStageApi(t, '/detections?limit=500')).body as { id: string }[];
     return all.map((d) => d.id).sort();
   }
 
@@ -180,13 +180,13 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
   }
 
   it.runIf(enabled)('promotes a run: the API and the topic show its loops withdrawn, one audit fact, baselines as they were; rollback restores them', async () => {
-    const loopsBefore = ((await tenantApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id).sort();
+    const loopsBefore = ((await tenantStageApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id).sort();
     expect(loopsBefore).toEqual(['four-a', 'four-b', 'four-c', 'seven']);
     const inForce = await apiView(tenant);
     expect(await subscriberView(tenant.tenantId)).toEqual(inForce);
     const otherInForce = await apiView(other);
-    const auditBefore = (await tenantApi(tenant, '/audit/verify')).body.checked as number;
-    const baselinesBefore = (await tenantApi(tenant, '/baselines')).body;
+    const auditBefore = (await tenantStageApi(tenant, '/audit/verify')).body.checked as number;
+    const baselinesBefore = (await tenantStageApi(tenant, '/baselines')).body;
 
     const started = await api('/api/v1/replays', 'POST', { settings: { loop: { minRepeats: 5 } }, tenants: [tenant.tenantId, other.tenantId] });
     const run = await finished(started.body.replay_id);
@@ -200,9 +200,9 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status, 'a promoted run is not removed').toBe(409);
 
     // What is in force: the loops of four calls are gone from the lists, the detail and the topic.
-    const loopsAfter = ((await tenantApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id);
+    const loopsAfter = ((await tenantStageApi(tenant, '/detections?detection_type=loop')).body as { trace_id: string }[]).map((d) => d.trace_id);
     expect(loopsAfter).toEqual(['seven']);
-    const detail = await tenantApi(tenant, '/traces/four-a');
+    const detail = await tenantStageApi(tenant, '/traces/four-a');
     expect((detail.body.detections as { detection_type: string }[]).map((d) => d.detection_type)).not.toContain('loop');
     const promotedView = await apiView(tenant);
     expect(promotedView.length).toBe(inForce.length - 3);
@@ -212,13 +212,13 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect((await api(`/api/v1/replays/${run.replay_id}/diff`)).body.by_tenant[tenant.tenantId].loop).toMatchObject({ added: 0, removed: 0 });
 
     // One audit fact carrying the digest; the chain still verifies; baselines did not move.
-    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 1 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
-    const verify = (await tenantApi(tenant, '/audit/verify')).body;
+    await waitFor(async () => ((await tenantStageApi(tenant, '/audit/verify')).body.checked === auditBefore + 1 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
+    const verify = (await tenantStageApi(tenant, '/audit/verify')).body;
     expect(verify).toMatchObject({ ok: true, checked: auditBefore + 1 });
     const fact = (await auditRecords(tenant.tenantId)).at(-1)!;
     expect(fact.type).toBe('replay_promoted');
     expect(JSON.parse(fact.payloadJson)).toMatchObject({ replayId: run.replay_id, diffDigest: promoted.body.promotions[0].digest, withdrawn: 3 });
-    expect((await tenantApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
+    expect((await tenantStageApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
 
     // Rollback: the earlier detections stand again, on the API and the topic; one more fact.
     const rolledBack = await api(`/api/v1/replays/${run.replay_id}/rollback`, 'POST', {});
@@ -226,10 +226,10 @@ describe.each(transports)('replay on the $name log', ({ env, enabled }) => {
     expect(rolledBack.body.promotions[0].rolled_back_at).not.toBeNull();
     expect(await apiView(tenant)).toEqual(inForce);
     expect(await subscriberView(tenant.tenantId)).toEqual(inForce);
-    await waitFor(async () => ((await tenantApi(tenant, '/audit/verify')).body.checked === auditBefore + 2 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(async () => ((await tenantStageApi(tenant, '/audit/verify')).body.checked === auditBefore + 2 ? true : null), { timeoutMs: 30_000, intervalMs: 200 });
     expect((await auditRecords(tenant.tenantId)).at(-1)!.type).toBe('replay_rolled_back');
     expect((await api(`/api/v1/replays/${run.replay_id}/rollback`, 'POST', {})).status).toBe(409);
     expect((await api(`/api/v1/replays/${run.replay_id}`, 'DELETE')).status).toBe(200);
-    expect((await tenantApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
+    expect((await tenantStageApi(tenant, '/baselines')).body).toEqual(baselinesBefore);
   }, 120_000);
 });

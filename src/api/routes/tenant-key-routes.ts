@@ -1,6 +1,7 @@
 /**
- * Tenants and tokens: POST /api/v1/auth/tenants creates a tenant and its first API key;
- * POST /api/v1/auth/token exchanges an API key for a short-lived JWT.
+ * Tenants, API keys and tokens: POST /api/v1/auth/tenants creates a tenant and its first
+ * API key; POST /api/v1/auth/token exchanges an API key for a short-lived JWT; tenants are
+ * listed and read, keys created, listed and revoked.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -33,7 +34,7 @@ const presentApiKey = (k: ApiKeyView) => ({ key_id: k.keyId, created_at: iso(k.c
 
 const ERRORS_TENANT = [400, 401, 404] as const;
 
-export const authOperations = {
+export const tenantKeyOperations = {
   createTenant: defineOperation({
     method: 'post',
     path: '/api/v1/auth/tenants',
@@ -128,10 +129,10 @@ export const authOperations = {
   }),
 };
 
-export function authRoutes(ctx: AppContext) {
+export function tenantKeyRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
     const route = routesOf(app, ctx);
-    const ops = authOperations;
+    const ops = tenantKeyOperations;
 
     route(ops.createTenant, async ({ body }) => {
       const tenantId = randomUUID();

@@ -1,6 +1,7 @@
 /**
  * What the tenant stage keeps, as the views hold it: the audit chain (verify, export),
- * baselines and the anomalies they found, and feedback statistics per detector.
+ * baselines and the anomalies they found, the tenant's settings, and feedback statistics
+ * per detector.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -30,7 +31,7 @@ export const exportQuery = z.object({
 
 const ERRORS_TENANT = [400, 401, 404] as const;
 
-export const tenantOperations = {
+export const tenantStageOperations = {
   verifyAudit: defineOperation({
     method: 'get',
     path: '/api/v1/tenants/:tenantId/audit/verify',
@@ -173,10 +174,10 @@ export const tenantOperations = {
   }),
 };
 
-export function tenantRoutes(ctx: AppContext) {
+export function tenantStageRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
     const route = routesOf(app, ctx);
-    const ops = tenantOperations;
+    const ops = tenantStageOperations;
 
     route(ops.verifyAudit, async ({ params: { tenantId } }) => {
       const result = verifyAuditChain(await ctx.queries.auditRecords(tenantId), { tenantId });
