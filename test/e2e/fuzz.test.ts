@@ -246,6 +246,9 @@ function randomValue(rand: Rand): Json {
   ])();
 }
 
+/** How large a grown payload may get: past the server's 1 MiB body limit, not by much. */
+const GROW_LIMIT_BYTES = 2 * 1024 * 1024;
+
 function mutateTree(rand: Rand, root: Json): string[] {
   const applied: string[] = [];
   const count = 1 + rand.int(4);
@@ -264,7 +267,11 @@ function mutateTree(rand: Rand, root: Json): string[] {
       applied.push(`delete ${path.join('.')}`);
     } else if (op === 1 && Array.isArray(container[last])) {
       const list = container[last];
-      const copies = rand.pick([2, 50, 500]);
+      // Growth multiplies through nesting (a list grown inside a list grown again): bounded
+      // so the payload stays near the 1 MiB body limit (a larger one is only another 413).
+      const wanted = rand.pick([2, 50, 500]);
+      const itemBytes = Math.max(1, JSON.stringify(list).length / Math.max(1, list.length));
+      const copies = Math.min(wanted, Math.max(0, Math.floor((GROW_LIMIT_BYTES - JSON.stringify(root).length) / itemBytes)));
       for (let i = 0; i < copies && list.length > 0; i++) list.push(structuredClone(list[i % list.length]!));
       applied.push(`grow ${path.join('.')} by ${copies}`);
     } else {
