@@ -16,7 +16,7 @@ import { KeyPartTooLongError } from '../log/store-keys.js';
 import { TOPICS } from '../log/topics.js';
 import { HEADER } from '../model/record-keys.js';
 import { StateStoreError, type BufferedStore } from './buffered-store.js';
-import type { StageOutput } from './processor.js';
+import type { StageOutput } from './stage-output.js';
 
 export type DeadLetterStage = 'trace' | 'tenant' | 'views' | 'calibration';
 

@@ -9,12 +9,9 @@
 import type { LogRecord, OutgoingRecord, ReadableStore, TopicPartition } from '../log/port.js';
 import type { BufferedStore } from './buffered-store.js';
 import type { DeadLetterReason, DeadLetterSource } from './dead-letter.js';
+import type { StageOutput } from './stage-output.js';
 
-/** An output a batch produced, appended when its unit commits. */
-export interface StageOutput {
-  readonly topic: string;
-  readonly record: OutgoingRecord;
-}
+export type { StageOutput } from './stage-output.js';
 
 /** One batch of one input partition, as its processor sees it. */
 export interface ProcessorContext<S extends BufferedStore | null = BufferedStore> {

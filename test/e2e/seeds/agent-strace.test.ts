@@ -49,10 +49,10 @@ describe('seed 001: agent-strace streaming', () => {
     expect((await b.json())).toMatchObject({ count: 3 });
 
     const traceId = straceTraceId(session);
-    await expect
-      .poll(async () => (await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}`, 'GET', { token: tenant.token })).status)
-      .toBe(200);
-    const trace = await request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}`, 'GET', { token: tenant.token });
+    // The run and its metrics reach the views on topics of their own: wait for both.
+    const read = () => request(`${server.url}/api/v1/tenants/${tenant.tenantId}/traces/${traceId}`, 'GET', { token: tenant.token });
+    await expect.poll(async () => { const r = await read(); return r.status === 200 && r.body.metrics !== null; }).toBe(true);
+    const trace = await read();
     expect(trace.body.close_reason).toBe('session_end');
     const root = trace.body.spans[0];
     expect(root).toMatchObject({ span_id: straceRootSpanId(session), name: 'agent_session', duration_ms: 5000 });
