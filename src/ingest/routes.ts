@@ -27,6 +27,8 @@ import { appendRaw, spanRecord } from './append-raw.js';
 import { admitIngest } from '../http/limits/index.js';
 import { decodeOtlpJson, decodeOtlpLogsJson, type DecodeContext, type DecodeResult, type RejectedSpan } from './otlp/json.js';
 import { decodeOtlpLogsProto, decodeOtlpProto, encodeExportResponse, PROTOBUF_CONTENT_TYPE } from './otlp/proto.js';
+import { LOGS } from './otlp/log-record.js';
+import { TRACES, type ExportSignal } from './otlp/request.js';
 
 
 const JSON_CONTENT_TYPE = 'application/json';
@@ -82,22 +84,21 @@ async function decompress(data: Buffer, coding: string, limitBytes: number): Pro
   }
 }
 
-/** An OTLP signal's request, its decoders and what its items are called. */
+/** An OTLP signal's request (names from its ExportSignal) and its two decoders. */
 interface OtlpSignal {
-  readonly request: string;
-  readonly items: string;
+  readonly names: ExportSignal<unknown>;
   readonly json: (body: unknown, ctx: DecodeContext) => DecodeResult;
   readonly protobuf: (body: Uint8Array, ctx: DecodeContext) => DecodeResult;
 }
 
-const TRACE_SIGNAL: OtlpSignal = { request: 'ExportTraceServiceRequest', items: 'spans', json: decodeOtlpJson, protobuf: decodeOtlpProto };
+const TRACE_SIGNAL: OtlpSignal = { names: TRACES, json: decodeOtlpJson, protobuf: decodeOtlpProto };
 /** Log records become spans standing for them (otlp/log-record.ts); they count as spans against the rate limits. */
-const LOGS_SIGNAL: OtlpSignal = { request: 'ExportLogsServiceRequest', items: 'log records', json: decodeOtlpLogsJson, protobuf: decodeOtlpLogsProto };
+const LOGS_SIGNAL: OtlpSignal = { names: LOGS, json: decodeOtlpLogsJson, protobuf: decodeOtlpLogsProto };
 
 function decodeBody(request: FastifyRequest, tenantId: string, signal: OtlpSignal): DecodeResult {
   const body = request.body as OtlpBody | undefined | null;
   if (body == null) {
-    throw errors.invalidRequest(`body: expected an OTLP ${signal.request} (${SUPPORTED_CONTENT_TYPES})`);
+    throw errors.invalidRequest(`body: expected an OTLP ${signal.names.request} (${SUPPORTED_CONTENT_TYPES})`);
   }
   const ctx = { tenantId, receivedAtMs: Date.now() };
   if (body.format === 'protobuf') return signal.protobuf(body.bytes, ctx);
@@ -117,7 +118,7 @@ export async function ingestOtlp(ctx: IngestContext, request: FastifyRequest, te
   admitIngest(ctx, tenantId, decoded.spans.length, decoded.rejected.length);
   if (decoded.spans.length === 0 && decoded.rejected.length > 0) {
     const first = decoded.rejected.slice(0, 5).map((r) => `${r.path}: ${r.reason}`);
-    throw errors.invalidRequest(`no valid ${signal.items}: ${first.join('; ')}`);
+    throw errors.invalidRequest(`no valid ${signal.names.item}s: ${first.join('; ')}`);
   }
   const records = await Promise.all(decoded.spans.map((span) => spanRecord(ctx.codecs, span)));
   await appendRaw(ctx.log, records);

@@ -13,49 +13,27 @@
 import { createHash } from 'node:crypto';
 import type { AnyValue, CanonicalSpan, InstrumentationScope, KeyValue, Resource } from '../../model/span.js';
 import { LOG_RECORD_KEYS } from '../../semantic/genai-events.js';
-import { convertAnyValue, convertKeyValues } from './any-value.js';
+import { convertAnyValue } from './any-value.js';
 import { normalizeSpanId, normalizeTraceId } from './ids.js';
-import { toUint32, toUint64 } from './numbers.js';
 import type { DecodeContext, DecodeResult, ExportSignal } from './request.js';
 import { decodeExportRequest } from './request.js';
-import type { SpanContext } from './span.js';
-import { at, describe, isLoose, keyOf, type Loose, OtlpValueError } from './value-error.js';
+import { attributesField, droppedAttributes, optionalString, requiredId, timeField, uint32Field, type SpanContext } from './span.js';
+import { at, describe, isLoose, type Loose, OtlpValueError } from './value-error.js';
 
 
 /** The span name of a record that names no event. */
 export const UNNAMED_LOG_RECORD = 'log';
 
-const MAX_TIME_UNIX_NANO = 0x7fff_ffff_ffff_ffffn;
+const NOT_JOINED = 'missing or empty: tracefold joins a log record to the span it names, so a record needs its trace and span ids';
 
+/** A time field, absent read as 0. */
 function time(o: Loose, camel: string, snake: string): bigint {
   const raw = o[camel] ?? o[snake];
-  if (raw == null) return 0n;
-  let value: bigint;
-  try {
-    value = toUint64(raw);
-  } catch (error) {
-    throw at(error, keyOf(o, camel, snake));
-  }
-  if (value > MAX_TIME_UNIX_NANO) throw new OtlpValueError(`later than the latest supported time (2^63-1 ns), got ${value}`, keyOf(o, camel, snake));
-  return value;
-}
-
-function joinId(o: Loose, camel: string, snake: string, normalize: (input: unknown) => string): string {
-  let id: string;
-  try {
-    id = normalize(o[camel] ?? o[snake]);
-  } catch (error) {
-    throw at(error, keyOf(o, camel, snake));
-  }
-  if (id === '') throw new OtlpValueError('missing or empty: tracefold joins a log record to the span it names, so a record needs its trace and span ids', keyOf(o, camel, snake));
-  return id;
+  return raw == null ? 0n : timeField(o, raw, camel, snake);
 }
 
 function text(o: Loose, camel: string, snake: string): string {
-  const value = o[camel] ?? o[snake];
-  if (value == null) return '';
-  if (typeof value !== 'string') throw new OtlpValueError(`expected a string, got ${describe(value)}`, keyOf(o, camel, snake));
-  return value;
+  return optionalString(o, o[camel] ?? o[snake], camel, snake);
 }
 
 function stable(value: unknown): string {
@@ -71,16 +49,11 @@ function stable(value: unknown): string {
 export function convertLogRecord(input: unknown, resource: Resource, scope: InstrumentationScope, context: SpanContext): CanonicalSpan {
   if (!isLoose(input)) throw new OtlpValueError(`expected a log record object, got ${describe(input)}`);
   const r = input;
-  const traceId = joinId(r, 'traceId', 'trace_id', normalizeTraceId);
-  const parentSpanId = joinId(r, 'spanId', 'span_id', normalizeSpanId);
+  const traceId = requiredId(r, r.traceId ?? r.trace_id, 'traceId', 'trace_id', normalizeTraceId, NOT_JOINED);
+  const parentSpanId = requiredId(r, r.spanId ?? r.span_id, 'spanId', 'span_id', normalizeSpanId, NOT_JOINED);
   const when = time(r, 'timeUnixNano', 'time_unix_nano') || time(r, 'observedTimeUnixNano', 'observed_time_unix_nano') || BigInt(context.receivedAtMs) * 1_000_000n;
 
-  let attributes: readonly KeyValue[];
-  try {
-    attributes = convertKeyValues(r.attributes);
-  } catch (error) {
-    throw at(error, '.attributes');
-  }
+  const attributes = attributesField(r.attributes);
   let body: AnyValue | null = null;
   if (r.body != null) {
     try {
@@ -96,13 +69,7 @@ export function convertLogRecord(input: unknown, resource: Resource, scope: Inst
   let severityNumber = 0;
   const severityRaw = r.severityNumber ?? r.severity_number;
   if (typeof severityRaw === 'string' && /^SEVERITY_NUMBER_/.test(severityRaw)) severityNumber = severityOf(severityRaw);
-  else if (severityRaw != null) {
-    try {
-      severityNumber = toUint32(severityRaw);
-    } catch (error) {
-      throw at(error, keyOf(r, 'severityNumber', 'severity_number'));
-    }
-  }
+  else severityNumber = uint32Field(r, severityRaw, 'severityNumber', 'severity_number');
 
   const own: KeyValue[] = [];
   if (attributeName === undefined) own.push({ key: LOG_RECORD_KEYS.eventName, value: { type: 'string', value: eventName } });
@@ -112,15 +79,6 @@ export function convertLogRecord(input: unknown, resource: Resource, scope: Inst
   const all = [...attributes, ...own];
 
   const spanId = createHash('sha256').update(stable([traceId, parentSpanId, when, eventName, all])).digest('hex').slice(0, 16);
-  let droppedAttributesCount = 0;
-  const dropped = r.droppedAttributesCount ?? r.dropped_attributes_count;
-  if (dropped != null) {
-    try {
-      droppedAttributesCount = toUint32(dropped);
-    } catch (error) {
-      throw at(error, keyOf(r, 'droppedAttributesCount', 'dropped_attributes_count'));
-    }
-  }
   return {
     tenantId: context.tenantId,
     traceId,
@@ -133,7 +91,7 @@ export function convertLogRecord(input: unknown, resource: Resource, scope: Inst
     startTimeUnixNano: when,
     endTimeUnixNano: when,
     attributes: all,
-    droppedAttributesCount,
+    droppedAttributesCount: droppedAttributes(r),
     events: [],
     droppedEventsCount: 0,
     links: [],

@@ -68,13 +68,13 @@ export function toStatusCode(value: unknown): number {
   return enumValue(value, STATUS_CODES, 2, 'status code');
 }
 
-function optionalString(o: Loose, value: unknown, camel: string, snake: string): string {
+export function optionalString(o: Loose, value: unknown, camel: string, snake: string): string {
   if (value == null) return '';
   if (typeof value !== 'string') throw new OtlpValueError(`expected a string, got ${describe(value)}`, keyOf(o, camel, snake));
   return value;
 }
 
-function uint32Field(o: Loose, value: unknown, camel: string, snake: string): number {
+export function uint32Field(o: Loose, value: unknown, camel: string, snake: string): number {
   if (value == null) return 0;
   try {
     return toUint32(value);
@@ -84,7 +84,7 @@ function uint32Field(o: Loose, value: unknown, camel: string, snake: string): nu
 }
 
 /** The dropped_attributes_count every OTLP message with attributes carries; absent is 0. */
-function droppedAttributes(o: Loose): number {
+export function droppedAttributes(o: Loose): number {
   return uint32Field(o, o.droppedAttributesCount ?? o.dropped_attributes_count, 'droppedAttributesCount', 'dropped_attributes_count');
 }
 
@@ -96,7 +96,7 @@ function droppedAttributes(o: Loose): number {
 const MAX_TIME_UNIX_NANO = 0x7fff_ffff_ffff_ffffn;
 
 /** A fixed64 time field (start, end, event time). */
-function timeField(o: Loose, value: unknown, camel: string, snake: string): bigint {
+export function timeField(o: Loose, value: unknown, camel: string, snake: string): bigint {
   let time: bigint;
   try {
     time = toUint64(value);
@@ -109,7 +109,7 @@ function timeField(o: Loose, value: unknown, camel: string, snake: string): bigi
   return time;
 }
 
-function attributesField(value: unknown): readonly KeyValue[] {
+export function attributesField(value: unknown): readonly KeyValue[] {
   try {
     return convertKeyValues(value);
   } catch (error) {
@@ -118,14 +118,14 @@ function attributesField(value: unknown): readonly KeyValue[] {
 }
 
 /** A required trace or span id (span or link): absent or empty is an error. */
-function requiredId(o: Loose, value: unknown, camel: string, snake: string, normalize: (input: unknown) => string): string {
+export function requiredId(o: Loose, value: unknown, camel: string, snake: string, normalize: (input: unknown) => string, missing = 'missing or empty'): string {
   let id: string;
   try {
     id = normalize(value);
   } catch (error) {
     throw at(error, keyOf(o, camel, snake));
   }
-  if (id === '') throw new OtlpValueError('missing or empty', keyOf(o, camel, snake));
+  if (id === '') throw new OtlpValueError(missing, keyOf(o, camel, snake));
   return id;
 }
 

@@ -15,7 +15,7 @@ const SELF = path.relative(TEST_DIR, fileURLToPath(import.meta.url)).split(path.
 
 /** Lines that wait for a fixed time. Guards (`setTimeout(() => reject(...))`, a kill timer) are not waits. */
 const WAITS: readonly RegExp[] = [
-  // await new Promise((resolve) => setTimeout(resolve, 100))
+  // a Promise resolved by a timer: new Promise(r => setTimeout(r, ms))
   /new Promise[^;]*\bsetTimeout\s*\(/,
   /\bsetTimeout\s*\(\s*(resolve|res|r|done|wake)\s*[,)]/,
   // import { setTimeout } from 'node:timers/promises', and awaiting it

@@ -121,6 +121,21 @@ const ERRORS_URL_TOKEN: readonly ErrorStatus[] = [400, 401, 413, 414, 415, 429, 
 const streamBody: JsonSchema = { type: 'string', description: 'application/x-ndjson, or OTLP JSON / protobuf' };
 const metricsAnswerSchema = z.object({ partialSuccess: z.object({ rejectedDataPoints: z.string(), errorMessage: z.string() }) });
 
+/** OTLP (or NDJSON) through a stream URL; also served where the URL given already ended in /v1/traces. */
+const streamOtlp = defineOperation({
+  method: 'post',
+  path: `${STREAM_PREFIX}/:token/v1/traces`,
+  operationId: 'agentStraceOtlp',
+  summary: 'agent-strace OTLP (watch --stream-to URL --stream-otlp), or NDJSON',
+  description: 'NDJSON is answered as on the stream path (202 {count, links}).',
+  tags: [TAG],
+  security: 'url-token',
+  params: tokenParams,
+  body: { schema: streamBody },
+  response: { status: 200, description: 'accepted', schema: otlpAnswer, protobuf: true },
+  errors: ERRORS_URL_TOKEN,
+});
+
 export const agentStraceOperations = {
   createIngestToken: defineOperation({
     method: 'post',
@@ -151,31 +166,12 @@ export const agentStraceOperations = {
     response: { status: 202, description: 'accepted', schema: flatIngestAnswer },
     errors: ERRORS_URL_TOKEN,
   }),
-  agentStraceOtlp: defineOperation({
-    method: 'post',
-    path: `${STREAM_PREFIX}/:token/v1/traces`,
-    operationId: 'agentStraceOtlp',
-    summary: 'agent-strace OTLP (watch --stream-to URL --stream-otlp), or NDJSON',
-    description: 'NDJSON is answered as on the stream path (202 {count, links}).',
-    tags: [TAG],
-    security: 'url-token',
-    params: tokenParams,
-    body: { schema: streamBody },
-    response: { status: 200, description: 'accepted', schema: otlpAnswer, protobuf: true },
-    errors: ERRORS_URL_TOKEN,
-  }),
+  agentStraceOtlp: streamOtlp,
   agentStraceOtlpDoubled: defineOperation({
-    method: 'post',
+    ...streamOtlp,
     path: `${STREAM_PREFIX}/:token/v1/traces/v1/traces`,
     operationId: 'agentStraceOtlpDoubled',
     summary: 'agent-strace OTLP when the URL given already ends in /v1/traces',
-    description: 'NDJSON is answered as on the stream path (202 {count, links}).',
-    tags: [TAG],
-    security: 'url-token',
-    params: tokenParams,
-    body: { schema: streamBody },
-    response: { status: 200, description: 'accepted', schema: otlpAnswer, protobuf: true },
-    errors: ERRORS_URL_TOKEN,
   }),
   agentStraceMetrics: defineOperation({
     method: 'post',
